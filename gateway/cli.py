@@ -1,0 +1,71 @@
+"""The `classnet` command: one entry point, a subcommand per component.
+
+Each component keeps its own subcommands in a `cli` module with a `register(subparsers)` function
+that adds thin parsers over functions the tests call directly (WeeWX's *_cmd / *_actions split).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+
+# Components that add subcommands, in the order `classnet --help` lists them.
+COMPONENT_CLIS = ("gateway.commands",)
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+# A failure the user can fix (bad file, unreachable server): the message says how.
+EXIT_USER_ERROR = 3
+
+
+class UserError(Exception):
+    """An error a person can act on; its message is printed without a traceback."""
+
+
+def _version() -> str:
+    try:
+        return version("classnet-weather")
+    except PackageNotFoundError:
+        return "unknown (not installed; run `pip install -e .`)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="classnet",
+        description="ClassNet Weather: school weather stations across Asia and Europe, compared live.",
+    )
+    parser.add_argument("--version", action="version", version=f"classnet {_version()}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log debug detail (never secrets)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>")
+    for name in COMPONENT_CLIS:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args) or EXIT_OK)
+    except UserError as exc:
+        print(f"classnet {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
