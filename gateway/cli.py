@@ -36,7 +36,7 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="classnet",
-        description="ClassNet Weather: school weather stations across Asia and Europe, compared live.",
+        description="ClassNet Weather: school weather stations in Asia and Europe, compared live.",
     )
     parser.add_argument("--version", action="version", version=f"classnet {_version()}")
     parser.add_argument(

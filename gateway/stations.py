@@ -1,0 +1,159 @@
+"""Station metadata a coordinator keeps in `stations.toml`, and the registry frame built from it.
+
+Metadata also arrives in stations' retained `meta` messages; where both exist the file wins, so a
+coordinator can correct a school's coordinates or time zone without touching its station.
+
+    # stations.toml: one table per station id
+    [fi-tampere-hervanta]
+    name = "Hervanta Upper Secondary School"
+    lat = 61.45
+    lon = 23.85
+    elevation_m = 140
+    timezone = "Europe/Helsinki"
+    exposure = "outdoor"              # or "indoor" for a classroom monitor
+    public_exact_location = false     # true: show the exact position on the public map
+"""
+
+from __future__ import annotations
+
+import argparse
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from firmware import wire
+from gateway.asem import country_of, region_of
+from gateway.cli import UserError
+from gateway.contract import StationMeta, check_meta
+
+DEFAULT_PATH = Path("stations.toml")
+COLUMNS = (
+    "name",
+    "country",
+    "region",
+    "lat",
+    "lon",
+    "elevation_m",
+    "timezone",
+    "exposure",
+    "public_exact_location",
+)
+# Keys only a coordinator's file may set (they are not part of what a station says about itself).
+_FILE_ONLY = ("public_exact_location",)
+
+
+def add_argument(parser: argparse.ArgumentParser) -> None:
+    """`--stations FILE`, the same on every command that needs metadata."""
+    parser.add_argument(
+        "--stations",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="station metadata (name, position, time zone); default ./stations.toml when it exists",
+    )
+
+
+def resolve_path(path: Path | None) -> Path | None:
+    """The metadata file a command should read: the one given, else ./stations.toml if present."""
+    if path is not None:
+        if not path.is_file():
+            raise UserError(f"stations file {path} not found (leave out --stations to use none)")
+        return path
+    return DEFAULT_PATH if DEFAULT_PATH.is_file() else None
+
+
+def parse_stations(text: str, source: str = "stations.toml") -> list[tuple[StationMeta, bool]]:
+    """Validate a stations.toml text strictly: every problem is reported at once, none skipped.
+
+    Returns (metadata, public_exact_location) per station.
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{source}: not valid TOML ({exc})") from None
+    errors: list[str] = []
+    out: list[tuple[StationMeta, bool]] = []
+    for station, table in doc.items():
+        where = f"{source} [{station}]"
+        if not wire.is_station_id(station):
+            errors.append(f"{where}: not a station id (country code, dash, slug: fi-tampere-01)")
+            continue
+        if not isinstance(table, dict):
+            errors.append(f"{where}: must be a table of name, lat, lon, elevation_m, timezone")
+            continue
+        if region_of(country_of(station)) is None:
+            errors.append(f"{where}: {station[:2].upper()} is not an ASEM partner country")
+        exact = table.get("public_exact_location", False)
+        if not isinstance(exact, bool):
+            errors.append(f"{where}: public_exact_location must be true or false")
+        meta, problems = check_meta(
+            station, {k: v for k, v in table.items() if k not in _FILE_ONLY}, where
+        )
+        errors.extend(p.detail for p in problems)
+        for required in ("lat", "lon", "timezone"):
+            if getattr(meta, required) is None and required not in table:
+                errors.append(f"{where}: {required} is missing")
+        out.append((meta, exact is True))
+    if errors:
+        raise UserError("invalid station metadata:\n  " + "\n  ".join(errors))
+    return out
+
+
+def registry_frame(entries: Iterable[tuple[StationMeta, bool]]) -> pd.DataFrame:
+    """Station metadata as a frame indexed by station id, with the region derived from the id."""
+    rows: dict[str, dict[str, Any]] = {}
+    for meta, exact in entries:
+        country = country_of(meta.station)
+        rows[meta.station] = {
+            "name": meta.name,
+            "country": country,
+            "region": region_of(country),
+            "lat": meta.lat,
+            "lon": meta.lon,
+            "elevation_m": meta.elevation_m,
+            "timezone": meta.timezone,
+            "exposure": meta.exposure,
+            "public_exact_location": exact,
+        }
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
+    frame.index.name = "station"
+    return frame
+
+
+def _with_defaults(frame: pd.DataFrame) -> pd.DataFrame:
+    # Defaults are applied after merging, or a default in the file would hide what a station said.
+    out = frame.copy()
+    out["name"] = out["name"].fillna(pd.Series(out.index, index=out.index))
+    out["exposure"] = out["exposure"].fillna("outdoor")
+    out["public_exact_location"] = out["public_exact_location"].fillna(False).astype(bool)
+    return out
+
+
+def _file_entries(path: Path | None) -> pd.DataFrame:
+    if path is None:
+        return registry_frame([])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read stations file {path}: {exc.strerror}") from None
+    return registry_frame(parse_stations(text, str(path)))
+
+
+def load_stations(path: Path | None) -> pd.DataFrame:
+    """The registry frame of a stations file alone (empty when `path` is None)."""
+    return _with_defaults(_file_entries(path))
+
+
+def merged_registry(from_stations: pd.DataFrame, path: Path | None) -> pd.DataFrame:
+    """What stations said about themselves (a `registry_frame`), overridden value by value by the
+    coordinator's file."""
+    from_file = _file_entries(path)
+    if from_stations.empty:
+        return _with_defaults(from_file)
+    if from_file.empty:
+        return _with_defaults(from_stations)
+    combined = from_file.combine_first(from_stations).reindex(columns=list(COLUMNS))
+    return _with_defaults(combined)

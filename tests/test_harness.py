@@ -1,0 +1,76 @@
+"""The harness itself: each fixture starts the real thing, and it answers."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests import servers
+
+
+def test_real_mosquitto_delivers_qos1(mosquitto: servers.Server) -> None:
+    got: list[bytes] = []
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="harness-sub")
+    sub.on_message = lambda c, u, m: got.append(m.payload)
+    sub.connect("127.0.0.1", mosquitto.port)
+    sub.subscribe("classnet/v1/+/obs", qos=1)
+    sub.loop_start()
+    try:
+        time.sleep(0.2)  # let SUBACK arrive before publishing
+        pub = subprocess.run(
+            [
+                "mosquitto_pub",
+                "-p",
+                str(mosquitto.port),
+                "-q",
+                "1",
+                "-t",
+                "classnet/v1/fi-harness-01/obs",
+                "-m",
+                '{"ts": 1763884800}',
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        assert pub.returncode == 0, pub.stderr
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        sub.loop_stop()
+        sub.disconnect()
+    assert got == [b'{"ts": 1763884800}']
+
+
+def test_real_influxdb_writes_and_queries(influxdb: servers.Server, influx_db: str) -> None:
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{influxdb.port}/write?db={influx_db}&precision=s",
+        data=b"obs,station=fi-harness-01 temp_c=21.5 1763884800\n",
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 204
+    result = servers.influx_query(influxdb.port, "SELECT temp_c FROM obs", db=influx_db)
+    assert result["results"][0]["series"][0]["values"] == [["2025-11-23T08:00:00Z", 21.5]]
+
+
+def test_real_micropython_runs_the_unix_port(micropython: str) -> None:
+    out = subprocess.run(
+        [micropython, "-c", "import sys, json; print(sys.implementation.name, json.dumps([1]))"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert out.stdout.split() == ["micropython", "[1]"]
+
+
+def test_stopping_by_pid_ends_the_process(tmp_path) -> None:
+    server = servers.start_mosquitto(tmp_path / "m")
+    server.stop()
+    assert server.proc.poll() is not None
+    assert not servers._accepts(server.port)
