@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from gateway.errors import UserError
+
 # Components that add subcommands, in the order `classnet --help` lists them.
 COMPONENT_CLIS = ("gateway.commands",)
 
@@ -20,10 +22,6 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 # A failure the user can fix (bad file, unreachable server): the message says how.
 EXIT_USER_ERROR = 3
-
-
-class UserError(Exception):
-    """An error a person can act on; its message is printed without a traceback."""
 
 
 def _version() -> str:

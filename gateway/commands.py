@@ -10,7 +10,7 @@ from pathlib import Path
 
 from firmware import wire
 from gateway import stations
-from gateway.cli import UserError
+from gateway.errors import UserError
 from gateway.contract import ContractError, decode_meta, decode_obs, decode_status, parse_topic
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from firmware import wire
 from gateway.asem import country_of, region_of
-from gateway.cli import UserError
+from gateway.errors import UserError
 from gateway.contract import StationMeta, check_meta
 
 DEFAULT_PATH = Path("stations.toml")
