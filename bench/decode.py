@@ -26,11 +26,16 @@ def _payloads(n: int, per_message: int) -> list[tuple[object, bytes]]:
     for start in range(0, n, per_message):
         batch = [
             wire.observation(
-                NOW - 3600 + (start + k) * 0.5, start + k,
-                temp_c=round(rng.uniform(-10, 35), 2), rh_pct=round(rng.uniform(10, 100), 1),
-                pressure_hpa=round(rng.uniform(950, 1040), 1), wind_speed_ms=rng.uniform(0, 20),
-                wind_gust_ms=rng.uniform(0, 30), wind_dir_deg=rng.uniform(0, 360), rain_mm=0.0,
-            )  # fmt: skip
+                NOW - 3600 + (start + k) * 0.5,
+                start + k,
+                temp_c=round(rng.uniform(-10, 35), 2),
+                rh_pct=round(rng.uniform(10, 100), 1),
+                pressure_hpa=round(rng.uniform(950, 1040), 1),
+                wind_speed_ms=rng.uniform(0, 20),
+                wind_gust_ms=rng.uniform(0, 30),
+                wind_dir_deg=rng.uniform(0, 360),
+                rain_mm=0.0,
+            )
             for k in range(min(per_message, n - start))
         ]
         body = wire.encode(batch[0] if per_message == 1 else batch)
@@ -54,7 +59,8 @@ def main() -> None:
         med = statistics.median(times)
         print(
             f"decode {args.n} obs, {per_message:>3} per message: median {med * 1000:7.1f} ms "
-            f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}) = {args.n / med:,.0f} obs/s"
+            f"(min {min(times) * 1000:.1f}, max {max(times) * 1000:.1f}) "
+            f"= {args.n / med:,.0f} obs/s"
         )
 
 

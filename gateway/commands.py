@@ -10,8 +10,8 @@ from pathlib import Path
 
 from firmware import wire
 from gateway import stations
-from gateway.errors import UserError
 from gateway.contract import ContractError, decode_meta, decode_obs, decode_status, parse_topic
+from gateway.errors import UserError
 
 
 def check_payload(station: str, kind: str, payload: bytes) -> tuple[list[str], list[str]]:

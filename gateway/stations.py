@@ -26,8 +26,8 @@ import pandas as pd
 
 from firmware import wire
 from gateway.asem import country_of, region_of
-from gateway.errors import UserError
 from gateway.contract import StationMeta, check_meta
+from gateway.errors import UserError
 
 DEFAULT_PATH = Path("stations.toml")
 COLUMNS = (

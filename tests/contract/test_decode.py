@@ -87,7 +87,9 @@ def test_missing_ts_is_stamped_by_the_gateway() -> None:
 
 
 @pytest.mark.parametrize(
-    "ts", [1577836799, NOW + 601, "1763884800", True, -1], ids=["2019", "future", "str", "bool", "neg"]
+    "ts",
+    [1577836799, NOW + 601, "1763884800", True, -1],
+    ids=["2019", "future", "str", "bool", "neg"],
 )
 def test_bad_ts_drops_that_observation_only(ts: object) -> None:
     d = decode([{"ts": ts, "temp_c": 1}, {"ts": NOW, "temp_c": 2}])

@@ -9,8 +9,8 @@ import pytest
 
 from gateway import stations
 from gateway.asem import COUNTRIES, country_of, region_of
-from gateway.errors import UserError
 from gateway.contract import decode_meta
+from gateway.errors import UserError
 
 GOOD = """
 [fi-tampere-hervanta]
@@ -60,9 +60,17 @@ def test_stations_file_builds_the_registry(tmp_path: Path) -> None:
     path = tmp_path / "stations.toml"
     path.write_text(GOOD)
     frame = stations.load_stations(path)
-    assert list(frame.index) == ["fi-tampere-hervanta", "ph-manila-01", "fi-tampere-hervanta-room12"]
+    assert list(frame.index) == [
+        "fi-tampere-hervanta",
+        "ph-manila-01",
+        "fi-tampere-hervanta-room12",
+    ]
     manila = frame.loc["ph-manila-01"]
-    assert (manila["country"], manila["region"], manila["timezone"]) == ("PH", "asia", "Asia/Manila")
+    assert (manila["country"], manila["region"], manila["timezone"]) == (
+        "PH",
+        "asia",
+        "Asia/Manila",
+    )
     assert bool(manila["public_exact_location"]) is True
     assert frame.loc["fi-tampere-hervanta", "exposure"] == "outdoor"
     assert frame.loc["fi-tampere-hervanta-room12", "exposure"] == "indoor"
@@ -107,7 +115,9 @@ def test_default_stations_file_is_used_when_present(tmp_path: Path, monkeypatch)
 
 def test_file_wins_over_what_the_station_says(tmp_path: Path) -> None:
     path = tmp_path / "stations.toml"
-    path.write_text('[fi-tampere-hervanta]\nlat = 61.45\nlon = 23.85\ntimezone = "Europe/Helsinki"\n')
+    path.write_text(
+        '[fi-tampere-hervanta]\nlat = 61.45\nlon = 23.85\ntimezone = "Europe/Helsinki"\n'
+    )
     meta, problems = decode_meta(
         "classnet/v1/fi-tampere-hervanta/meta",
         b'{"name": "Hervanta", "lat": 60.0, "lon": 20.0, "elevation_m": 140, '
