@@ -148,10 +148,14 @@ def parse_topic(topic: str) -> Topic:
     return Topic(parts[2], parts[3])
 
 
-def _reject_constant(name: str) -> float:
-    # NaN and Infinity are not JSON; Python would accept them silently. They are kept as a NaN
-    # marker so that only the field carrying one is dropped, not the whole message.
+def _nan_marker(name: str) -> float:
+    # NaN and Infinity are not JSON, yet some encoders write them. They become a NaN marker so
+    # that only the field carrying one is dropped (not_finite), not the whole message.
     return math.nan
+
+
+# One decoder for all messages: json.loads(..., parse_constant=) would build a new one each call.
+_JSON = json.JSONDecoder(parse_constant=_nan_marker)
 
 
 def _load_json(topic: Topic, payload: bytes) -> Any:
@@ -170,7 +174,7 @@ def _load_json(topic: Topic, payload: bytes) -> Any:
             Reason.NOT_UTF8, topic.where, f"not UTF-8 at byte {exc.start}"
         ) from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _JSON.decode(text)
     except RecursionError:
         raise ContractError(Reason.BAD_JSON, topic.where, "JSON nested too deeply") from None
     except ValueError as exc:
@@ -260,7 +264,13 @@ def _decode_one(
         seq = None
     values: dict[str, float | None] = {}
     for name, value in item.items():
-        if name in wire.FIELDS:
+        bounds = _BOUNDS.get(name)
+        if bounds is not None:
+            kind = type(value)
+            # Fast path for the common case; NaN fails both comparisons and takes the slow one.
+            if (kind is float or kind is int) and bounds[0] <= value <= bounds[1]:
+                values[name] = float(value)
+                continue
             checked, reason, why = _check_value(name, value)
             if reason is None:
                 values[name] = checked
@@ -279,6 +289,7 @@ def _decode_one(
 
 
 _ENVELOPE = frozenset(("ts", "seq", "station"))
+_BOUNDS = {name: (low, high) for name, (low, high, _) in wire.FIELDS.items()}
 
 
 def decode_obs(topic: Topic | str, payload: bytes, now: float | None = None) -> DecodedObs:
