@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from firmware import wire
-from gateway import stations
+from gateway import broker_config, stations
 from gateway.contract import ContractError, decode_meta, decode_obs, decode_status, parse_topic
 from gateway.errors import UserError
 
@@ -57,6 +57,29 @@ def _check_stations_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _broker_config_cmd(args: argparse.Namespace) -> int:
+    ids = list(args.station)
+    path = stations.resolve_path(args.stations)
+    if path is not None:
+        ids += list(stations.load_stations(path).index)
+    if not ids:
+        raise UserError("no stations: give --stations FILE (stations.toml) or --station ID")
+    options = broker_config.BrokerOptions(
+        port=args.port,
+        bind=args.bind,
+        tls_port=args.tls_port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_ca=args.tls_ca,
+        data_dir=args.data_dir,
+    )
+    credentials = broker_config.write_broker_config(args.out, ids, options)
+    print(f"wrote {args.out}/mosquitto.conf, passwd and acl for {len(set(ids))} stations")
+    print(f"passwords (secret, readable only by you): {credentials}")
+    print(f"start the broker with: mosquitto -c {args.out.resolve()}/mosquitto.conf")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "check-payload",
@@ -75,3 +98,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     stations.add_argument(p)
     p.set_defaults(func=_check_stations_cmd)
+
+    p = sub.add_parser(
+        "broker-config",
+        help="write a Mosquitto configuration with one login per station",
+        description="Write mosquitto.conf, a password file with one credential per station, and "
+        "an ACL so each station publishes only under its own topics. Passwords go to "
+        "OUT/credentials.toml (mode 0600); running again keeps existing passwords.",
+    )
+    stations.add_argument(p)
+    p.add_argument("--station", action="append", default=[], metavar="ID", help="add a station")
+    p.add_argument("--out", type=Path, required=True, help="folder to write into")
+    p.add_argument("--port", type=int, default=1883, help="plain MQTT port (default 1883)")
+    p.add_argument("--bind", help="listen on this address only (default: all)")
+    p.add_argument("--tls-port", type=int, help="also listen with TLS on this port (e.g. 8883)")
+    p.add_argument("--tls-cert", type=Path, help="PEM certificate for the TLS listener")
+    p.add_argument("--tls-key", type=Path, help="PEM private key for the TLS listener")
+    p.add_argument("--tls-ca", type=Path, help="PEM CA file, if clients present certificates")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("/var/lib/mosquitto"),
+        help="where the broker keeps persistent sessions (default /var/lib/mosquitto)",
+    )
+    p.set_defaults(func=_broker_config_cmd)

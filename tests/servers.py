@@ -4,6 +4,7 @@ which package to install."""
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -98,7 +99,10 @@ def _accepts(port: int) -> bool:
 
 # Mosquitto's default max_queued_messages (1000) silently drops QoS 1 messages for a subscriber
 # that falls behind; the test broker, like the documented one, raises it far above any test load.
+# Mosquitto started as root drops to the `mosquitto` user, which cannot write the test's private
+# data dir: it would run on without persistence or log, and say so only in the log it cannot write.
 MOSQUITTO_CONF = """\
+user {user}
 listener {port} 127.0.0.1
 allow_anonymous true
 persistence true
@@ -115,15 +119,23 @@ log_type notice
 
 def start_mosquitto(data_dir: Path, extra_conf: str = "", port: int | None = None) -> Server:
     """A private Mosquitto on loopback. `port` reuses a port (restart on the same data dir)."""
-    binary = require_binary("mosquitto")
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     log = data_dir / "mosquitto.log"
     conf = data_dir / "mosquitto.conf"
-    conf.write_text(MOSQUITTO_CONF.format(port=port, data=data_dir, log=log) + extra_conf)
-    proc = subprocess.Popen(
-        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    conf.write_text(
+        MOSQUITTO_CONF.format(port=port, data=data_dir, log=log, user=getpass.getuser())
+        + extra_conf
     )
+    return run_mosquitto(conf, port, data_dir, log)
+
+
+def run_mosquitto(conf: Path, port: int, data_dir: Path, log: Path | None = None) -> Server:
+    """Mosquitto with a configuration file written elsewhere (e.g. by `classnet broker-config`)."""
+    binary = require_binary("mosquitto")
+    log = log or data_dir / "mosquitto.log"
+    with log.open("ab") as out:
+        proc = subprocess.Popen([binary, "-c", str(conf)], stdout=out, stderr=out)
     server = Server("mosquitto", proc, port, data_dir, log)
     _wait(lambda: _accepts(port), server, "accept connections")
     return server

@@ -74,3 +74,25 @@ def test_stopping_by_pid_ends_the_process(tmp_path) -> None:
     server.stop()
     assert server.proc.poll() is not None
     assert not servers._accepts(server.port)
+
+
+def test_test_broker_persists_retained_messages_across_a_restart(tmp_path) -> None:
+    first = servers.start_mosquitto(tmp_path / "m")
+    pub = subprocess.run(
+        ["mosquitto_pub", "-p", str(first.port), "-r", "-q", "1", "-t", "classnet/v1/fi-x1/status",
+         "-m", '{"state":"online"}'],
+        capture_output=True, text=True, timeout=10,
+    )  # fmt: skip
+    assert pub.returncode == 0, pub.stderr
+    first.stop()  # SIGTERM: Mosquitto saves its database on the way out
+    second = servers.start_mosquitto(tmp_path / "m", port=first.port)
+    try:
+        sub = subprocess.run(
+            ["mosquitto_sub", "-p", str(second.port), "-t", "classnet/v1/+/status", "-C", "1",
+             "-W", "10"],
+            capture_output=True, text=True, timeout=20,
+        )  # fmt: skip
+    finally:
+        second.stop()
+    assert sub.stdout.strip() == '{"state":"online"}'
+    assert "Error" not in second.log_tail()
