@@ -90,3 +90,15 @@ def test_daily_summary_feeds_anomaly() -> None:
     daily = daily_summary(fleet(), META, min_coverage=0)
     out = anomaly(daily, baseline_days=3, min_days=1)
     assert set(out.columns) == {"station", "date", "value", "baseline", "anomaly"}
+
+
+def test_row_quantiles_match_numpy(rng: np.random.Generator) -> None:
+    from dashboard.core.compare import _row_quantiles
+
+    matrix = rng.normal(size=(50, 9))
+    matrix[rng.random(matrix.shape) < 0.3] = np.nan
+    matrix[0] = np.nan
+    expected = np.nanquantile(matrix[1:], [0.25, 0.5, 0.75], axis=1)
+    got = np.array(_row_quantiles(matrix, (0.25, 0.5, 0.75)))
+    np.testing.assert_allclose(got[:, 1:], expected)
+    assert np.isnan(got[:, 0]).all()
