@@ -286,20 +286,29 @@ class Fleet:
         return [*sends, *self.birth(t, k), *self._flush(t, k, kind)]
 
     def _flush(self, t: int, k: int, kind: str | None = None) -> list[Send]:
-        """The station's backlog as arrays of at most wire.MAX_BATCH observations."""
+        """The station's backlog as arrays within the contract's limits: at most
+        wire.MAX_BATCH observations and wire.MAX_MESSAGE_BYTES bytes each (500 full readings
+        are about 120 kB, so the byte limit is the one that bites)."""
         backlog, self._state[k].backlog = self._state[k].backlog, []
         station = self.ids[k]
         marks = ({"fault": kind, "backlog": True},) if kind else ()
-        return [
-            Send(
-                t,
-                station,
-                wire.topic(station, "obs"),
-                wire.encode(backlog[i : i + wire.MAX_BATCH]),
-                faults=marks,
+        sends: list[Send] = []
+        chunk: list[dict[str, Any]] = []
+        size = 2  # the array's brackets
+        for obs in backlog:
+            more = len(wire.encode(obs)) + 2  # ", " between elements
+            if chunk and (len(chunk) == wire.MAX_BATCH or size + more > wire.MAX_MESSAGE_BYTES):
+                sends.append(
+                    Send(t, station, wire.topic(station, "obs"), wire.encode(chunk), faults=marks)
+                )
+                chunk, size = [], 2
+            chunk.append(obs)
+            size += more
+        if chunk:
+            sends.append(
+                Send(t, station, wire.topic(station, "obs"), wire.encode(chunk), faults=marks)
             )
-            for i in range(0, len(backlog), wire.MAX_BATCH)
-        ]
+        return sends
 
     def _observe(
         self, k: int, t: int, obs: dict[str, Any], done: list[dict[str, Any]]

@@ -24,6 +24,7 @@ processes (noise.Smooth), vectorised over whatever stations and times are asked 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -148,47 +149,32 @@ def station_pressure_hpa(sea_level_hpa: FloatArray, elevation_m: FloatArray) -> 
     return sea_level_hpa * (1.0 - 2.25577e-5 * elevation_m) ** 5.25588
 
 
-class Weather:
-    """The weather model for one fleet: `readings(station_index, ts, interval_s)`."""
+class _TownWeather:
+    """What the schools of one town share: its climate, its spells and systems, its showers and
+    its wind direction. Built once per (towns, seed): the rain calibration takes a second."""
 
-    def __init__(self, fleet: tuple[Station, ...], table: tuple[Town, ...], seed: int) -> None:
-        n = len(fleet)
-        self.seed = seed
-        self._town = np.array([s.town for s in fleet], dtype=np.intp)
-        self._lat = np.array([s.lat for s in fleet])
-        self._lon = np.array([s.lon for s in fleet])
-        self._elev = np.array([s.elevation_m for s in fleet])
-        self._climate = _climate(table)
-        abs_lat = np.abs(np.radians(self._lat))
-        # Passing systems: bigger swings of pressure and temperature away from the equator.
-        self._pressure_sd = 1.0 + 9.0 * np.sin(abs_lat) ** 2
-        self._temp_sd = 0.8 + 3.2 * np.sin(abs_lat)
-        # The schools of one town share its weather (spells, systems, showers, wind direction);
-        # each keeps its own exposure (humidity, wind speed).
-        towns_n, tropical = len(table), self._climate.tropical
-        self._temp = noise.Smooth(seed, _CH_TEMP, towns_n, 2 * _DAY, 10 * _DAY)
-        self._pressure = noise.Smooth(seed, _CH_PRES, towns_n, 2.5 * _DAY, 8 * _DAY)
-        self._wet = noise.Smooth(
+    def __init__(self, table: tuple[Town, ...], seed: int) -> None:
+        self.climate = _climate(table)
+        n, tropical = len(table), self.climate.tropical
+        self.temp = noise.Smooth(seed, _CH_TEMP, n, 2 * _DAY, 10 * _DAY)
+        self.pressure = noise.Smooth(seed, _CH_PRES, n, 2.5 * _DAY, 8 * _DAY)
+        self.wet = noise.Smooth(
             seed,
             _CH_WET,
-            towns_n,
+            n,
             np.where(tropical, 1.5 * _HOUR, 5 * _HOUR),
             np.where(tropical, 12 * _HOUR, 3 * _DAY),
         )
-        self._dir = noise.Smooth(seed, _CH_DIR, towns_n, 12 * _HOUR, 6 * _DAY)
-        self._dir_fast = noise.Smooth(seed, _CH_DIR2, towns_n, 1 * _HOUR, 6 * _HOUR)
-        self._humid = noise.Smooth(seed, _CH_HUM, n, 12 * _HOUR, 5 * _DAY)
-        self._wind = noise.Smooth(seed, _CH_WIND, n, 3 * _HOUR, 3 * _DAY)
-        self._threshold, self._excess = self._calibrate_rain(table)
-        everyone = np.arange(n)
-        self._prevailing_deg = 360.0 * noise.uniform(seed, _CH_STATION, self._town, 0)
-        self._rssi_dbm = -45.0 - 35.0 * noise.uniform(seed, _CH_STATION, everyone, 1)
+        self.direction = noise.Smooth(seed, _CH_DIR, n, 12 * _HOUR, 6 * _DAY)
+        self.direction_fast = noise.Smooth(seed, _CH_DIR2, n, 1 * _HOUR, 6 * _HOUR)
+        self.prevailing_deg = 360.0 * noise.uniform(seed, _CH_STATION, np.arange(n), 0)
+        self.threshold, self.excess = self._calibrate_rain(table)
 
-    def _wetness(self, town: NDArray[np.intp], t: FloatArray, heat: FloatArray) -> FloatArray:
+    def wetness(self, town: NDArray[np.intp], t: FloatArray, heat: FloatArray) -> FloatArray:
         """How close to raining the air is: the town's wet spells, low pressure and, in the
         tropics, afternoon heating."""
-        wet = 0.8 * self._wet(town, t) - 0.6 * self._pressure(town, t)
-        return wet + np.where(self._climate.tropical[town], 1.2 * heat, 0.0)
+        wet = 0.8 * self.wet(town, t) - 0.6 * self.pressure(town, t)
+        return wet + np.where(self.climate.tropical[town], 1.2 * heat, 0.0)
 
     def _calibrate_rain(self, table: tuple[Town, ...]) -> tuple[FloatArray, FloatArray]:
         """Per town and month, the wetness above which it rains and the mean excess while it
@@ -200,20 +186,47 @@ class Weather:
         for i, town in enumerate(table):
             where = np.full(hours.shape, i, dtype=np.intp)
             heat = _lagged_sun(hours, np.full_like(hours, town.lat), np.full_like(hours, town.lon))
-            wet = self._wetness(where, hours - EPOCH, heat)
+            wet = self.wetness(where, hours - EPOCH, heat)
             for m in range(12):
                 sample = wet[month == m]
-                z = float(np.quantile(sample, 1.0 - self._climate.wet_fraction[i, m]))
+                z = float(np.quantile(sample, 1.0 - self.climate.wet_fraction[i, m]))
                 over = sample[sample > z] - z
                 threshold[i, m] = z
                 excess[i, m] = float(over.mean()) if over.size else 1.0
         return threshold, excess
 
+
+@cache
+def _town_weather(table: tuple[Town, ...], seed: int) -> _TownWeather:
+    return _TownWeather(table, seed)
+
+
+class Weather:
+    """The weather model for one fleet: `readings(station_index, ts, interval_s)`."""
+
+    def __init__(self, fleet: tuple[Station, ...], table: tuple[Town, ...], seed: int) -> None:
+        n = len(fleet)
+        self.seed = seed
+        self._town = np.array([s.town for s in fleet], dtype=np.intp)
+        self._lat = np.array([s.lat for s in fleet])
+        self._lon = np.array([s.lon for s in fleet])
+        self._elev = np.array([s.elevation_m for s in fleet])
+        self._shared = _town_weather(table, seed)
+        self._climate = self._shared.climate
+        abs_lat = np.abs(np.radians(self._lat))
+        # Passing systems: bigger swings of pressure and temperature away from the equator.
+        self._pressure_sd = 1.0 + 9.0 * np.sin(abs_lat) ** 2
+        self._temp_sd = 0.8 + 3.2 * np.sin(abs_lat)
+        # Each school keeps its own exposure: humidity, wind speed, Wi-Fi signal.
+        self._humid = noise.Smooth(seed, _CH_HUM, n, 12 * _HOUR, 5 * _DAY)
+        self._wind = noise.Smooth(seed, _CH_WIND, n, 3 * _HOUR, 3 * _DAY)
+        self._rssi_dbm = -45.0 - 35.0 * noise.uniform(seed, _CH_STATION, np.arange(n), 1)
+
     def _rain_rate_mm_h(
         self, town: NDArray[np.intp], month: NDArray[np.intp], wet: FloatArray
     ) -> FloatArray:
-        over = wet - self._threshold[town, month]
-        scale = self._climate.intensity_mm_h[town] / self._excess[town, month]
+        over = wet - self._shared.threshold[town, month]
+        scale = self._climate.intensity_mm_h[town] / self._shared.excess[town, month]
         return np.where(over > 0, over * scale, 0.0)
 
     def readings(
@@ -230,21 +243,23 @@ class Weather:
         heat = _lagged_sun(tsf, lat, lon)
         sin_e = sun.sin_elevation(tsf, lat, lon)
         day_heat = sun.daily_mean_sin_elevation(tsf, lat)
-        pressure_anomaly = self._pressure(town, t)
+        pressure_anomaly = self._shared.pressure(town, t)
 
         # The air's heating changes little within one reporting interval: one value serves both
         # ends of the rain trapezoid.
         month = _month_index(tsf)
-        wet = self._wetness(town, t, heat)
+        wet = self._shared.wetness(town, t, heat)
         rain_now = self._rain_rate_mm_h(town, month, wet)
-        rain_before = self._rain_rate_mm_h(town, month, self._wetness(town, t - interval_s, heat))
+        rain_before = self._rain_rate_mm_h(
+            town, month, self._shared.wetness(town, t - interval_s, heat)
+        )
         rain_mm = (rain_now + rain_before) / 2.0 * interval_s / _HOUR
-        cloud = 1.0 / (1.0 + np.exp(-2.5 * (wet - self._threshold[town, month] + 0.8)))
+        cloud = 1.0 / (1.0 + np.exp(-2.5 * (wet - self._shared.threshold[town, month] + 0.8)))
 
         season = c.t_mean_c[town] - c.t_half_range_c[town] * np.cos(
             sun.fractional_year_rad(tsf) - 2 * np.pi * 20 / 365.25  # coldest ~20 Jan (north)
         )
-        level = season + self._temp_sd[idx] * self._temp(town, t)
+        level = season + self._temp_sd[idx] * self._shared.temp(town, t)
         diurnal = c.diurnal_c[town] * (1.0 - 0.6 * cloud) * (heat - day_heat)
         raining = rain_now > 0.05
         temp = level + diurnal - np.where(raining, 1.5, 0.0)
@@ -266,9 +281,9 @@ class Weather:
         gust = wind * (1.3 + 0.6 * gust_u) + 0.5 * gust_u
         jitter = noise.uniform(self.seed, _CH_JITTER, idx, ts) - 0.5
         direction = np.mod(
-            self._prevailing_deg[idx]
-            + 75.0 * self._dir(town, t)
-            + 20.0 * self._dir_fast(town, t)
+            self._shared.prevailing_deg[town]
+            + 75.0 * self._shared.direction(town, t)
+            + 20.0 * self._shared.direction_fast(town, t)
             + 10.0 * jitter,
             360.0,
         )
