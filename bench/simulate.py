@@ -26,11 +26,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from simulators import towns  # noqa: E402
-from simulators.fleet import Fleet, Send  # noqa: E402
-from simulators.mqtt import Broker, Publisher  # noqa: E402
-from simulators.run import Pace, run  # noqa: E402
-from tests.servers import start_mosquitto  # noqa: E402
+from simulators import towns
+from simulators.fleet import Fleet, Send
+from simulators.mqtt import Broker, Publisher
+from simulators.run import Pace, run
+from tests.servers import start_mosquitto
 
 
 def cpu_s() -> float:
