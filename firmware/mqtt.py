@@ -155,7 +155,7 @@ class MQTTClient:
 
     def disconnect(self):
         if self.sock is not None:
-            try:
+            try:  # noqa: SIM105 (MicroPython has no contextlib)
                 self._write(b"\xe0\x00")
             except OSError:
                 pass
@@ -163,7 +163,7 @@ class MQTTClient:
 
     def close(self):
         if self.sock is not None:
-            try:
+            try:  # noqa: SIM105 (MicroPython has no contextlib)
                 self.sock.close()
             except OSError:
                 pass

@@ -143,7 +143,7 @@ class Outbox:
                 count += chunk.count(b"\n")
 
     def _remove_seg(self, n):
-        try:
+        try:  # noqa: SIM105 (MicroPython has no contextlib)
             os.remove(self._seg_path(n))
         except OSError:
             pass

@@ -20,7 +20,9 @@ def parse_calibration(block1, block2):
     """Trimming parameters from registers 0x88..0xA1 (26 bytes) and 0xE1..0xE7 (7 bytes)."""
     b = block1
     t = (b[0] | b[1] << 8, _s16(b[2], b[3]), _s16(b[4], b[5]))
-    p = (b[6] | b[7] << 8,) + tuple(_s16(b[i], b[i + 1]) for i in range(8, 24, 2))
+    p = [b[6] | b[7] << 8]
+    p.extend(_s16(b[i], b[i + 1]) for i in range(8, 24, 2))
+    p = tuple(p)
     h = block2
     dig_h = (
         b[25],  # H1 at 0xA1

@@ -5,7 +5,7 @@ from firmware.sensors import rounded, sleep_ms
 
 
 def crc8(data):
-    """Sensirion CRC-8: polynomial 0x31, init 0xFF. Datasheet example: crc8(b'\\xbe\\xef') == 0x92."""
+    """Sensirion CRC-8: polynomial 0x31, init 0xFF (SHT3x datasheet example: 0xBEEF -> 0x92)."""
     crc = 0xFF
     for byte in data:
         crc ^= byte
