@@ -6,7 +6,7 @@
 # optionally tick(now_ms), called about once a second for sensors that sample between readings
 # (wind). read() may raise: the station then sends null for that sensor's fields and carries on.
 try:
-    from time import sleep_ms
+    from time import sleep_ms  # type: ignore[attr-defined]  # MicroPython
 except ImportError:  # CPython
     from time import sleep as _sleep
 

@@ -152,10 +152,10 @@ class Subscriber:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"sub-{station}", clean_session=False
         )
-        self.client.reconnect_delay_set(0.1, 0.5)
+        self.client.reconnect_delay_set(1, 1)
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"classnet/v1/{station}/#", 1)
         self.client.on_message = lambda c, u, m: self.messages.append(
-            (m.topic, m.payload, m.retain)
+            (m.topic, bytes(m.payload), m.retain)
         )
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()

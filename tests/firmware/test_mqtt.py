@@ -29,7 +29,7 @@ class FakeSock:
 
 
 def client(sock: FakeSock, **kw: object) -> mqtt.MQTTClient:
-    return mqtt.MQTTClient("fi-x-01", "broker", sock_factory=lambda *a: sock, **kw)  # type: ignore[arg-type]
+    return mqtt.MQTTClient("fi-x-01", "broker", sock_factory=lambda *a: sock, **kw)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ def line(i: int) -> bytes:
 
 
 def drain(box: Outbox, batch: int = 7) -> list[int]:
-    got = []
+    got: list[int] = []
     while True:
         lines, pos = box.peek(batch)
         if pos is None:
