@@ -240,7 +240,7 @@ class Station:
         b = self.board
         margin = min(DRAIN_MARGIN_MS, self.cfg["interval_s"] * 250)
         while self.connected and b.ticks_diff(deadline, b.ticks_ms()) > margin:
-            lines, pos = self.outbox.peek(self.batch, 16384)
+            lines, pos = self.outbox.peek(self.batch, 6144)
             if pos is None:
                 return
             if lines:

@@ -152,7 +152,7 @@ class Subscriber:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"sub-{station}", clean_session=False
         )
-        self.client.reconnect_delay_set(1, 1)
+        self.client.reconnect_delay_set(0.1, 0.5)  # type: ignore[arg-type]
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"classnet/v1/{station}/#", 1)
         self.client.on_message = lambda c, u, m: self.messages.append(
             (m.topic, bytes(m.payload), m.retain)
@@ -170,6 +170,10 @@ class Subscriber:
                 return
             time.sleep(0.05)
         raise AssertionError(f"timed out; got {len(self.messages)} messages")
+
+    def wait_connected(self) -> None:
+        self.wait(self.client.is_connected, timeout=15)
+        time.sleep(0.3)  # let the SUBACK arrive
 
     def close(self) -> None:
         self.client.loop_stop()

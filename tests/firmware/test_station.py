@@ -31,8 +31,10 @@ def test_station_publishes_contract_observations_with_datasheet_bme280_values(
     station = "fi-emu-publish"
     write_board(tmp_path / "fs", station, mosquitto.port, sntp.port)
     sub = subscribe(mosquitto.port, station)
-    proc = start_station(tmp_path / "fs")
-    sub.wait(lambda: len(observations(sub, station)) >= 4)
+    # A capped heap keeps the firmware honest about memory (bench/firmware_heap.py measures it:
+    # a 600-line backlog run completes in 142 KiB on this 64-bit port; an ESP32 is 32-bit).
+    proc = start_station(tmp_path / "fs", heap="160K")
+    sub.wait(lambda: len(observations(sub, station)) >= 6)
     obs = observations(sub, station)
 
     # BMP280/BME280 datasheet example (tests/firmware/test_sensors.py): 25.08 °C, 100653.27 Pa
@@ -44,8 +46,11 @@ def test_station_publishes_contract_observations_with_datasheet_bme280_values(
     assert {o["light_lux"] for o in obs} == {1000.0}  # 1200 counts / 1.2
     assert all(o["co2_ppm"] is None for o in obs)  # SCD4x configured but absent: null
     assert all(o["rssi_dbm"] == -61 for o in obs)
-    later = obs[1:]  # the first interval has no complete 1 s pulse buckets yet
-    assert all(o["wind_speed_ms"] == pytest.approx(12 * 0.667, rel=0.2) for o in later)
+    # 12 Hz from the emulated anemometer, 0.667 m/s per Hz; 1 s buckets and 1 s readings do not
+    # align, so single readings scatter, their mean does not (the first has no bucket yet).
+    later = [o["wind_speed_ms"] for o in obs[1:]]
+    assert sum(later) / len(later) == pytest.approx(12 * 0.667, rel=0.25)
+    assert all(o["wind_gust_ms"] >= o["wind_speed_ms"] for o in obs)
     assert sum(o["rain_mm"] for o in obs) > 0
     # time from NTP (a server one day behind this machine), one reading per second
     assert all(abs(o["ts"] - (time.time() + NTP_SKEW_S)) < 30 for o in obs)
@@ -120,6 +125,7 @@ def test_killed_station_restarted_on_the_same_flash_loses_nothing(
     assert len(buffered) >= 5
     restarted = servers.start_mosquitto(mosquitto.data_dir, port=mosquitto.port)
     try:
+        sub.wait_connected()
         start_station(fs)
         got: dict[float, dict] = {}
 
@@ -127,7 +133,13 @@ def test_killed_station_restarted_on_the_same_flash_loses_nothing(
             got.update({o["ts"]: o for o in observations(sub, station)})
             return all(b["ts"] in got for b in buffered)
 
-        sub.wait(all_arrived)
+        try:
+            sub.wait(all_arrived)
+        except AssertionError:
+            missing = [b["ts"] for b in buffered if b["ts"] not in got]
+            raise AssertionError(
+                f"missing {missing} of {len(buffered)}; got {sorted(got)}"
+            ) from None
         for b in buffered:
             assert got[b["ts"]]["seq"] == b["seq"]
             assert got[b["ts"]]["temp_c"] == 25.08
