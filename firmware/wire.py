@@ -90,3 +90,19 @@ def encode(observations):
             "%d observations in one message; at most %d" % (len(observations), MAX_BATCH)
         )
     return json.dumps(observations).encode()
+
+
+def line(obs):
+    """One observation as compact JSON bytes without a newline: a line of the station's outbox,
+    and the body of a single-observation message."""
+    return json.dumps(obs, separators=(",", ":")).encode()
+
+
+def batch(lines):
+    """The `obs` body for already-encoded observation lines (oldest first): the single object for
+    one line, else a JSON array, built without decoding the lines again."""
+    if not lines or len(lines) > MAX_BATCH:
+        raise ValueError("%d observations in one message; 1 to %d" % (len(lines), MAX_BATCH))
+    if len(lines) == 1:
+        return lines[0]
+    return b"[" + b",".join(lines) + b"]"

@@ -16,7 +16,12 @@ from importlib.metadata import PackageNotFoundError, version
 from gateway.errors import UserError
 
 # Components that add subcommands, in the order `classnet --help` lists them.
-COMPONENT_CLIS = ("gateway.commands", "simulators.cli", "dashboard.commands")
+COMPONENT_CLIS = (
+    "gateway.commands",
+    "firmware.host.cli",
+    "simulators.cli",
+    "dashboard.commands",
+)
 
 EXIT_OK = 0
 EXIT_USAGE = 2

@@ -1,0 +1,91 @@
+"""`classnet flash`: a thin parser over firmware.host.flash (the tests call those functions)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from firmware.host import flash as actions
+from firmware.host.ports import list_boards
+
+
+def _flash_cmd(args: argparse.Namespace) -> int:
+    from gateway.cli import UserError
+
+    try:
+        if args.list:
+            boards = list_boards(include_unknown=args.all)
+            if not boards:
+                print("no board found (plug it in with a USB data cable)")
+                return 1
+            for b in boards:
+                serial = f"  serial {b.serial_number}" if b.serial_number else ""
+                print(f"{b.port}  {b.name}{serial}")
+            return 0
+        template = actions.load_template(args.config)
+        overrides = {
+            "station": args.station,
+            "wifi.ssid": args.wifi_ssid,
+            "broker.host": args.broker_host,
+            "broker.port": args.broker_port,
+            "broker.tls": True if args.tls else None,
+            "broker.username": args.mqtt_user,
+            "interval_s": args.interval,
+        }
+        need_mqtt = bool(args.mqtt_user or template.get("broker", {}).get("username"))
+        secrets = actions.read_secrets(args.secrets, need_mqtt, actions.ask_secret)
+        cfg = actions.build_config(template, overrides, secrets)
+        if args.dry_run:
+            print(json.dumps(actions.redacted(cfg), indent=1))
+            return 0
+        port = actions.choose_port(args.port)
+        print(f"flashing station {cfg['station']} on {port}")
+        outcome = actions.flash(
+            port,
+            cfg,
+            timeout=args.timeout,
+            progress=not args.no_progress,
+            echo=lambda line: print(f"  board: {line}"),
+        )
+        if outcome.online:
+            print(f"done: station {cfg['station']} is online")
+        return 0
+    except actions.FlashError as exc:
+        raise UserError(str(exc)) from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "flash",
+        help="put the station firmware and its config on a board over USB",
+        description=(
+            "Find a MicroPython board on USB, upload the station firmware and a config.json, "
+            "verify every file by SHA-256, reset the board and follow it until its first "
+            "observation is published. Passwords are asked for (never shown) or read from "
+            "--secrets. See docs/build-a-station.md."
+        ),
+    )
+    p.add_argument("--list", action="store_true", help="list boards on USB and exit")
+    p.add_argument("--all", action="store_true", help="with --list: show unknown USB devices too")
+    p.add_argument("--port", default="auto", help="serial port (default: the one board found)")
+    p.add_argument("--config", type=Path, help="config.json template (sensors, meta, broker...)")
+    p.add_argument("--station", help="station id, e.g. fi-tampere-hervanta")
+    p.add_argument("--wifi-ssid", help="Wi-Fi network name (2.4 GHz)")
+    p.add_argument("--broker-host", help="MQTT broker host name")
+    p.add_argument("--broker-port", type=int, help="MQTT broker port (1883, or 8883 with TLS)")
+    p.add_argument("--tls", action="store_true", help="connect to the broker with TLS")
+    p.add_argument("--mqtt-user", help="MQTT user name (the password is asked for)")
+    p.add_argument("--interval", type=int, help="seconds between readings (default 300)")
+    p.add_argument(
+        "--secrets",
+        type=Path,
+        help='file with the passwords: JSON {"wifi_password": ..., "mqtt_password": ...} '
+        "or KEY=value lines; without it they are asked for",
+    )
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the board")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the config (passwords hidden), touch no board"
+    )
+    p.set_defaults(func=_flash_cmd)

@@ -1,0 +1,210 @@
+# Store-and-forward: the station's bounded buffer of unsent observations in flash.
+#
+# Every observation is appended here first (one JSON line) and leaves only when the broker has
+# acknowledged it, so a power cut, a watchdog reset or a dead Wi-Fi never loses a reading that was
+# taken. Lines live in numbered segment files of `segment` lines; `head` records how far the
+# oldest segment has been sent (segment number and byte offset), written to a temporary file and
+# renamed, which littlefs (the ESP32/Pico default) does atomically.
+#
+# Bounded: at most `capacity` unsent lines are kept (rounded up to whole segments). When full, the
+# oldest segment is dropped and the lost lines are counted in `dropped` (mqtt_as's MsgQueue
+# discards, on flash). A line torn by a power cut mid-write is skipped and counted in `corrupt`.
+#
+# At-least-once: a power cut between the broker's PUBACK and the head update sends that batch
+# again; the store keeps one point per (station, ts), so the repeat is harmless.
+#
+# Pure logic over `os` and files: runs unchanged under MicroPython and CPython.
+import os
+
+_HEAD = "head"
+_SUFFIX = ".log"
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def _size(path):
+    return os.stat(path)[6]
+
+
+class Outbox:
+    def __init__(self, path="outbox", capacity=2304, segment=144):
+        if capacity < 1 or segment < 1:
+            raise ValueError("outbox capacity and segment must be at least 1")
+        self.path = path
+        self.segment = segment
+        # One more than capacity needs: the head segment is usually part-sent.
+        self.max_segments = (capacity + segment - 1) // segment + 1
+        self.dropped = 0
+        self.corrupt = 0
+        if not _exists(path):
+            os.mkdir(path)
+        self.segs = sorted(
+            int(name[: -len(_SUFFIX)]) for name in os.listdir(path) if name.endswith(_SUFFIX)
+        )
+        self.head_seg, self.head_off = self._load_head()
+        self.tail_lines = 0
+        if self.segs:
+            self.tail_lines = self._repair_tail()
+        if self.segs and self.head_seg < self.segs[0]:
+            self.head_seg, self.head_off = self.segs[0], 0
+
+    # -- file names and the head record
+
+    def _seg_path(self, n):
+        return "%s/%08d%s" % (self.path, n, _SUFFIX)
+
+    def _load_head(self):
+        for name in (_HEAD, _HEAD + ".tmp"):
+            try:
+                with open(self.path + "/" + name) as f:
+                    parts = f.read().split()
+                seg, off, self.dropped, self.corrupt = (int(p) for p in parts[:4])
+                return seg, off
+            except (OSError, ValueError):
+                continue
+        return (self.segs[0] if self.segs else 0), 0
+
+    def _save_head(self):
+        tmp = self.path + "/" + _HEAD + ".tmp"
+        final = self.path + "/" + _HEAD
+        with open(tmp, "w") as f:
+            f.write("%d %d %d %d\n" % (self.head_seg, self.head_off, self.dropped, self.corrupt))
+        try:
+            os.rename(tmp, final)
+        except OSError:  # FAT will not rename onto an existing file
+            os.remove(final)
+            os.rename(tmp, final)
+
+    def _repair_tail(self):
+        # A power cut mid-append can leave a line without its newline; end it, so the next line
+        # starts clean and the fragment is skipped as corrupt. Returns the tail's line count.
+        path = self._seg_path(self.segs[-1])
+        lines = 0
+        last = b"\n"
+        with open(path, "rb") as f:
+            while True:
+                chunk = f.read(512)
+                if not chunk:
+                    break
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+        if last != b"\n":
+            with open(path, "ab") as f:
+                f.write(b"\n")
+            lines += 1
+        return lines
+
+    # -- writing
+
+    def append(self, line):
+        """Keep one encoded observation (bytes, no newline) until it is acknowledged."""
+        if b"\n" in line:
+            raise ValueError("an outbox line cannot contain a newline")
+        if not self.segs or self.tail_lines >= self.segment:
+            self._new_segment()
+        with open(self._seg_path(self.segs[-1]), "ab") as f:
+            f.write(line + b"\n")
+        self.tail_lines += 1
+
+    def _new_segment(self):
+        n = self.segs[-1] + 1 if self.segs else 0
+        self.segs.append(n)
+        self.tail_lines = 0
+        if not _exists(self._seg_path(n)):
+            with open(self._seg_path(n), "wb"):
+                pass
+        if len(self.segs) == 1:
+            self.head_seg, self.head_off = n, 0
+        while len(self.segs) > self.max_segments:
+            self._drop_oldest()
+
+    def _drop_oldest(self):
+        oldest = self.segs[0]
+        lost = self._count_lines(oldest, self.head_off if oldest == self.head_seg else 0)
+        self.dropped += lost
+        self._remove_seg(oldest)
+        self.head_seg, self.head_off = self.segs[0], 0
+        self._save_head()
+
+    def _count_lines(self, n, offset):
+        count = 0
+        with open(self._seg_path(n), "rb") as f:
+            f.seek(offset)
+            while True:
+                chunk = f.read(512)
+                if not chunk:
+                    return count
+                count += chunk.count(b"\n")
+
+    def _remove_seg(self, n):
+        try:  # noqa: SIM105 (MicroPython has no contextlib)
+            os.remove(self._seg_path(n))
+        except OSError:
+            pass
+        self.segs.remove(n)
+
+    # -- reading
+
+    def peek(self, max_lines=48, max_bytes=8192):
+        """The oldest unsent lines (at most `max_lines`, about `max_bytes`), oldest first, and the
+        position to `commit` once they are acknowledged. ([], None) when nothing is waiting."""
+        self._skip_finished()
+        if not self.segs:
+            return [], None
+        lines = []
+        size = 0
+        bad = 0
+        with open(self._seg_path(self.head_seg), "rb") as f:
+            f.seek(self.head_off)
+            off = self.head_off
+            while len(lines) < max_lines and size < max_bytes:
+                raw = f.readline()
+                if not raw.endswith(b"\n"):
+                    break  # end of segment (or a line still being written)
+                off += len(raw)
+                line = raw[:-1]
+                if line[:1] == b"{" and line[-1:] == b"}":
+                    lines.append(line)
+                    size += len(line) + 1
+                else:
+                    bad += 1
+        if off == self.head_off:
+            return [], None
+        return lines, (self.head_seg, off, bad)
+
+    def commit(self, pos):
+        """The lines returned with `pos` are safe at the broker: forget them."""
+        if pos is None:
+            return
+        seg, off, bad = pos
+        if seg != self.head_seg:
+            return  # that segment was dropped meanwhile
+        self.head_off = off
+        self.corrupt += bad
+        self._skip_finished()
+        self._save_head()
+
+    def _skip_finished(self):
+        # A fully sent segment that is no longer being written goes away.
+        while len(self.segs) > 1 and self.head_off >= _size(self._seg_path(self.head_seg)):
+            self._remove_seg(self.head_seg)
+            self.head_seg, self.head_off = self.segs[0], 0
+
+    def pending(self):
+        """How many lines wait to be sent (reads the files: for status and tests, not the loop)."""
+        total = 0
+        for n in self.segs:
+            total += self._count_lines(n, self.head_off if n == self.head_seg else 0)
+        return total
+
+    def empty(self):
+        self._skip_finished()
+        if not self.segs:
+            return True
+        return len(self.segs) == 1 and self.head_off >= _size(self._seg_path(self.head_seg))

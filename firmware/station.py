@@ -1,0 +1,316 @@
+# The station's main loop: read the sensors every interval, keep each observation in the flash
+# outbox, and send the outbox to the broker whenever it can, oldest first, in batches.
+#
+# Every hardware call goes through the `board` object (firmware/board.py on an ESP32 or a Pico W,
+# tests/firmware/emu/board.py under the unix port). Lines starting "error wifi:", "error broker:"
+# and "station <id> is online" are read by `classnet flash` to tell the teacher what happened.
+import gc
+import json
+
+from firmware import clock, config, wire
+from firmware.mqtt import MQTTClient, MQTTError
+from firmware.outbox import Outbox
+from firmware.sensors import driver_class
+
+VERSION = "1.0.0"
+OFFLINE = b'{"state":"offline"}'
+DRAIN_MARGIN_MS = 3000  # stop sending this long before the next reading is due
+BACKOFF_MAX_MS = 60000
+
+
+def log(*parts):
+    print(*parts)
+
+
+class MqttUplink:
+    """The Wi-Fi + MQTT way out. A serial uplink (issue 10) offers the same four methods."""
+
+    def __init__(self, board, cfg, birth):
+        self.board = board
+        self.cfg = cfg
+        self.birth = birth
+        b = cfg["broker"]
+        self.where = "%s:%d" % (b["host"], b["port"])
+        self.status_topic = wire.topic(cfg["station"], "status")
+        self.obs_topic = wire.topic(cfg["station"], "obs")
+        self.client = MQTTClient(
+            cfg["station"],
+            b["host"],
+            b["port"],
+            b["username"],
+            b["password"],
+            keepalive=b["keepalive"],
+            tls=b["tls"],
+        )
+        self.client.set_last_will(self.status_topic, OFFLINE, retain=True, qos=1)
+
+    def network_up(self):
+        if self.board.wifi_connected():
+            return True
+        wifi = self.cfg["wifi"]
+        try:
+            self.board.wifi_connect(wifi["ssid"], wifi.get("password") or "", 20000)
+        except OSError as exc:
+            log("error wifi: cannot join %r: %s" % (wifi["ssid"], exc))
+            return False
+        return True
+
+    def connect(self):
+        try:
+            self.client.connect()
+            self.client.publish(self.status_topic, self.birth[0], retain=True, qos=1)
+            self.client.publish(
+                wire.topic(self.cfg["station"], "meta"), self.birth[1], retain=True, qos=1
+            )
+        except (OSError, MQTTError) as exc:
+            self.close()
+            raise OSError(
+                "cannot reach the broker at %s: %s" % (self.where, _reason(exc))
+            ) from None
+
+    def send_obs(self, body):
+        self.client.publish(self.obs_topic, body, qos=1)
+
+    def ping(self):
+        self.client.ping()
+
+    def close(self):
+        self.client.close()
+
+
+def _reason(exc):
+    # MicroPython's OSError carries only an errno number; name the usual ones.
+    code = exc.args[0] if exc.args else None
+    names = {110: "timed out", 111: "connection refused", 113: "no route to host", 116: "timed out"}
+    if isinstance(code, int) and code in names:
+        return names[code]
+    return str(exc) or exc.__class__.__name__
+
+
+class Station:
+    def __init__(self, board, cfg, max_readings=None):
+        self.board = board
+        self.cfg = cfg
+        self.id = cfg["station"]
+        self.max_readings = max_readings
+        buf = cfg["buffer"]
+        self.outbox = Outbox(buf["dir"], buf["capacity"], buf["segment"])
+        self.batch = buf["batch"]
+        self.clock = clock.Clock(board.time)
+        self.ntp_at = None  # ticks of the next NTP attempt (None: now)
+        self.sensors = []  # [class, config, driver or None]
+        for s in cfg["sensors"]:
+            cls = driver_class(s["type"])
+            try:  # now, so counters (rain, wind) start with the first interval
+                drv = cls(board, s)
+            except Exception as exc:
+                log("sensor %s: %s (sending null, retrying each reading)" % (s["type"], exc))
+                drv = None
+            self.sensors.append([cls, s, drv])
+        self.seq = 0
+        self.held = []  # (local time, observation) taken before the clock was known
+        self.uplink = MqttUplink(board, cfg, self._birth())
+        self.connected = False
+        self.retry_at = None
+        self.backoff = 1000
+        self.last_io = board.ticks_ms()
+        self.online_said = False
+        self.readings = 0
+        self.wdt = None
+
+    def _birth(self):
+        meta = {"firmware": VERSION, "sensors": [s["type"] for s in self.cfg["sensors"]]}
+        for key, value in self.cfg["meta"].items():
+            meta[key] = value
+        meta.setdefault("exposure", "outdoor")
+        status = {"state": "online"}
+        status.update(meta)
+        return json.dumps(status).encode(), json.dumps(meta).encode()
+
+    # -- readings
+
+    def _read_sensors(self):
+        values = {}
+        for entry in self.sensors:
+            cls, scfg, drv = entry
+            try:
+                if drv is None:
+                    drv = entry[2] = cls(self.board, scfg)
+                got = drv.read()
+            except Exception as exc:  # one broken sensor never stops the station
+                log("sensor %s: %s (sending null)" % (scfg["type"], exc))
+                got = {}
+                for name in cls.FIELDS:
+                    got[name] = None
+            for name in got:
+                if name not in values:  # the first sensor listed wins a shared field
+                    values[name] = got[name]
+        if self.cfg["transport"] == "wifi":
+            values["rssi_dbm"] = self.board.rssi()
+        return values
+
+    def take_reading(self):
+        obs = wire.observation(None, self.seq, **self._read_sensors())
+        self.seq += 1
+        self.readings += 1
+        if self.clock.synced:
+            self._keep(self.clock.now(), obs)
+        else:
+            self.held.append((self.board.time(), obs))
+            self._release_held(force=False)
+
+    def _keep(self, ts, obs):
+        if ts is not None:
+            obs["ts"] = ts
+        self.outbox.append(wire.line(obs))
+
+    def _release_held(self, force):
+        # Readings taken before the first NTP answer wait (in RAM, bounded) to be stamped; when
+        # the clock stays unknown too long they go without ts and the gateway stamps them.
+        hold = self.cfg["hold"]
+        while self.held:
+            local, obs = self.held[0]
+            if self.clock.synced:
+                self._keep(self.clock.utc(local), obs)
+            elif force or len(self.held) > hold["max"] or self.board.time() - local > hold["max_s"]:
+                self._keep(None, obs)
+            else:
+                return
+            self.held.pop(0)
+
+    # -- network
+
+    def _sync_time(self, now):
+        ntp = self.cfg["ntp"]
+        if not ntp.get("host") or (
+            self.ntp_at is not None and self.board.ticks_diff(now, self.ntp_at) < 0
+        ):
+            return
+        try:
+            self.clock.set(clock.query(ntp["host"], ntp.get("port", 123)))
+            self.ntp_at = self.board.ticks_add(now, ntp["resync_s"] * 1000)
+            self._release_held(force=False)
+        except (OSError, ValueError) as exc:
+            log("ntp: no time from %s: %s (retrying in 60 s)" % (ntp["host"], _reason(exc)))
+            self.ntp_at = self.board.ticks_add(now, 60000)
+
+    def _disconnect(self, why):
+        log("error broker: %s" % why)
+        self.uplink.close()
+        self.connected = False
+        self.retry_at = self.board.ticks_add(self.board.ticks_ms(), self.backoff)
+        self.backoff = min(self.backoff * 2, BACKOFF_MAX_MS)
+
+    def service_network(self, deadline):
+        b = self.board
+        now = b.ticks_ms()
+        if self.retry_at is not None and b.ticks_diff(now, self.retry_at) < 0:
+            return
+        if not self.uplink.network_up():
+            self.retry_at = b.ticks_add(now, self.backoff)
+            self.backoff = min(self.backoff * 2, BACKOFF_MAX_MS)
+            self.connected = False
+            return
+        self._sync_time(now)
+        if not self.connected:
+            try:
+                self.uplink.connect()
+            except OSError as exc:
+                self._disconnect(str(exc))
+                return
+            self.connected = True
+            self.backoff = 1000
+            self.last_io = b.ticks_ms()
+            log("broker: connected to %s" % self.uplink.where)
+        self.drain(deadline)
+        if self.connected and b.ticks_diff(b.ticks_ms(), self.last_io) > (
+            self.cfg["broker"]["keepalive"] * 500
+        ):
+            try:
+                self.uplink.ping()
+                self.last_io = b.ticks_ms()
+            except (OSError, MQTTError) as exc:
+                self._disconnect(
+                    "lost the connection to %s: %s" % (self.uplink.where, _reason(exc))
+                )
+
+    def drain(self, deadline):
+        """Send the outbox oldest first, one batch at a time, until it is empty or the next
+        reading is close: a week of backlog never delays a reading."""
+        b = self.board
+        margin = min(DRAIN_MARGIN_MS, self.cfg["interval_s"] * 250)
+        while self.connected and b.ticks_diff(deadline, b.ticks_ms()) > margin:
+            lines, pos = self.outbox.peek(self.batch, 6144)
+            if pos is None:
+                return
+            if lines:
+                try:
+                    self.uplink.send_obs(wire.batch(lines))
+                except (OSError, MQTTError) as exc:
+                    self._disconnect(
+                        "lost the connection to %s: %s" % (self.uplink.where, _reason(exc))
+                    )
+                    return
+                self.last_io = b.ticks_ms()
+            self.outbox.commit(pos)
+            self.wdt.feed()
+            if lines and not self.online_said:
+                self.online_said = True
+                log("station %s is online" % self.id)
+
+    # -- the loop
+
+    def run(self):
+        b = self.board
+        cfg = self.cfg
+        self.wdt = b.watchdog(cfg["watchdog_s"] * 1000)
+        interval_ms = cfg["interval_s"] * 1000
+        next_read = b.ticks_ms()
+        log("station %s: firmware %s, every %d s" % (self.id, VERSION, cfg["interval_s"]))
+        while True:
+            self.wdt.feed()
+            now = b.ticks_ms()
+            for entry in self.sensors:
+                if entry[2] is not None and hasattr(entry[2], "tick"):
+                    entry[2].tick(now)
+            if b.ticks_diff(now, next_read) >= 0:
+                if self.max_readings is not None and self.readings >= self.max_readings:
+                    self._release_held(force=True)
+                    return
+                self.take_reading()
+                gc.collect()
+                next_read = b.ticks_add(next_read, interval_ms)
+                if b.ticks_diff(now, next_read) >= 0:  # fell behind (a long outage): skip ahead
+                    next_read = b.ticks_add(now, interval_ms)
+            self.service_network(next_read)
+            if cfg["deep_sleep"] and (self.outbox.empty() or not self.connected):
+                self._release_held(force=True)  # RAM does not survive deep sleep
+                self.uplink.close()
+                b.deepsleep(max(0, b.ticks_diff(next_read, b.ticks_ms())))
+            wait = b.ticks_diff(next_read, b.ticks_ms())
+            b.sleep_ms(min(1000, max(0, wait)))
+
+
+def main(board, path="config.json", max_readings=None):
+    """Boot: load the config, run the station; on a crash, say why and reset the board."""
+    try:
+        cfg = config.load(path)
+    except config.ConfigError as exc:
+        log("error config: %s" % exc)
+        return
+    try:
+        Station(board, cfg, max_readings).run()
+    except KeyboardInterrupt:
+        # Ctrl-C (a teacher's terminal, `classnet flash`): the REPL must stay usable although a
+        # started watchdog cannot be stopped, so the board keeps feeding it until the next reset.
+        board.stop_watchdog()
+        log("station stopped (Ctrl-C); reset the board to start it again")
+        raise
+    except Exception as exc:
+        log("error station: %s: %s (resetting in 10 s)" % (exc.__class__.__name__, exc))
+        import sys
+
+        if hasattr(sys, "print_exception"):
+            sys.print_exception(exc)
+        board.sleep_ms(10000)
+        board.reset()

@@ -1,0 +1,195 @@
+"""Fixtures for running the firmware under the real MicroPython unix port."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from firmware.clock import NTP_TO_UNIX
+from tests.firmware import mpy
+from tests.firmware.test_sensors import ADC_P, ADC_T, registers
+
+# The SNTP server runs its clock one day behind the host's: observations stamped from it prove
+# the station takes its time from NTP, not from the machine it runs on.
+NTP_SKEW_S = -86400
+
+
+class SntpServer:
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.answering = True
+        self.queries = 0
+        self._stop = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop:
+            try:
+                _, addr = self.sock.recvfrom(64)
+            except OSError:
+                continue
+            self.queries += 1
+            if not self.answering:
+                continue
+            t = time.time() + NTP_SKEW_S + NTP_TO_UNIX
+            secs = int(t)
+            reply = bytes([0x24, 1]) + bytes(38) + struct.pack("!II", secs, int((t - secs) * 2**32))
+            self.sock.sendto(reply, addr)
+
+    def stop(self) -> None:
+        self._stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def sntp() -> Iterator[SntpServer]:
+    server = SntpServer()
+    yield server
+    server.stop()
+
+
+def bme280_emu() -> dict[str, object]:
+    cal1, cal2 = registers()
+    return {
+        "kind": "bme280",
+        "calib1": cal1.hex(),
+        "calib2": cal2.hex(),
+        "adc_t": ADC_T,
+        "adc_p": ADC_P,
+        "adc_h": 27000,
+    }
+
+
+def write_board(
+    fs: Path, station: str, broker_port: int, ntp_port: int, interval_s: int = 1, **extra: object
+) -> None:
+    """A board filesystem: config.json as `classnet flash` writes it, and emu.json."""
+    fs.mkdir(parents=True, exist_ok=True)
+    config = {
+        "station": station,
+        "wifi": {"ssid": "school-iot", "password": "not-used-by-the-emulator"},
+        "broker": {"host": "127.0.0.1", "port": broker_port, "keepalive": 30},
+        "ntp": {"host": "127.0.0.1", "port": ntp_port},
+        "interval_s": interval_s,
+        "meta": {"name": "Test school", "country": station[:2].upper(), "exposure": "outdoor"},
+        "sensors": [
+            {"type": "bme280", "address": 0x76},
+            {"type": "rain", "pin": 27},
+            {"type": "anemometer", "pin": 26},
+            {"type": "vane", "pin": 34},
+            {"type": "bh1750"},
+            {"type": "scd4x"},  # not fitted: its field must arrive as null
+        ],
+    }
+    config.update(extra)
+    emu = {
+        "wifi": True,
+        "rssi": -61,
+        "i2c": {"118": bme280_emu(), "35": {"kind": "bh1750", "raw": 1200}},
+        "pulses": {"26": 12, "27": 0.5},
+        "adc": {"34": 16000 / 26000},  # 225°: 16 kΩ with the 10 kΩ pull-up
+    }
+    (fs / "config.json").write_text(json.dumps(config))
+    (fs / "emu.json").write_text(json.dumps(emu))
+
+
+class StationProc:
+    def __init__(self, micropython: str, fs: Path, heap: str | None = None) -> None:
+        self.log = fs / "station.log"
+        code = "import emuboard\nfrom firmware import station\nstation.main(emuboard.Board())"
+        argv = [micropython, *(["-X", f"heapsize={heap}"] if heap else []), "-c", code]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                argv, cwd=fs, env=mpy.env(), stdout=out, stderr=subprocess.STDOUT
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def start_station(micropython: str) -> Iterator:
+    procs: list[StationProc] = []
+
+    def start(fs: Path, heap: str | None = None) -> StationProc:
+        proc = StationProc(micropython, fs, heap)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for p in procs:
+        p.kill()
+
+
+class Subscriber:
+    """A persistent-session QoS 1 subscriber (like the gateway), so messages the broker queued
+    while it was away are delivered when it reconnects."""
+
+    def __init__(self, port: int, station: str) -> None:
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"sub-{station}", clean_session=False
+        )
+        self.client.reconnect_delay_set(0.1, 0.5)  # type: ignore[arg-type]
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"classnet/v1/{station}/#", 1)
+        self.client.on_message = lambda c, u, m: self.messages.append(
+            (m.topic, bytes(m.payload), m.retain)
+        )
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def obs(self) -> list[bytes]:
+        return [p for t, p, _ in self.messages if t.endswith("/obs")]
+
+    def wait(self, predicate, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; got {len(self.messages)} messages")
+
+    def wait_connected(self) -> None:
+        self.wait(self.client.is_connected, timeout=15)
+        time.sleep(0.3)  # let the SUBACK arrive
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def subscribe() -> Iterator:
+    subs: list[Subscriber] = []
+
+    def make(port: int, station: str) -> Subscriber:
+        sub = Subscriber(port, station)
+        subs.append(sub)
+        time.sleep(0.3)
+        return sub
+
+    yield make
+    for s in subs:
+        s.close()

@@ -1,0 +1,234 @@
+"""`classnet flash`: pure pieces, and end to end against a real MicroPython raw REPL on a pty."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import subprocess
+import threading
+import time
+import tty
+from pathlib import Path
+
+import pytest
+
+from firmware.host import flash, manifest
+from firmware.host.ports import friendly_name
+from firmware.host.rawrepl import RawRepl, ReplError
+from gateway import cli
+from tests.firmware import mpy
+
+
+@pytest.mark.parametrize(
+    ("vid", "pid", "name"),
+    [
+        (0x303A, 0x1001, "Espressif ESP32 (native USB)"),
+        (0x10C4, 0xEA60, "ESP32 board (CP210x USB-serial)"),
+        (0x1A86, 0x7523, "ESP32 board (CH340 USB-serial)"),
+        (0x2E8A, 0x0005, "Raspberry Pi Pico / Pico W (MicroPython)"),
+        (0x2E8A, 0x000A, "Raspberry Pi RP2040 board"),
+        (0x046D, 0xC52B, None),  # a mouse receiver
+        (None, None, None),  # a built-in UART
+    ],
+)
+def test_friendly_names_from_usb_ids(vid, pid, name) -> None:
+    assert friendly_name(vid, pid) == name
+
+
+def test_progress_bar() -> None:
+    assert flash.render_bar(0, 2000, 10) == "[----------]   0%   0.0/2.0 KB"
+    assert flash.render_bar(1000, 2000, 10) == "[#####-----]  50%   1.0/2.0 KB"
+    out = io.StringIO()
+    bar = flash.Progress(100, out, width=4)
+    bar.advance(100, "firmware/wire.py")
+    assert "[####] 100%" in out.getvalue()
+
+
+def test_open_errors_say_what_to_do() -> None:
+    denied = flash.explain_open_error("/dev/ttyUSB0", OSError(errno.EACCES, "Permission denied"))
+    assert "usermod -aG dialout" in str(denied)
+    busy = flash.explain_open_error(
+        "/dev/ttyUSB0", OSError(errno.EAGAIN, "Could not exclusively lock port")
+    )
+    assert "busy" in str(busy) and "Thonny" in str(busy)
+    gone = flash.explain_open_error("/dev/ttyUSB9", OSError(errno.ENOENT, "No such file"))
+    assert "--list" in str(gone)
+
+
+def test_a_port_held_by_another_program_is_reported_busy() -> None:
+    import serial
+
+    master, slave = os.openpty()
+    path = os.ttyname(slave)
+    holder = serial.Serial(path, exclusive=True)
+    try:
+        with pytest.raises(flash.FlashError, match="busy"):
+            flash.open_port(path)
+    finally:
+        holder.close()
+        os.close(master)
+        os.close(slave)
+
+
+def test_no_board_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flash, "list_boards", lambda: [])
+    with pytest.raises(flash.FlashError, match="USB data cable"):
+        flash.choose_port("auto")
+
+
+def test_secrets_from_a_file_or_asked(tmp_path: Path) -> None:
+    f = tmp_path / "secrets.env"
+    f.write_text("# school\nwifi_password = pa=ss\n")
+    asked: list[str] = []
+
+    def ask(prompt: str) -> str:
+        asked.append(prompt)
+        return "typed"
+
+    assert flash.read_secrets(f, True, ask) == {"wifi_password": "pa=ss", "mqtt_password": "typed"}
+    assert asked == ["MQTT password (not shown): "]
+
+
+def test_config_is_checked_by_the_firmware_validator_and_printed_redacted() -> None:
+    template = {"wifi": {"ssid": "school"}, "broker": {"host": "mqtt.school.fi"}}
+    cfg = flash.build_config(
+        template,
+        {"station": "fi-tampere-hervanta", "broker.username": "st1"},
+        {"wifi_password": "w1", "mqtt_password": "m1"},
+    )
+    assert cfg["wifi"] == {"ssid": "school", "password": "w1"}
+    assert cfg["broker"] == {"host": "mqtt.school.fi", "username": "st1", "password": "m1"}
+    shown = json.dumps(flash.redacted(cfg))
+    assert "w1" not in shown and "m1" not in shown
+    with pytest.raises(flash.FlashError, match="station="):
+        flash.build_config(template, {"station": "Tampere"}, {})
+
+
+def test_board_errors_are_explained() -> None:
+    wifi = flash.explain_board_error("error wifi: cannot join 'school': wrong Wi-Fi password")
+    assert "2.4 GHz" in wifi
+    broker = flash.explain_board_error("error broker: cannot reach the broker at h:1883: refused")
+    assert "mosquitto_sub" in broker
+
+
+class LinesPort:
+    def __init__(self, text: bytes) -> None:
+        self.data = io.BytesIO(text)
+
+    def read(self, n: int) -> bytes:
+        return self.data.read(n)
+
+
+def test_follow_gives_up_after_repeated_wifi_errors() -> None:
+    port = LinesPort(
+        b"station x: firmware\r\n" + b"error wifi: cannot join 'a': no network\r\n" * 3
+    )
+    with pytest.raises(flash.FlashError, match="cannot join Wi-Fi"):
+        flash.follow(port, "fi-x-01", 5, echo=lambda line: None)
+
+
+def test_a_board_without_micropython_is_named() -> None:
+    class Silent:
+        timeout: float | None = 0.0
+
+        def read(self, n: int = 1) -> bytes:
+            time.sleep(0.01)
+            return b""
+
+        def write(self, data: bytes) -> int:
+            return len(data)
+
+        def reset_input_buffer(self) -> None:
+            pass
+
+    with pytest.raises(ReplError, match="no raw REPL"):
+        RawRepl(Silent()).enter(attempts=1)
+
+
+class PtyBoard:
+    """A MicroPython "board" on a pty: the unix port's REPL on the master side (the tool opens
+    the slave like a USB serial device). A soft reset (Ctrl-D) ends the REPL process; the board
+    then "boots" main.py from its filesystem, as a real board does, on the same serial line."""
+
+    def __init__(self, micropython: str, fs: Path) -> None:
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+        self.fs = fs
+        self.micropython = micropython
+        # The board's own files first, then the emulated board layer; not the repository.
+        self.env = {**os.environ, "MICROPYPATH": f".frozen:{fs}:{mpy.EMU}"}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stopped = False
+        self.boots = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        argvs = [[self.micropython], [self.micropython, "main.py"]]
+        while not self.stopped and self.boots < len(argvs):
+            self.proc = subprocess.Popen(
+                argvs[self.boots],
+                cwd=self.fs,
+                env=self.env,
+                stdin=self.master,
+                stdout=self.master,
+                stderr=self.master,
+            )
+            self.boots += 1
+            self.proc.wait()
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.thread.join(5)
+        os.close(self.master)
+        os.close(self.slave)
+
+
+@pytest.mark.slow
+def test_classnet_flash_uploads_verifies_and_the_board_comes_online(
+    micropython, tmp_path, mosquitto, sntp, capsys
+) -> None:
+    from tests.firmware.conftest import write_board
+
+    station = "fi-tampere-hervanta"
+    fs = tmp_path / "board"
+    fs.mkdir()
+    # The teacher's template (no passwords) and secrets file; emu.json is the emulated hardware.
+    write_board(tmp_path / "t", station, mosquitto.port, sntp.port)
+    template = json.loads((tmp_path / "t" / "config.json").read_text())
+    del template["wifi"]["password"]
+    (tmp_path / "station.json").write_text(json.dumps(template))
+    (tmp_path / "secrets.json").write_text(json.dumps({"wifi_password": "s3cret-wifi"}))
+    (fs / "emu.json").write_bytes((tmp_path / "t" / "emu.json").read_bytes())
+
+    board = PtyBoard(micropython, fs)
+    try:
+        time.sleep(0.3)
+        rc = cli.main(
+            [
+                "flash",
+                "--port", board.path,
+                "--config", str(tmp_path / "station.json"),
+                "--secrets", str(tmp_path / "secrets.json"),
+                "--timeout", "60",
+            ]
+        )  # fmt: skip
+        out, err = capsys.readouterr()
+        assert rc == 0, out + err
+        assert f"done: station {station} is online" in out
+        assert "100%" in err  # the progress bar
+        assert "s3cret-wifi" not in out + err
+        for local, remote in manifest.DEVICE_FILES:
+            assert (fs / remote).read_bytes() == (manifest.FIRMWARE_DIR / local).read_bytes()
+        on_board = json.loads((fs / "config.json").read_text())
+        assert on_board["wifi"]["password"] == "s3cret-wifi"
+        assert not (fs / "firmware" / "host").exists()
+        assert board.boots == 2  # the REPL, then main.py after the soft reset
+    finally:
+        board.stop()
