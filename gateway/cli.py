@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 # Components that add subcommands, in the order `classnet --help` lists them.
-COMPONENT_CLIS = ("gateway.commands",)
+COMPONENT_CLIS = ("gateway.commands", "gateway.gateway_cmd", "ingest.commands")
 
 EXIT_OK = 0
 EXIT_USAGE = 2
