@@ -309,7 +309,7 @@ def latency_run(
         while count < n and time.monotonic() < deadline:
             count = stored_count(store)
             polls.append((time.time(), count))
-            time.sleep(0.02)
+            time.sleep(0.1)  # COUNT() competes with the writes it measures: poll gently
         out, _ = pub_proc.communicate(timeout=120)
 
         sent_at = np.load(io.BytesIO(out))
@@ -331,7 +331,14 @@ def main() -> None:
     parser.add_argument("--observations", type=int, default=200_000)
     parser.add_argument("--stations", type=int, default=500)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--without-pyarrow",
+        action="store_true",
+        help="run the gateway as in a clean install, where pandas finds no pyarrow",
+    )
     args = parser.parse_args()
+    if args.without_pyarrow:
+        os.environ["CLASSNET_BENCH_WITHOUT_PYARROW"] = "1"
     n, stations = args.observations, args.stations
     work = Path(tempfile.mkdtemp(prefix="classnet-bench-"))
     print(f"{n:,} observations from {stations} stations, QoS 1, {os.cpu_count()} cores; in {work}")
@@ -388,6 +395,10 @@ def _child_main(argv: list[str]) -> None:
     elif kind == "count":
         counter(int(argv[1]), int(argv[2]))
     elif kind == "gateway":
+        if os.environ.get("CLASSNET_BENCH_WITHOUT_PYARROW"):
+            # As in a clean install: pandas 3 loads pyarrow (~40 MiB) only when it is installed,
+            # and it is not a dependency of this project.
+            sys.modules["pyarrow"] = None  # type: ignore[assignment]
         from gateway.cli import main as classnet
 
         sys.exit(classnet(["gateway", *argv[1:]]))
