@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from datetime import date
 from pathlib import Path
@@ -19,9 +18,9 @@ from dashboard.core.actions import (
     write_export,
 )
 from dashboard.core.frames import CoreInputError
-from gateway.cli import UserError
-
-DEFAULT_STATIONS_FILE = Path("stations.toml")
+from gateway import stations
+from gateway.errors import UserError
+from ingest import open_store
 
 
 def _date(text: str) -> date:
@@ -43,11 +42,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="only these stations",
     )
-    parser.add_argument(
-        "--stations",
-        type=Path,
-        help="station metadata file (default: ./stations.toml if present, else the registry)",
-    )
+    stations.add_argument(parser)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,17 +66,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _load(args: argparse.Namespace, fields: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from gateway.stations import load_stations
-
-    # Imported by name at run time: the store package is built on its own branch, and the
-    # commands must stay importable for `classnet --help` without it.
-    store = importlib.import_module("ingest").open_store(args.store)
-    stations_file = args.stations or (
-        DEFAULT_STATIONS_FILE if DEFAULT_STATIONS_FILE.exists() else None
-    )
-    meta = load_stations(stations_file) if stations_file else store.stations()
-    start, end = utc_window(args.start, args.end)
-    return store.read(start, end, args.station, fields), meta
+    store = open_store(args.store)
+    try:
+        meta = store.stations(stations.resolve_path(args.stations))
+        start, end = utc_window(args.start, args.end)
+        return store.read(start, end, args.station, fields), meta
+    finally:
+        store.close()
 
 
 def run_summary(args: argparse.Namespace) -> int:

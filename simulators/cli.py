@@ -1,10 +1,10 @@
 """`classnet simulate`: simulated school stations on a real broker, or a dry run to a record.
 
-    classnet simulate --broker mqtt://localhost:1883 --stations 50          # live, one per town
+    classnet simulate --broker mqtt://localhost:1883 --count 50          # live, one per town
     classnet simulate --broker mqtt://localhost:1883 --start 7d --speed 600   # a week in 17 min
     classnet simulate --broker mqtt://localhost:1883 --backfill 2             # the last 2 days
-    classnet simulate --stations 3 --duration 10m --record -                  # dry run, no broker
-    classnet simulate --stations 50 --write-stations stations.toml
+    classnet simulate --count 3 --duration 10m --record -                  # dry run, no broker
+    classnet simulate --count 50 --write-stations stations.toml
 
 See docs/simulator.md.
 """
@@ -36,7 +36,7 @@ def simulate(args: argparse.Namespace, out: IO[str] = sys.stdout) -> int:
         fault_list = [
             faults.parse(kind, text) for kind in faults.KINDS for text in getattr(args, kind) or ()
         ]
-        fleet_stations = towns.stations(args.stations, tuple(args.towns or ()))
+        fleet_stations = towns.stations(args.count, tuple(args.towns or ()))
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if args.write_stations is not None:
@@ -124,7 +124,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "contract (docs/simulator.md). Faults take STATIONS[=VALUE][@START[+DURATION]].",
     )
     p.add_argument("--broker", help="mqtt://[user@]host:port (password: $CLASSNET_MQTT_PASSWORD)")
-    p.add_argument("--stations", type=int, default=50, help="how many (default 50, one per town)")
+    p.add_argument(
+        "--count", type=int, default=50, help="how many stations (default 50, one per town)"
+    )
     p.add_argument("--towns", type=lambda s: s.split(","), help="only these towns (tampere,manila)")
     p.add_argument("--seed", type=int, default=1, help="same seed, same weather (default 1)")
     p.add_argument("--interval", type=int, default=60, help="seconds between readings")

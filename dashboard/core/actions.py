@@ -144,7 +144,13 @@ def write_export(export: pd.DataFrame, fmt: ExportFormat, out: BinaryIO) -> None
         ).to_csv(index=False)
         out.write(text.encode())
     elif fmt == "parquet":
-        # Parquet needs pyarrow (pandas' engine); a missing engine surfaces as ImportError.
+        try:
+            import pyarrow  # noqa: F401  (pandas' Parquet engine, an optional dependency)
+        except ImportError:
+            raise CoreInputError(
+                "Parquet export needs pyarrow: pip install 'classnet-weather[parquet]' "
+                "(or use --format csv)"
+            ) from None
         export.to_parquet(out, index=False)
     else:
         raise CoreInputError(f"format {fmt!r} is not one of csv, parquet")

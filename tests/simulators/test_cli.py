@@ -13,7 +13,7 @@ NOW = 1761955200
 
 def test_write_stations_for_the_demo(tmp_path: Path) -> None:
     path = tmp_path / "stations.toml"
-    assert main(["simulate", "--stations", "50", "--write-stations", str(path)]) == 0
+    assert main(["simulate", "--count", "50", "--write-stations", str(path)]) == 0
     assert len(load_stations(path)) == 50
 
 
@@ -22,7 +22,7 @@ def test_dry_run_record_is_the_same_for_the_same_seed(tmp_path: Path) -> None:
         path = tmp_path / name
         argv = [
             "simulate",
-            "--stations",
+            "--count",
             "5",
             "--start",
             "2h",
@@ -50,7 +50,7 @@ def test_backfill_sends_days_in_arrays(tmp_path: Path) -> None:
     path = tmp_path / "backfill.jsonl"
     argv = [
         "simulate",
-        "--stations",
+        "--count",
         "2",
         "--backfill",
         "1",
@@ -66,6 +66,6 @@ def test_backfill_sends_days_in_arrays(tmp_path: Path) -> None:
 
 
 def test_bad_fault_flag_exits_with_a_sentence(capsys) -> None:
-    code = main(["simulate", "--stations", "1", "--record", "-", "--spikes", "all=7"])
+    code = main(["simulate", "--count", "1", "--record", "-", "--spikes", "all=7"])
     assert code == EXIT_USER_ERROR
     assert "share of 0..1" in capsys.readouterr().err
