@@ -17,6 +17,8 @@ from gateway.errors import UserError
 
 # Components that add subcommands, in the order `classnet --help` lists them.
 COMPONENT_CLIS = (
+    "gateway.gateway_cmd",
+    "ingest.commands",
     "gateway.commands",
     "firmware.host.cli",
     "simulators.cli",
