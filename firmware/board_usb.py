@@ -9,7 +9,7 @@ _poll = None
 
 def usb_write(data):
     """Write bytes; with no computer listening they are lost, as on the wire, never an error."""
-    try:
+    try:  # noqa: SIM105 (MicroPython has no contextlib)
         sys.stdout.buffer.write(data)
     except OSError:
         pass

@@ -162,6 +162,9 @@ class Station:
         self.seq += 1
         self.readings += 1
         if self.clock.synced:
+            # Readings held for the clock go first: with the serial transport the time comes
+            # from the bridge during connect(), not from _sync_time.
+            self._release_held(force=False)
             self._keep(self.clock.now(), obs)
         else:
             self.held.append((self.board.time(), obs))
