@@ -7,6 +7,8 @@ import time
 import machine
 import network
 
+from firmware import board_usb
+
 PLATFORM = sys.platform
 # Default I2C pins when a sensor's config gives none: (bus, sda, scl).
 I2C_PINS = {"esp32": (0, 21, 22), "rp2": (0, 4, 5)}
@@ -104,6 +106,11 @@ class Board:
             return self._sta().status("rssi") if self.wifi_connected() else None
         except (OSError, ValueError):
             return None
+
+    # -- USB serial (transport "serial": `classnet bridge` on the computer it is plugged into)
+
+    usb_write = staticmethod(board_usb.usb_write)
+    usb_read = staticmethod(board_usb.usb_read)
 
     # -- power and safety
 

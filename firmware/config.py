@@ -6,9 +6,9 @@ import json
 from firmware import wire
 from firmware.sensors import DRIVERS
 
-# "serial" (issue 10: USB serial to `classnet bridge`) will join "wifi" here; the station picks
-# its uplink from this key.
-TRANSPORTS = ("wifi",)
+# The station picks its uplink from this key: "wifi" (MQTT over Wi-Fi) or "serial" (USB serial to
+# `classnet bridge` on a school computer, for stations that cannot join the Wi-Fi).
+TRANSPORTS = ("wifi", "serial")
 
 DEFAULTS = {
     "transport": "wifi",
@@ -69,6 +69,9 @@ def validate(doc):
             if not isinstance(broker["port"], int) or not 0 < broker["port"] < 65536:
                 problems.append("broker.port=%r must be 1..65535" % (broker["port"],))
             cfg["broker"] = broker
+    elif cfg["transport"] == "serial":
+        # No network of its own: the bridge holds the broker login and sends the time.
+        cfg["ntp"]["host"] = None
     interval = cfg["interval_s"]
     if not isinstance(interval, int) or not 1 <= interval <= 86400:
         problems.append("interval_s=%r must be whole seconds, 1..86400" % (interval,))

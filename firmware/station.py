@@ -23,7 +23,8 @@ def log(*parts):
 
 
 class MqttUplink:
-    """The Wi-Fi + MQTT way out. A serial uplink (issue 10) offers the same four methods."""
+    """The Wi-Fi + MQTT way out. firmware/serial_uplink.py (USB serial to `classnet bridge`)
+    offers the same methods."""
 
     def __init__(self, board, cfg, birth):
         self.board = board
@@ -43,6 +44,7 @@ class MqttUplink:
             tls=b["tls"],
         )
         self.client.set_last_will(self.status_topic, OFFLINE, retain=True, qos=1)
+        self.ping_ms = b["keepalive"] * 500
 
     def network_up(self):
         if self.board.wifi_connected():
@@ -68,8 +70,9 @@ class MqttUplink:
                 "cannot reach the broker at %s: %s" % (self.where, _reason(exc))
             ) from None
 
-    def send_obs(self, body):
-        self.client.publish(self.obs_topic, body, qos=1)
+    def send_obs(self, lines):
+        """Publish encoded observation lines (oldest first) as one message; return on PUBACK."""
+        self.client.publish(self.obs_topic, wire.batch(lines), qos=1)
 
     def ping(self):
         self.client.ping()
@@ -109,7 +112,12 @@ class Station:
             self.sensors.append([cls, s, drv])
         self.seq = 0
         self.held = []  # (local time, observation) taken before the clock was known
-        self.uplink = MqttUplink(board, cfg, self._birth())
+        if cfg["transport"] == "serial":
+            from firmware.serial_uplink import SerialUplink  # only a serial station loads it
+
+            self.uplink = SerialUplink(board, cfg, self._birth(), self.clock)
+        else:
+            self.uplink = MqttUplink(board, cfg, self._birth())
         self.connected = False
         self.retry_at = None
         self.backoff = 1000
@@ -154,6 +162,9 @@ class Station:
         self.seq += 1
         self.readings += 1
         if self.clock.synced:
+            # Readings held for the clock go first: with the serial transport the time comes
+            # from the bridge during connect(), not from _sync_time.
+            self._release_held(force=False)
             self._keep(self.clock.now(), obs)
         else:
             self.held.append((self.board.time(), obs))
@@ -223,9 +234,7 @@ class Station:
             self.last_io = b.ticks_ms()
             log("broker: connected to %s" % self.uplink.where)
         self.drain(deadline)
-        if self.connected and b.ticks_diff(b.ticks_ms(), self.last_io) > (
-            self.cfg["broker"]["keepalive"] * 500
-        ):
+        if self.connected and b.ticks_diff(b.ticks_ms(), self.last_io) > self.uplink.ping_ms:
             try:
                 self.uplink.ping()
                 self.last_io = b.ticks_ms()
@@ -245,7 +254,7 @@ class Station:
                 return
             if lines:
                 try:
-                    self.uplink.send_obs(wire.batch(lines))
+                    self.uplink.send_obs(lines)
                 except (OSError, MQTTError) as exc:
                     self._disconnect(
                         "lost the connection to %s: %s" % (self.uplink.where, _reason(exc))

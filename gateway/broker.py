@@ -78,13 +78,15 @@ def subscriptions(share_group: str | None) -> list[tuple[str, int]]:
     ]
 
 
-def make_client(broker: BrokerURL, client_id: str) -> mqtt.Client:
+def make_client(broker: BrokerURL, client_id: str, subscriber: bool = True) -> mqtt.Client:
+    """A paho client for `broker`. A subscriber (the gateway) keeps a persistent session and
+    acknowledges by hand; a publisher (the bridge) starts clean each time."""
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
-        clean_session=False,
+        clean_session=not subscriber,
         protocol=mqtt.MQTTv311,
-        manual_ack=True,
+        manual_ack=subscriber,
     )
     if broker.user:
         client.username_pw_set(broker.user, broker.password)

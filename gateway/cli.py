@@ -18,6 +18,7 @@ from gateway.errors import UserError
 # Components that add subcommands, in the order `classnet --help` lists them.
 COMPONENT_CLIS = (
     "gateway.gateway_cmd",
+    "gateway.bridge_cmd",
     "ingest.commands",
     "gateway.commands",
     "firmware.host.cli",

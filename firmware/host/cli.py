@@ -34,7 +34,8 @@ def _flash_cmd(args: argparse.Namespace) -> int:
             "interval_s": args.interval,
         }
         need_mqtt = bool(args.mqtt_user or template.get("broker", {}).get("username"))
-        secrets = actions.read_secrets(args.secrets, need_mqtt, actions.ask_secret)
+        need_wifi = template.get("transport", "wifi") == "wifi"
+        secrets = actions.read_secrets(args.secrets, need_mqtt, actions.ask_secret, need_wifi)
         cfg = actions.build_config(template, overrides, secrets)
         if args.dry_run:
             print(json.dumps(actions.redacted(cfg), indent=1))
@@ -48,7 +49,12 @@ def _flash_cmd(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             echo=lambda line: print(f"  board: {line}"),
         )
-        if outcome.online:
+        if outcome.online and cfg.get("transport") == "serial":
+            print(
+                f"done: station {cfg['station']} is running; start `classnet bridge` on the "
+                "computer it is plugged into (docs/build-a-station.md)"
+            )
+        elif outcome.online:
             print(f"done: station {cfg['station']} is online")
         return 0
     except actions.FlashError as exc:

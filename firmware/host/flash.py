@@ -88,7 +88,9 @@ def open_port(port: str) -> Any:
 # -- config.json and secrets
 
 
-def read_secrets(path: Path | None, need_mqtt: bool, ask: Callable[[str], str]) -> dict[str, str]:
+def read_secrets(
+    path: Path | None, need_mqtt: bool, ask: Callable[[str], str], need_wifi: bool = True
+) -> dict[str, str]:
     """Wi-Fi and MQTT passwords from a file (JSON, or KEY=value lines) or asked without echo."""
     secrets: dict[str, str] = {}
     if path is not None:
@@ -101,7 +103,7 @@ def read_secrets(path: Path | None, need_mqtt: bool, ask: Callable[[str], str]) 
                 if "=" in line and not line.lstrip().startswith("#"):
                     key, value = line.split("=", 1)
                     secrets[key.strip()] = value.strip()
-    if "wifi_password" not in secrets:
+    if need_wifi and "wifi_password" not in secrets:
         secrets["wifi_password"] = ask("Wi-Fi password (not shown): ")
     if need_mqtt and "mqtt_password" not in secrets:
         secrets["mqtt_password"] = ask("MQTT password (not shown): ")
@@ -124,7 +126,8 @@ def build_config(
         for key in parents:
             node = node.setdefault(key, {})
         node[last] = value
-    doc.setdefault("wifi", {})["password"] = secrets.get("wifi_password", "")
+    if doc.get("transport", "wifi") == "wifi":
+        doc.setdefault("wifi", {})["password"] = secrets.get("wifi_password", "")
     if secrets.get("mqtt_password"):
         doc.setdefault("broker", {})["password"] = secrets["mqtt_password"]
     try:
@@ -261,13 +264,15 @@ def follow(
     timeout: float,
     echo: Callable[[str], None],
     max_errors: int = 3,
+    serial: bool = False,
 ) -> Outcome:
-    """Read the board's output until "station <id> is online", or explain why not."""
+    """Read the board's output until "station <id> is online" (a USB-serial station: until its
+    firmware has started), or explain why not."""
     deadline = time.monotonic() + timeout
     buf = b""
     lines: list[str] = []
     errors: list[str] = []
-    online = f"station {station} is online"
+    online = f"station {station} is online" if not serial else f"station {station}: firmware"
     while time.monotonic() < deadline:
         try:
             chunk = port.read(256)
@@ -343,7 +348,8 @@ def flash(
         upload(repl, files, bar)
         echo(f"{len(files)} files written and verified (sha256); resetting the board")
         repl.soft_reset()
-        return follow(port, cfg["station"], timeout, echo)
+        # A USB-serial station cannot be online yet: its bridge needs the port this holds.
+        return follow(port, cfg["station"], timeout, echo, serial=cfg.get("transport") == "serial")
     finally:
         port.close()
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from serial.tools.list_ports_common import ListPortInfo
 
 # (vendor id, product id or None for any): what the chip on the board means for the teacher.
 KNOWN_USB: dict[tuple[int, int | None], str] = {
@@ -37,8 +42,13 @@ def list_boards(include_unknown: bool = False) -> list[Board]:
     """USB serial ports with a known board first; other USB serial devices if asked."""
     from serial.tools import list_ports
 
+    return boards_from(list_ports.comports(), include_unknown)
+
+
+def boards_from(infos: Iterable[ListPortInfo], include_unknown: bool = False) -> list[Board]:
+    """The boards among pyserial's port descriptions, sorted by port name."""
     boards = []
-    for info in sorted(list_ports.comports(), key=lambda p: p.device):
+    for info in sorted(infos, key=lambda p: p.device):
         name = friendly_name(info.vid, info.pid, info.description or "")
         if name is not None:
             boards.append(Board(info.device, name, info.serial_number))

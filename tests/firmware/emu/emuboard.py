@@ -1,10 +1,12 @@
 # An emulated board for the MicroPython unix port: the same methods as firmware/board.py, with
 # I2C devices that answer register reads, pins that deliver pulses at set rates, ADC pins at set
 # levels and Wi-Fi that is up or down, all from emu.json in the current directory (the "board's"
-# filesystem, where config.json and the outbox live too).
+# filesystem, where config.json and the outbox live too); its USB serial is stdin and stdout.
 import json
 import sys
 import time
+
+from firmware import board_usb
 
 
 def _load():
@@ -156,6 +158,10 @@ class Board:
 
     def rssi(self):
         return self.emu.get("rssi", -61)
+
+    # The unix port's stdin and stdout: the tests give the station one end of a pty pair.
+    usb_write = staticmethod(board_usb.usb_write)
+    usb_read = staticmethod(board_usb.usb_read)
 
     def watchdog(self, ms):
         self.wdt = Watchdog(ms)

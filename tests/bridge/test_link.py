@@ -1,0 +1,96 @@
+"""The bridge's protocol logic (gateway/bridge_link.py) fed bytes, publishing to a real Mosquitto
+through the station's own session."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from firmware import frame
+from gateway.bridge_link import Link
+from gateway.bridge_session import StationSession
+from gateway.broker import BrokerURL
+from tests import servers
+
+STATION = b"fi-link-01"
+BIRTH = b'{"state": "online", "firmware": "1.0.0", "exposure": "outdoor"}'
+T = 1763884800.25
+
+
+def obs(seq: int) -> bytes:
+    return json.dumps({"ts": 1763884800 + seq * 60, "seq": seq, "temp_c": 3.5}).encode()
+
+
+def frames_of(out: bytes) -> list[tuple[bytes, bytes, bytes]]:
+    got = [frame.decode(line) for line in out.splitlines()]
+    return [(g[0], g[1], g[2]) for g in got if g is not None]
+
+
+def link_to(port: int) -> Link:
+    url = BrokerURL("127.0.0.1", port)
+    return Link("ttyTEST", lambda station: StationSession(url, station, 1.0), now=lambda: T)
+
+
+def test_birth_observations_and_repeats(mosquitto: servers.Server, subscribe) -> None:
+    sub = subscribe(mosquitto.port, STATION.decode())
+    link = link_to(mosquitto.port)
+    birth = frame.encode(b"s", STATION, BIRTH)
+    o1, o2 = frame.encode(b"o", STATION, obs(1)), frame.encode(b"o", STATION, obs(2))
+    assert link.feed(o1) == b""  # before a birth: the station may be mid-batch, wait
+    replies = frames_of(link.feed(birth + o1 + o2))
+    assert replies == [
+        (b"a", b"-", birth[-9:-1]),
+        (b"t", STATION, b"1763884800.250"),
+        (b"a", b"1", o1[-9:-1]),
+        (b"a", b"2", o2[-9:-1]),
+    ]
+    # the station missed those acks and sends both again: acknowledged, not published twice
+    assert frames_of(link.feed(o1 + o2)) == replies[2:]
+    assert frames_of(link.feed(frame.encode(b"p", STATION, b"{}"))) == [replies[1]]
+    sub.wait(lambda: len(sub.obs()) == 1)
+    assert json.loads(sub.obs()[0]) == [json.loads(obs(1)), json.loads(obs(2))]
+    assert link.counts["published"] == 2 and link.counts["repeats"] == 2
+    link.board_gone()
+    sub.wait(lambda: sub.messages[-1][1] == b'{"state":"offline"}')
+
+
+def test_damaged_frame_holds_back_the_rest_until_the_station_starts_over(
+    mosquitto: servers.Server, caplog
+) -> None:
+    link = link_to(mosquitto.port)
+    o1, o2 = frame.encode(b"o", STATION, obs(1)), frame.encode(b"o", STATION, obs(2))
+    link.feed(frame.encode(b"s", STATION, BIRTH))
+    damaged = o1.replace(b'"seq": 1', b'"seq": 7')
+    with caplog.at_level(logging.WARNING, "classnet.bridge"):
+        assert link.feed(damaged + o2) == b""  # o2 would overtake o1
+    assert [r.getMessage() for r in caplog.records] == [
+        "ttyTEST: damaged frame (checksum); not acknowledged, the station sends it again"
+    ]
+    out = frames_of(link.feed(frame.encode(b"s", STATION, BIRTH) + o1 + o2))
+    assert [(k, i) for k, i, _ in out] == [
+        (b"a", b"-"),
+        (b"t", STATION),
+        (b"a", b"1"),
+        (b"a", b"2"),
+    ]
+
+
+def test_an_invalid_observation_is_acknowledged_so_it_leaves_the_station(
+    mosquitto: servers.Server,
+) -> None:
+    link = link_to(mosquitto.port)
+    link.feed(frame.encode(b"s", STATION, BIRTH))
+    bad = frame.encode(b"o", STATION, b'{"ts": "yesterday", "seq": 5}')
+    assert frames_of(link.feed(bad)) == [(b"a", b"5", bad[-9:-1])]
+    assert link.counts["rejected"] == 1 and link.counts["published"] == 0
+
+
+def test_no_acknowledgement_while_the_broker_is_unreachable(caplog) -> None:
+    link = link_to(servers.free_port())  # nothing listens there
+    with caplog.at_level(logging.INFO, "classnet.bridge"):
+        assert link.feed(frame.encode(b"s", STATION, BIRTH)) == b""
+        assert link.feed(frame.encode(b"o", STATION, obs(1))) == b""
+    # the time still comes: it is this computer's, not the broker's
+    assert frames_of(link.feed(frame.encode(b"p", STATION, b"{}")))[0][0] == b"t"
+    assert len(caplog.records) == 1  # one line for the event, not one per frame
+    assert "not acknowledging station fi-link-01" in caplog.records[0].getMessage()
