@@ -35,9 +35,7 @@ def report(line: str) -> None:
     print(f"[figures] {line}", flush=True)
 
 
-def wait_until(
-    check: Callable[[], bool], timeout: float, what: str, every: float = 0.1
-) -> float:
+def wait_until(check: Callable[[], bool], timeout: float, what: str, every: float = 0.1) -> float:
     """Wait for a condition; the seconds it took. Deadlines are generous: the machine is shared."""
     started = time.monotonic()
     while not check():
@@ -109,8 +107,9 @@ class GatewayProc:
 
     def connected(self) -> bool:
         if not self.alive():
-            raise AssertionError(f"gateway exited ({self.proc and self.proc.returncode}):\n"
-                                 f"{self.log_tail()}")
+            raise AssertionError(
+                f"gateway exited ({self.proc and self.proc.returncode}):\n{self.log_tail()}"
+            )
         try:
             return self.metrics().get("classnet_broker_connected", 0.0) == 1.0
         except OSError:
@@ -200,7 +199,10 @@ class Publisher:
         self.client.max_inflight_messages_set(max_inflight)
         self.client.max_queued_messages_set(0)  # unbounded: nothing is dropped while away
         self.client.reconnect_delay_set(min_delay=1, max_delay=2)
-        self.infos: list[mqtt.MQTTMessageInfo] = []
+        self.sent = 0
+        self._acked = 0
+        self._lock = threading.Lock()
+        self.client.on_publish = self._on_publish
         self.client.connect("127.0.0.1", port, keepalive=30)
         self.client.loop_start()
         self._thread: threading.Thread | None = None
@@ -212,7 +214,8 @@ class Publisher:
             info = self.client.publish(topic, payload, qos=1)
             if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
                 raise RuntimeError(f"publish {topic}: {mqtt.error_string(info.rc)}")
-            self.infos.append(info)
+            with self._lock:
+                self.sent += 1
             if rate:
                 ahead = started + (i + 1) / rate - time.monotonic()
                 if ahead > 0:
@@ -230,12 +233,16 @@ class Publisher:
         self._thread = threading.Thread(target=run, name="publisher", daemon=True)
         self._thread.start()
 
-    @property
-    def sent(self) -> int:
-        return len(self.infos)
+    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int, *args: object) -> None:
+        # paho calls this once per message, on its PUBACK: a resent message is acked once.
+        # (MQTTMessageInfo.is_published() cannot be used: it raises for a message queued while
+        # the client was disconnected, though paho sends it on reconnect.)
+        with self._lock:
+            self._acked += 1
 
     def unacked(self) -> int:
-        return sum(not i.is_published() for i in self.infos)
+        with self._lock:
+            return self.sent - self._acked
 
     def wait_all(self, timeout: float) -> None:
         if self._thread is not None:
@@ -261,7 +268,9 @@ def observations(
     for i in range(n):
         station = f"{prefix}-{i % stations:03d}"
         ts = t0 + (i // stations)
-        body = wire.encode(wire.observation(ts, seq=i // stations, temp_c=round(15 + (i % 97) / 10, 1)))
+        body = wire.encode(
+            wire.observation(ts, seq=i // stations, temp_c=round(15 + (i % 97) / 10, 1))
+        )
         out.append((wire.topic(station, "obs"), body, (station, round(ts * 1000))))
     return out
 
@@ -310,7 +319,7 @@ def influx_identities(port: int, db: str) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     for station in stations:
         result = influx_query_ms(
-            port, db, f"SELECT \"temp_c\" FROM \"obs\" WHERE station = '{station}'"
+            port, db, f'SELECT "temp_c" FROM "obs" WHERE station = \'{station}\''
         )
         for series in result["results"][0].get("series", []):
             out.extend((station, int(row[0])) for row in series["values"])

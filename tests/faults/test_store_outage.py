@@ -55,9 +55,7 @@ def test_influxdb_down_for_60_s_spools_then_drains_exactly(
         unacked_peak = 0
         while time.monotonic() - down_at < OUTAGE_S:
             m = gateway.metrics()
-            spool_peak = max(
-                spool_peak, (m["classnet_spool_batches"], m["classnet_spool_bytes"])
-            )
+            spool_peak = max(spool_peak, (m["classnet_spool_batches"], m["classnet_spool_bytes"]))
             unacked_peak = max(unacked_peak, publisher.unacked())
             time.sleep(0.5)
         published_during = publisher.sent
@@ -65,8 +63,10 @@ def test_influxdb_down_for_60_s_spools_then_drains_exactly(
         up_at = time.monotonic()
         publisher.wait_all(timeout=120)
         drained = wait_until(
-            lambda: gateway.metric("classnet_spool_batches") == 0
-            and influx_count(port, "classnet") >= n,
+            lambda: (
+                gateway.metric("classnet_spool_batches") == 0
+                and influx_count(port, "classnet") >= n
+            ),
             240,
             "the spool to drain into InfluxDB",
             0.5,
