@@ -184,6 +184,8 @@ def rss_mib(pid: int) -> float:
 
 # --- an honest at-least-once publisher -------------------------------------------------------
 
+MAX_OUTSTANDING = 30_000
+
 
 class Publisher:
     """Publishes at QoS 1 the way a station does: a message stays with the publisher until the
@@ -211,6 +213,10 @@ class Publisher:
     def publish(self, messages: Iterable[tuple[str, bytes]], rate: float | None = None) -> None:
         started = time.monotonic()
         for i, (topic, payload) in enumerate(messages):
+            # paho refuses a message whose 16-bit packet id is still outstanding, so at most
+            # MAX_OUTSTANDING wait for their PUBACK; the caller waits, as a station's buffer does.
+            while self.unacked() >= MAX_OUTSTANDING:
+                time.sleep(0.005)
             info = self.client.publish(topic, payload, qos=1)
             if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
                 raise RuntimeError(f"publish {topic}: {mqtt.error_string(info.rc)}")
