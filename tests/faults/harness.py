@@ -55,7 +55,7 @@ class GatewayProc:
     broker_port: int
     store: str
     spool_dir: Path
-    client_id: str
+    client_id: str | None  # None: the gateway derives its own from its command line
     log: Path
     extra: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
@@ -75,8 +75,7 @@ class GatewayProc:
             self.store,
             "--spool-dir",
             str(self.spool_dir),
-            "--client-id",
-            self.client_id,
+            *(["--client-id", self.client_id] if self.client_id else []),
             "--metrics-port",
             str(self.metrics_port),
             *self.extra,
