@@ -140,7 +140,7 @@ def generate(total: int, seed: int, now: float) -> Fuzz:
             element = rng.choice(["{}", "1", "null", '"x"', '{"ts": 1}'])
             add(kind, hostile_topic(), ("[" + ",".join([element] * n) + "]").encode())
         elif kind == "nan_infinity":
-            doc = _valid_obs(rng, now - rng.uniform(60, 86400))
+            doc: Any = _valid_obs(rng, now - rng.uniform(60, 86400))
             for name in rng.sample(wire.FIELD_NAMES, rng.randint(1, 3)):
                 doc[name] = rng.choice([math.nan, math.inf, -math.inf])
             if rng.random() < 0.2:
@@ -192,7 +192,7 @@ def generate(total: int, seed: int, now: float) -> Fuzz:
         elif kind == "status_meta":
             if rng.random() < 0.5:
                 state = rng.choice(["online", "offline", "rebooting", None, 1, "ONLINE"])
-                doc: Any = {"state": state, "firmware": rng.choice(["1.0", 1.0, "x" * 80])}
+                doc = {"state": state, "firmware": rng.choice(["1.0", 1.0, "x" * 80])}
                 add(kind, hostile_topic("status"), _dumps(rng.choice([doc, [doc], "online"])))
             else:
                 doc = {

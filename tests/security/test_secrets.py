@@ -65,7 +65,7 @@ def test_no_help_text_shows_a_secret(
     for name, value in MARKERS.items():
         monkeypatch.setenv(name, value)
     parser = build_parser()
-    commands = sorted(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    commands = sorted(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr,arg-type]
     outputs = []
     for argv in [["--help"], *([c, "--help"] for c in commands)]:
         with pytest.raises(SystemExit):
