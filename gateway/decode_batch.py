@@ -28,6 +28,7 @@ from gateway.contract import (
     ContractError,
     Observation,
     Problem,
+    Reason,
     StationMeta,
     Topic,
     decode_meta,
@@ -83,7 +84,11 @@ def decode_messages(messages: Sequence[tuple[str, bytes]], now: float, now_ms: i
         else:
             _status_or_meta(out, topic, payload, now_ms)
     frames = []
-    fast, slow = _fast_path(obs_messages, now)
+    try:
+        fast, slow = _fast_path(obs_messages, now)
+    except Exception:  # a bug there must not hold up the batch: the full decoder takes all
+        log.exception("fast path failed on a batch of %d messages", len(obs_messages))
+        fast, slow = None, obs_messages
     if fast is not None:
         frames.append(fast)
     observations: list[Observation] = []
@@ -92,6 +97,9 @@ def decode_messages(messages: Sequence[tuple[str, bytes]], now: float, now_ms: i
             decoded = decode_obs(topic, payload, now)
         except ContractError as exc:
             _dead_letter(out, now_ms, topic.station, str(topic), payload, exc)
+            continue
+        except Exception as exc:  # a decoder bug: one message, not the batch, pays for it
+            _dead_letter(out, now_ms, topic.station, str(topic), payload, _decoder_bug(topic, exc))
             continue
         observations.extend(decoded.observations)
         for problem in decoded.problems:
@@ -117,6 +125,17 @@ def _dead_letter(
     log.warning("rejected %s: %s (%s)", station, exc, exc.reason)
 
 
+def _decoder_bug(topic: Topic, exc: Exception) -> ContractError:
+    """An exception the contract did not turn into a reason is a bug in the decoder; the message
+    is dead-lettered (kept, with this reason) so the rest of its batch is stored and acked."""
+    log.error("decoder failed on a %s message: %r", topic.where, exc, exc_info=exc)
+    return ContractError(
+        Reason.DECODE_ERROR,
+        topic.where,
+        f"the gateway could not decode this message ({type(exc).__name__}); please report it",
+    )
+
+
 def _status_or_meta(out: Decoded, topic: Topic, payload: bytes, now_ms: int) -> None:
     try:
         if topic.kind == "status":
@@ -127,6 +146,9 @@ def _status_or_meta(out: Decoded, topic: Topic, payload: bytes, now_ms: int) -> 
             values = {}
     except ContractError as exc:
         _dead_letter(out, now_ms, topic.station, str(topic), payload, exc)
+        return
+    except Exception as exc:
+        _dead_letter(out, now_ms, topic.station, str(topic), payload, _decoder_bug(topic, exc))
         return
     values.update(_meta_values(meta))
     out.batch.update_registry(topic.station, values)

@@ -7,6 +7,7 @@ import argparse
 import logging
 import re
 import signal
+import socket
 import threading
 from pathlib import Path
 from types import FrameType
@@ -36,8 +37,13 @@ def parse_size(text: str) -> int:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     url = broker.parse_broker_url(args.broker)
+    # Gateways of one share group often run the same command line (on several machines, or
+    # twice on one with their own spool dirs): with the same id they would take the session from
+    # each other in turn. So in a group the id also depends on the host and spool dir, which stay
+    # the same across restarts of one gateway. Without a group the id is unchanged from before.
+    where = (socket.gethostname(), str(args.spool_dir.resolve())) if args.share_group else ()
     client_id = args.client_id or broker.stable_client_id(
-        str(url), args.share_group or "", args.store
+        str(url), args.share_group or "", args.store, *where
     )
     return Settings(
         broker=url,

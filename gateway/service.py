@@ -88,7 +88,7 @@ class Gateway:
         self._accepting = True
         self._backoff = Backoff()
         self._retry_at = 0.0  # monotonic; the store is not tried again before this
-        self._spool_full_logged = False
+        self._spool_full = False
         self._writer = threading.Thread(target=self._write_loop, name="writer", daemon=True)
         self._update_spool_gauges()
 
@@ -128,7 +128,7 @@ class Gateway:
     def health(self) -> tuple[bool, str]:
         if not self._connected.is_set():
             return False, f"not connected to broker {self.settings.broker}"
-        if self._spool_full_logged:
+        if self._spool_full:
             return False, f"spool full ({self.spool.bytes} bytes); not acknowledging"
         return True, f"ok; spool {len(self.spool)} batches"
 
@@ -235,21 +235,33 @@ class Gateway:
         neither possible (the batch stays unacked with the broker)."""
         while True:
             if not len(self.spool) and time.monotonic() >= self._retry_at and self._write(batch):
+                self._set_spool_full(None)
                 return True
             try:
                 path = self.spool.append(batch)
             except SpoolFull as exc:
-                if not self._spool_full_logged:
-                    log.error("%s; not acknowledging until the store takes batches again", exc)
-                    self._spool_full_logged = True
+                self._set_spool_full(exc)
                 if self._stopping.is_set():
                     return False
                 time.sleep(max(0.05, min(1.0, self._retry_at - time.monotonic())))
                 self._drain_one()
                 continue
+            self._set_spool_full(None)
             self._update_spool_gauges()
             log.debug("spooled %s (%d observations)", path.name, len(batch))
             return True
+
+    def _set_spool_full(self, exc: SpoolFull | None) -> None:
+        """Say so, once, when the spool starts or stops refusing batches."""
+        full = exc is not None
+        if full == self._spool_full:
+            return
+        self._spool_full = full
+        self.metrics.spool_full.set(int(full))
+        if full:
+            log.error("%s; not acknowledging until the store takes batches again", exc)
+        else:
+            log.warning("spool has room again; acknowledging")
 
     def _write(self, batch: Batch) -> bool:
         """One attempt at the store. A batch the store refuses for good is kept in the spool's
@@ -282,7 +294,6 @@ class Gateway:
         if self._write(batch):
             if path.exists():
                 self.spool.remove(path)
-            self._spool_full_logged = False
             if not len(self.spool):
                 log.info("spool drained; writing straight to %s again", self.store.url)
         self._update_spool_gauges()

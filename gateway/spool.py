@@ -11,6 +11,7 @@ Files are numpy .npz archives loaded with allow_pickle=False: a spool file can n
 from __future__ import annotations
 
 import base64
+import errno
 import io
 import json
 import logging
@@ -63,8 +64,18 @@ class Spool:
                     f"spool {self.directory} full ({self._bytes} of {self.max_bytes} bytes)"
                 )
             path = self.directory / f"{self._next:016d}{_SUFFIX}"
+            try:
+                _write_durably(path, data)
+            except OSError as exc:
+                if exc.errno not in _DISK_FULL:
+                    raise
+                # The disk filled before the bound did: the same as a full spool (the batch
+                # stays unacked with the broker), not a failed batch.
+                raise SpoolFull(
+                    f"spool {self.directory}: disk full ({exc.strerror}) with {len(self)} "
+                    f"batches, {self._bytes} bytes"
+                ) from None
             self._next += 1
-            _write_durably(path, data)
             self._files.append(path)
             self._bytes += len(data)
         return path
@@ -104,12 +115,19 @@ class Spool:
             self._bytes -= size
 
 
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
 def _write_durably(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a partial file would hold on to the space that ran out
+        raise
     tmp.rename(path)
     fd = os.open(path.parent, os.O_RDONLY)
     try:

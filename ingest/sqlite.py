@@ -56,8 +56,12 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 );
 CREATE INDEX IF NOT EXISTS dead_letters_station ON dead_letters (station, received_ms);
 -- A batch retried after a write that did land must not add its dead letters or counts twice.
-CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_once
-    ON dead_letters (received_ms, station, topic, reason, detail);
+-- The payload is part of the key: the messages of one batch share received_ms, and two different
+-- bad bodies from one station often get the same detail ("not UTF-8 at byte 0"); without it the
+-- second was silently not kept (found by tests/fuzz). dead_letters_once was the old key.
+DROP INDEX IF EXISTS dead_letters_once;
+CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_once_per_body
+    ON dead_letters (received_ms, station, topic, reason, detail, payload);
 CREATE TABLE IF NOT EXISTS reject_counts (
     station TEXT NOT NULL,
     reason TEXT NOT NULL,
