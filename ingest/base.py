@@ -1,0 +1,171 @@
+"""The storage interface every store implements, and the frame shapes its readers rely on.
+
+`read()` returns long format, one row per (station, time), sorted by station then time:
+`station` (str), `time` (datetime64[ns, UTC]) and the requested contract fields as float64 (NaN
+where a station has no such sensor or the reading failed). The dashboard core is written against
+exactly this shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from firmware import wire
+from gateway.asem import country_of, region_of
+from gateway.contract import StationMeta
+from gateway.stations import merged_registry, registry_frame
+from ingest.batch import Batch
+
+LIVE_COLUMNS = ("last_seen", "state", "firmware", "battery_v", "rssi_dbm")
+REJECT_COLUMNS = ("time", "station", "topic", "reason", "detail", "payload")
+REJECT_COUNT_COLUMNS = ("station", "reason", "count")
+
+
+class StoreError(Exception):
+    """A write or read that failed. `retryable` says whether the same call can succeed later
+    (server down, 429, 5xx); `retry_after` is the server's own hint in seconds, when it gave one."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class Store(Protocol):
+    """A place observations live. Writes are idempotent on (station, ts)."""
+
+    url: str  # without secrets: safe to log
+
+    def write(self, batch: Batch) -> None:
+        """Store a batch: observations, registry updates, dead letters and reject counts."""
+        ...
+
+    def read(
+        self,
+        start: datetime,
+        end: datetime,
+        stations: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Observations with start <= time < end (see the module docstring for the shape)."""
+        ...
+
+    def stations(self, path: Path | None = None) -> pd.DataFrame:
+        """The station registry, with stations.toml at `path` overriding what stations said."""
+        ...
+
+    def rejects(self, station: str | None = None, limit: int = 100) -> pd.DataFrame:
+        """Dead letters, newest first: time, station, topic, reason, detail, payload (text)."""
+        ...
+
+    def reject_counts(
+        self, start: datetime | None = None, station: str | None = None
+    ) -> pd.DataFrame:
+        """How many fields, elements and messages were rejected, by station and reason."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def check_fields(fields: Sequence[str] | None) -> list[str]:
+    """The fields a read asks for (all by default); an unknown name is the caller's mistake."""
+    if fields is None:
+        return list(wire.FIELD_NAMES)
+    unknown = [f for f in fields if f not in wire.FIELDS]
+    if unknown:
+        raise ValueError(
+            f"unknown field(s) {', '.join(unknown)}; known: {', '.join(wire.FIELD_NAMES)}"
+        )
+    return list(fields)
+
+
+def check_stations(stations: Sequence[str] | None) -> list[str] | None:
+    if stations is None:
+        return None
+    bad = [s for s in stations if not wire.is_station_id(s)]
+    if bad:
+        raise ValueError(f"not station ids: {', '.join(map(repr, bad))}")
+    return list(stations)
+
+
+def to_ms(moment: datetime) -> int:
+    """UTC Unix milliseconds; a naive datetime is refused rather than guessed."""
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment.isoformat()} has no time zone; pass an aware datetime (UTC)")
+    return round(moment.timestamp() * 1000)
+
+
+def obs_frame(
+    station: np.ndarray, ts_ms: np.ndarray, values: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """The read() frame from columns, sorted by station then time."""
+    frame = pd.DataFrame(
+        {
+            "station": pd.Series(station, dtype="str"),
+            "time": pd.to_datetime(np.asarray(ts_ms, dtype="int64"), unit="ms", utc=True).astype(
+                "datetime64[ns, UTC]"
+            ),
+            **{name: np.asarray(col, dtype="float64") for name, col in values.items()},
+        }
+    )
+    return frame.sort_values(["station", "time"], kind="stable", ignore_index=True)
+
+
+def stations_frame(live: pd.DataFrame, path: Path | None) -> pd.DataFrame:
+    """The `stations()` frame from the stored registry (indexed by station, columns per
+    `ingest.batch.REGISTRY_FIELDS`), merged with stations.toml."""
+    metas = []
+    for station, row in live.iterrows():  # one row per station
+        metas.append((_meta(str(station), row), False))
+    merged = merged_registry(registry_frame(metas), path)
+    out = merged.join(live.reindex(columns=[c for c in LIVE_COLUMNS if c != "last_seen"]))
+    seen = live["last_seen_ms"] if "last_seen_ms" in live else pd.Series(dtype="float64")
+    out["last_seen"] = pd.to_datetime(
+        seen.reindex(out.index).astype("float64"), unit="ms", utc=True
+    ).astype("datetime64[ns, UTC]")
+    out["state"] = out["state"].where(out["state"].notna(), "offline").astype(object)
+    for name in ("battery_v", "rssi_dbm"):
+        out[name] = out[name].astype("float64")
+    for name in ("country", "region"):
+        out[name] = [
+            value if isinstance(value, str) else _derived(str(station), name)
+            for station, value in out[name].items()
+        ]
+    out.index.name = "station"
+    return out.sort_index()
+
+
+def _derived(station: str, column: str) -> str | None:
+    country = country_of(station)
+    return country if column == "country" else region_of(country)
+
+
+def _meta(station: str, row: pd.Series) -> StationMeta:
+    def get(name: str) -> object:
+        value = row.get(name)
+        return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+    sensors = get("sensors")
+    return StationMeta(
+        station=station,
+        name=get("name"),  # type: ignore[arg-type]
+        lat=get("lat"),  # type: ignore[arg-type]
+        lon=get("lon"),  # type: ignore[arg-type]
+        elevation_m=get("elevation_m"),  # type: ignore[arg-type]
+        timezone=get("timezone"),  # type: ignore[arg-type]
+        sensors=tuple(str(sensors).split(",")) if sensors else (),
+        firmware=get("firmware"),  # type: ignore[arg-type]
+        exposure=get("exposure"),  # type: ignore[arg-type]
+    )
+
+
+def empty_registry() -> pd.DataFrame:
+    frame = pd.DataFrame(columns=["last_seen_ms", "state", "firmware", "battery_v", "rssi_dbm"])
+    frame.index.name = "station"
+    return frame

@@ -1,0 +1,329 @@
+"""InfluxDB store: 1.x through its `/write` API, v2-API servers (2.x, 3.x, Cloud) through
+influxdb-client's write API, and reads for both as InfluxQL on `/query`.
+
+Measurements: `obs` (the observations; tags station, country, region), `registry` (what stations
+said about themselves, read back with LAST()), `dead_letters` and `reject_counts`.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import numpy as np
+import pandas as pd
+
+from ingest import influxql, lineprotocol
+from ingest.base import (
+    REJECT_COLUMNS,
+    REJECT_COUNT_COLUMNS,
+    StoreError,
+    check_fields,
+    check_stations,
+    empty_registry,
+    obs_frame,
+    stations_frame,
+    to_ms,
+)
+from ingest.batch import REGISTRY_FIELDS, Batch
+from ingest.retry import parse_retry_after
+from ingest.url import StoreURL
+
+log = logging.getLogger(__name__)
+TIMEOUT_S = 30.0
+
+
+def _retryable(status: int) -> bool:
+    # 429 and 5xx clear up by themselves. 401/403/404 (token, permissions, database missing) need
+    # an operator, but nothing is lost while they fix it: the batch stays in the spool.
+    return status in (401, 403, 404, 408, 429) or status >= 500
+
+
+class InfluxStore:
+    def __init__(self, url: StoreURL) -> None:
+        self.config = url
+        self.url = str(url)
+        self._lock = threading.Lock()
+        self._conn: http.client.HTTPConnection | None = None
+        self._server_version: str | None = None
+        self._v2_writer: Any = None
+
+    # --- HTTP -----------------------------------------------------------------------------
+
+    def _auth_headers(self) -> dict[str, str]:
+        c = self.config
+        if c.kind == "influxdb2":
+            return {"Authorization": f"Token {c.token}"} if c.token else {}
+        if c.user:
+            pair = f"{c.user}:{c.password or ''}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+        return {}
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            parts = urlsplit(self.config.base)
+            cls = (
+                http.client.HTTPSConnection
+                if parts.scheme == "https"
+                else http.client.HTTPConnection
+            )
+            self._conn = cls(parts.hostname or "", parts.port, timeout=TIMEOUT_S)
+        return self._conn
+
+    @contextmanager
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Iterator[http.client.HTTPResponse]:
+        """One request on the kept-alive connection; any failure is a StoreError saying whether
+        to retry, with the server's own message."""
+        with self._lock:
+            try:
+                conn = self._connection()
+                conn.request(
+                    method, path, body=body, headers={**self._auth_headers(), **(headers or {})}
+                )
+                resp = conn.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_connection()
+                raise StoreError(
+                    f"{self.url}: {exc or type(exc).__name__}", retryable=True
+                ) from None
+            try:
+                if resp.status >= 300:
+                    message = resp.read(2048).decode("utf-8", "replace").strip()
+                    raise StoreError(
+                        f"{self.url}: HTTP {resp.status} {message}",
+                        retryable=_retryable(resp.status),
+                        retry_after=parse_retry_after(resp.getheader("Retry-After"), time.time()),
+                    )
+                yield resp
+                resp.read()  # drain, so the connection can be reused
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_connection()
+                raise StoreError(
+                    f"{self.url}: {exc or type(exc).__name__}", retryable=True
+                ) from None
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def server_version(self) -> str:
+        """The version the server reports on `/ping`; also checks the URL's scheme matches it."""
+        if self._server_version is None:
+            with self._request("GET", "/ping") as resp:
+                version = resp.getheader("X-Influxdb-Version") or "unknown"
+            major = version.lstrip("v").split(".")[0]
+            if self.config.kind == "influxdb2" and major == "1":
+                raise StoreError(
+                    f"{self.url}: the server is InfluxDB {version}, which has no v2 write API; "
+                    f"use influxdb://{urlsplit(self.config.base).netloc}/DATABASE",
+                    retryable=False,
+                )
+            self._server_version = version
+            log.info("store %s: InfluxDB %s", self.url, version)
+        return self._server_version
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> None:
+        self.server_version()
+        lines = lineprotocol.encode_obs(batch.obs)
+        if lines:
+            self._write_lines(lines, "ms")
+        others = self._side_lines(batch)
+        if others:
+            self._write_lines(others, "ns")
+
+    def _write_lines(self, lines: bytes, precision: str) -> None:
+        if self.config.kind == "influxdb2":
+            self._write_v2(lines, precision)
+            return
+        query = urlencode({"db": self.config.database, "precision": precision})
+        with self._request(
+            "POST", f"/write?{query}", lines, {"Content-Type": "text/plain; charset=utf-8"}
+        ):
+            pass
+
+    def _write_v2(self, lines: bytes, precision: str) -> None:
+        from influxdb_client import InfluxDBClient
+        from influxdb_client.client.write_api import SYNCHRONOUS
+        from influxdb_client.rest import ApiException
+
+        if self._v2_writer is None:
+            client = InfluxDBClient(
+                url=self.config.base,
+                token=self.config.token or "",
+                org=self.config.org,
+                enable_gzip=True,
+                timeout=int(TIMEOUT_S * 1000),
+            )
+            self._v2_writer = client.write_api(write_options=SYNCHRONOUS)
+        try:
+            self._v2_writer.write(
+                bucket=self.config.database,
+                org=self.config.org,
+                record=lines,
+                write_precision=precision,
+            )
+        except ApiException as exc:
+            headers = exc.headers or {}
+            raise StoreError(
+                f"{self.url}: HTTP {exc.status} {getattr(exc, 'message', '') or exc.reason}",
+                retryable=_retryable(int(exc.status or 500)),
+                retry_after=parse_retry_after(headers.get("Retry-After"), time.time()),
+            ) from None
+        except Exception as exc:  # urllib3's connection errors have no common public base
+            raise StoreError(f"{self.url}: {type(exc).__name__}: {exc}", retryable=True) from None
+
+    def _side_lines(self, batch: Batch) -> bytes:
+        # ns timestamps, one apart, so two dead letters of one station and reason in the same
+        # millisecond stay two points.
+        now = (batch.created_ms or int(time.time() * 1000)) * 1_000_000
+        lines = []
+        for i, (station, values) in enumerate(batch.registry.items()):
+            fields = {k: values[k] for k in REGISTRY_FIELDS if k in values}
+            if fields:
+                lines.append(
+                    lineprotocol.encode_point("registry", {"station": station}, fields, now + i)
+                )
+        for i, d in enumerate(batch.dead_letters):
+            lines.append(
+                lineprotocol.encode_point(
+                    "dead_letters",
+                    {"station": d.station, "reason": d.reason},
+                    {
+                        "topic": d.topic,
+                        "detail": d.detail,
+                        "payload": d.payload.decode("utf-8", "backslashreplace"),
+                    },
+                    d.received_ms * 1_000_000 + i,
+                )
+            )
+        for i, ((station, reason), n) in enumerate(batch.reject_counts.items()):
+            lines.append(
+                lineprotocol.encode_point(
+                    "reject_counts", {"station": station, "reason": reason}, {"count": n}, now + i
+                )
+            )
+        return "\n".join(lines).encode()
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def query(self, q: str) -> list[tuple[dict[str, str], pd.DataFrame]]:
+        """Run InfluxQL; (tags, frame) per series, times as UTC Unix ms."""
+        params = {
+            "db": self.config.database,
+            "q": q,
+            "epoch": "ms",
+            "chunked": "true",
+            "chunk_size": str(influxql.CHUNK_ROWS),
+        }
+        try:
+            with self._request(
+                "POST",
+                "/query",
+                urlencode(params).encode(),
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            ) as resp:
+                return influxql.series_frames(resp)
+        except influxql.QueryError as exc:
+            raise StoreError(f"{self.url}: query failed: {exc}", retryable=False) from None
+
+    def read(
+        self,
+        start: datetime,
+        end: datetime,
+        stations: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        names = check_fields(fields)
+        wanted = check_stations(stations)
+        where = influxql.time_range(start, end)
+        if wanted is not None:
+            if not wanted:
+                return obs_frame(
+                    np.array([], dtype=object),
+                    np.array([], dtype="int64"),
+                    {n: np.array([]) for n in names},
+                )
+            where += " AND " + influxql.any_of("station", wanted)
+        q = (
+            f"SELECT {', '.join(influxql.quote_ident(n) for n in names)} "
+            f"FROM {lineprotocol.MEASUREMENT} WHERE {where} GROUP BY station"
+        )
+        series = self.query(q)
+        if not series:
+            return obs_frame(
+                np.array([], dtype=object),
+                np.array([], dtype="int64"),
+                {n: np.array([]) for n in names},
+            )
+        station = np.concatenate(
+            [np.full(len(f), tags.get("station", ""), dtype=object) for tags, f in series]
+        )
+        ts = np.concatenate([f["time"].to_numpy(dtype="int64") for _, f in series])
+        blocks = [influxql.floats(f, names) for _, f in series]
+        values = {n: np.concatenate([b[n] for b in blocks]) for n in names}
+        return obs_frame(station, ts, values)
+
+    def stations(self, path: Path | None = None) -> pd.DataFrame:
+        series = self.query("SELECT LAST(*) FROM registry GROUP BY station")
+        if not series:
+            return stations_frame(empty_registry(), path)
+        rows = {}
+        for tags, frame in series:
+            row = frame.iloc[0].to_dict()
+            rows[tags["station"]] = {
+                k.removeprefix("last_"): v for k, v in row.items() if k != "time"
+            }
+        live = pd.DataFrame.from_dict(rows, orient="index")
+        live.index.name = "station"
+        return stations_frame(live, path)
+
+    def rejects(self, station: str | None = None, limit: int = 100) -> pd.DataFrame:
+        where = f" WHERE station = {influxql.quote_str(station)}" if station else ""
+        series = self.query(
+            f"SELECT * FROM dead_letters{where} ORDER BY time DESC LIMIT {int(limit)}"
+        )
+        if not series:
+            return pd.DataFrame(columns=list(REJECT_COLUMNS))
+        frame = series[0][1].reindex(columns=list(REJECT_COLUMNS))
+        frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ms", utc=True)
+        return frame
+
+    def reject_counts(
+        self, start: datetime | None = None, station: str | None = None
+    ) -> pd.DataFrame:
+        where = f"time >= {to_ms(start)}ms" if start else "time >= 0"
+        if station:
+            where += f" AND station = {influxql.quote_str(station)}"
+        series = self.query(
+            f'SELECT SUM("count") FROM reject_counts WHERE {where} GROUP BY station, reason'
+        )
+        rows = [
+            (tags.get("station"), tags.get("reason"), int(frame["sum"].iloc[0]))
+            for tags, frame in series
+        ]
+        frame = pd.DataFrame(rows, columns=list(REJECT_COUNT_COLUMNS))
+        return frame.sort_values(["station", "reason"], ignore_index=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_connection()
+        if self._v2_writer is not None:
+            self._v2_writer.close()

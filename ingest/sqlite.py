@@ -1,0 +1,205 @@
+"""SQLite store: one file, WAL mode, for a school that runs everything on one machine.
+
+WAL lets the dashboard (another process) read while the gateway writes. The primary key
+(station, ts_ms) makes a repeated point replace the old one, so redelivered messages never
+duplicate. synchronous=FULL because the gateway acknowledges a batch to the broker as soon as its
+transaction commits: the commit must be on disk by then.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from firmware import wire
+from ingest.base import (
+    REJECT_COLUMNS,
+    REJECT_COUNT_COLUMNS,
+    StoreError,
+    check_fields,
+    check_stations,
+    empty_registry,
+    obs_frame,
+    stations_frame,
+    to_ms,
+)
+from ingest.batch import OBS_COLUMNS, REGISTRY_FIELDS, Batch
+
+_FIELDS_SQL = ",\n    ".join(f"{name} REAL" for name in wire.FIELD_NAMES)
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS obs (
+    station TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    seq INTEGER,
+    {_FIELDS_SQL},
+    PRIMARY KEY (station, ts_ms)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS registry (
+    station TEXT PRIMARY KEY,
+    name TEXT, lat REAL, lon REAL, elevation_m REAL, timezone TEXT, exposure TEXT,
+    sensors TEXT, firmware TEXT, state TEXT, last_seen_ms INTEGER, battery_v REAL, rssi_dbm REAL
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY,
+    received_ms INTEGER NOT NULL,
+    station TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_station ON dead_letters (station, received_ms);
+-- A batch retried after a write that did land must not add its dead letters or counts twice.
+CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_once
+    ON dead_letters (received_ms, station, topic, reason, detail);
+CREATE TABLE IF NOT EXISTS reject_counts (
+    station TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    batch_ms INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (station, reason, batch_ms)
+) WITHOUT ROWID;
+"""
+_INSERT_OBS = (
+    f"INSERT OR REPLACE INTO obs ({', '.join(OBS_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in OBS_COLUMNS)})"
+)
+_INSERT_DEAD_LETTER = (
+    "INSERT OR IGNORE INTO dead_letters (received_ms, station, topic, reason, detail, payload)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_PUT_REJECT_COUNT = (
+    "INSERT OR REPLACE INTO reject_counts (station, reason, batch_ms, count) VALUES (?, ?, ?, ?)"
+)
+
+
+class SQLiteStore:
+    def __init__(self, path: Path, timeout_s: float = 30.0) -> None:
+        self.path = path
+        self.url = f"sqlite:///{path.resolve()}"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # check_same_thread=False: the gateway writes from its writer thread; one connection
+            # is never used by two threads at once.
+            self._db = sqlite3.connect(path, timeout=timeout_s, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.url}: cannot open ({exc})", retryable=False) from None
+
+    def write(self, batch: Batch) -> None:
+        obs = batch.obs
+        rows = []
+        if not obs.empty:
+            frame = obs.loc[:, list(OBS_COLUMNS)].astype(object)
+            # NaN -> NULL and numpy scalars -> Python numbers, for the whole batch at once.
+            # seq stays a float here: SQLite's INTEGER affinity stores 42.0 as the integer 42.
+            rows = frame.where(obs.loc[:, list(OBS_COLUMNS)].notna(), None).to_numpy().tolist()
+        try:
+            with self._db:
+                if rows:
+                    self._db.executemany(_INSERT_OBS, rows)
+                for station, values in batch.registry.items():
+                    self._upsert_registry(station, values)
+                self._db.executemany(
+                    _INSERT_DEAD_LETTER,
+                    [
+                        (d.received_ms, d.station, d.topic, d.reason, d.detail, d.payload)
+                        for d in batch.dead_letters
+                    ],
+                )
+                at = batch.created_ms or int(time.time() * 1000)
+                self._db.executemany(
+                    _PUT_REJECT_COUNT,
+                    [(s, r, at, n) for (s, r), n in batch.reject_counts.items()],
+                )
+        except sqlite3.OperationalError as exc:
+            # "database is locked" or a full disk: both can clear up, so the batch is spooled.
+            raise StoreError(f"{self.url}: write failed ({exc})", retryable=True) from None
+
+    def _upsert_registry(self, station: str, values: dict[str, object]) -> None:
+        names = [n for n in REGISTRY_FIELDS if n in values]
+        sets = ", ".join(
+            "last_seen_ms = max(coalesce(last_seen_ms, 0), excluded.last_seen_ms)"
+            if n == "last_seen_ms"
+            else f"{n} = excluded.{n}"
+            for n in names
+        )
+        sql = (
+            f"INSERT INTO registry (station{''.join(', ' + n for n in names)}) "
+            f"VALUES (?{', ?' * len(names)})"
+            + (
+                f" ON CONFLICT (station) DO UPDATE SET {sets}"
+                if names
+                else " ON CONFLICT DO NOTHING"
+            )
+        )
+        self._db.execute(sql, [station, *(values[n] for n in names)])
+
+    def read(
+        self,
+        start: datetime,
+        end: datetime,
+        stations: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        names = check_fields(fields)
+        wanted = check_stations(stations)
+        sql = f"SELECT station, ts_ms, {', '.join(names)} FROM obs WHERE ts_ms >= ? AND ts_ms < ?"
+        params: list[object] = [to_ms(start), to_ms(end)]
+        if wanted is not None:
+            sql += f" AND station IN ({', '.join('?' for _ in wanted)})"
+            params += wanted
+        rows = self._db.execute(sql + " ORDER BY station, ts_ms", params).fetchall()
+        if not rows:
+            return obs_frame(
+                np.array([], dtype=object),
+                np.array([], dtype="int64"),
+                {n: np.array([], dtype="float64") for n in names},
+            )
+        station = np.array([r[0] for r in rows], dtype=object)
+        table = np.array([r[1:] for r in rows], dtype="float64")  # NULL -> nan
+        return obs_frame(
+            station, table[:, 0].astype("int64"), {n: table[:, i + 1] for i, n in enumerate(names)}
+        )
+
+    def stations(self, path: Path | None = None) -> pd.DataFrame:
+        live = pd.read_sql_query("SELECT * FROM registry", self._db, index_col="station")
+        return stations_frame(live if not live.empty else empty_registry(), path)
+
+    def rejects(self, station: str | None = None, limit: int = 100) -> pd.DataFrame:
+        sql = "SELECT received_ms, station, topic, reason, detail, payload FROM dead_letters"
+        params: list[object] = []
+        if station is not None:
+            sql += " WHERE station = ?"
+            params.append(station)
+        rows = self._db.execute(
+            sql + " ORDER BY received_ms DESC, id DESC LIMIT ?", [*params, limit]
+        )
+        frame = pd.DataFrame(rows.fetchall(), columns=list(REJECT_COLUMNS))
+        frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ms", utc=True)
+        frame["payload"] = [bytes(p).decode("utf-8", "backslashreplace") for p in frame["payload"]]
+        return frame
+
+    def reject_counts(
+        self, start: datetime | None = None, station: str | None = None
+    ) -> pd.DataFrame:
+        sql = "SELECT station, reason, sum(count) FROM reject_counts WHERE batch_ms >= ?"
+        params: list[object] = [to_ms(start) if start else 0]
+        if station is not None:
+            sql += " AND station = ?"
+            params.append(station)
+        rows = self._db.execute(sql + " GROUP BY station, reason ORDER BY station, reason", params)
+        frame = pd.DataFrame(rows.fetchall(), columns=list(REJECT_COUNT_COLUMNS))
+        frame["count"] = frame["count"].astype("int64")
+        return frame
+
+    def close(self) -> None:
+        self._db.close()
