@@ -1,0 +1,114 @@
+"""`classnet summary` and `classnet export`: thin parsers over `dashboard.core.actions`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from dashboard.core.actions import (
+    SUMMARY_FIELDS,
+    export_table,
+    render_summary,
+    summary_table,
+    utc_window,
+    write_export,
+)
+from dashboard.core.frames import CoreInputError
+from gateway.cli import UserError
+
+DEFAULT_STATIONS_FILE = Path("stations.toml")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-06-01") from exc
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", required=True, help="store URL, e.g. sqlite:///classnet.db")
+    parser.add_argument("--start", required=True, type=_date, help="first local date, YYYY-MM-DD")
+    parser.add_argument("--end", required=True, type=_date, help="last local date, YYYY-MM-DD")
+    parser.add_argument(
+        "--station",
+        dest="station",
+        nargs="+",
+        action="extend",
+        metavar="ID",
+        help="only these stations",
+    )
+    parser.add_argument(
+        "--stations",
+        type=Path,
+        help="station metadata file (default: ./stations.toml if present, else the registry)",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    summary = subparsers.add_parser("summary", help="daily summaries per station and local day")
+    _common(summary)
+    summary.add_argument("--format", choices=["csv", "table", "json"], default="table")
+    summary.set_defaults(func=run_summary)
+
+    export = subparsers.add_parser("export", help="observations for a spreadsheet project")
+    _common(export)
+    export.add_argument(
+        "--derived",
+        action="store_true",
+        help="add dew point, sea-level pressure, feels-like, QC flags",
+    )
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    export.add_argument(
+        "--output", "-o", type=Path, help="file to write (default: standard output)"
+    )
+    export.set_defaults(func=run_export)
+
+
+def _load(args: argparse.Namespace, fields: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from gateway.stations import load_stations
+
+    # Imported by name at run time: the store package is built on its own branch, and the
+    # commands must stay importable for `classnet --help` without it.
+    store = importlib.import_module("ingest").open_store(args.store)
+    stations_file = args.stations or (
+        DEFAULT_STATIONS_FILE if DEFAULT_STATIONS_FILE.exists() else None
+    )
+    meta = load_stations(stations_file) if stations_file else store.stations()
+    start, end = utc_window(args.start, args.end)
+    return store.read(start, end, args.station, fields), meta
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    try:
+        obs, meta = _load(args, list(SUMMARY_FIELDS))
+        sys.stdout.write(
+            render_summary(summary_table(obs, meta, args.start, args.end), args.format)
+        )
+    except CoreInputError as exc:
+        raise UserError(str(exc)) from exc
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    try:
+        obs, meta = _load(args, None)
+        table = export_table(obs, meta, args.start, args.end, derived=args.derived)
+    except CoreInputError as exc:
+        raise UserError(str(exc)) from exc
+    if args.output is None:
+        write_export(table, args.format, sys.stdout.buffer)
+        return 0
+    try:
+        with args.output.open("wb") as out:
+            write_export(table, args.format, out)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write {args.output}: {exc.strerror}; choose another --output"
+        ) from exc
+    return 0

@@ -1,0 +1,197 @@
+"""Comparisons between schools: rankings, Asia vs Europe, anomalies, correlations.
+
+Weather is compared between outdoor stations only (wire contract: indoor devices are classroom
+monitors); every function here drops indoor stations first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from dashboard.core.daily import daily_summary
+from dashboard.core.frames import NS_PER_S, S_PER_DAY, station_rows, time_ns
+from dashboard.core.localtime import local_clock
+
+# Latest reading counts as "now" if it is at most this old.
+NOW_MAX_AGE = pd.Timedelta("30min")
+
+# (category, period, source column, largest first?) for `rankings`.
+_RANKED: tuple[tuple[str, str, str, bool], ...] = (
+    ("hottest", "now", "temp_c", True),
+    ("coldest", "now", "temp_c", False),
+    ("wettest", "now", "rain_mm_1h", True),
+    ("windiest", "now", "wind_gust_ms_1h", True),
+    ("hottest", "today", "temp_c_max", True),
+    ("coldest", "today", "temp_c_min", False),
+    ("wettest", "today", "rain_mm_sum", True),
+    ("windiest", "today", "wind_gust_ms_max", True),
+)
+
+
+def outdoor(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """Observations of outdoor stations only."""
+    keep = meta.index[meta["exposure"] == "outdoor"]
+    return obs[obs["station"].isin(keep)]
+
+
+def current_conditions(obs: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Per station: the latest temperature (if at most `NOW_MAX_AGE` old), and the rain total and
+    highest gust of the last hour. Indexed by station."""
+    now_ts = pd.Timestamp(now)
+    recent = obs[(obs["time"] > now_ts - pd.Timedelta("1h")) & (obs["time"] <= now_ts)]
+    last = recent.sort_values("time").groupby("station", observed=True).last()
+    fresh = last["time"] >= now_ts - NOW_MAX_AGE
+    grouped = recent.groupby("station", observed=True)
+    columns = {
+        "temp_c": last["temp_c"].where(fresh) if "temp_c" in last else None,
+        "rain_mm_1h": grouped["rain_mm"].sum(min_count=1) if "rain_mm" in recent else None,
+        "wind_gust_ms_1h": grouped["wind_gust_ms"].max() if "wind_gust_ms" in recent else None,
+    }
+    frame = pd.DataFrame({k: v for k, v in columns.items() if v is not None}, index=last.index)
+    return frame.reindex(columns=list(columns))
+
+
+def today_summary(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Each station's daily summary for its own local date at `now`, indexed by station.
+
+    Coverage is not enforced here: "today" is by definition a day still being observed.
+    """
+    daily = daily_summary(obs, meta, min_coverage=0.0)
+    rows = station_rows(daily, meta)
+    now_ns = np.full(len(daily), time_ns(pd.DatetimeIndex([pd.Timestamp(now)]))[0])
+    clock = local_clock(rows.codes, rows.meta, now_ns)
+    today = clock.local_ns(now_ns) // (S_PER_DAY * NS_PER_S) * (S_PER_DAY * NS_PER_S)
+    is_today = daily["date"].to_numpy().astype("datetime64[ns]").astype(np.int64) == today
+    return daily[is_today].set_index("station")
+
+
+def rankings(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime, top: int = 5) -> pd.DataFrame:
+    """Hottest, coldest, wettest and windiest outdoor stations now and today.
+
+    "Now" ranks the latest temperature, the last hour's rain and highest gust; "today" ranks
+    each station's local day so far (max and min temperature, rain total, highest gust).
+    Columns: category, period, rank, station, name, country, value, quantity.
+    """
+    weather = outdoor(obs, meta)
+    tables = {"now": current_conditions(weather, now), "today": today_summary(weather, meta, now)}
+    parts = []
+    for category, period, column, largest in _RANKED:
+        values = tables[period][column].dropna() if column in tables[period] else pd.Series()
+        ordered = values.sort_values(ascending=not largest, kind="stable").head(top)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "category": category,
+                    "period": period,
+                    "rank": np.arange(1, len(ordered) + 1),
+                    "station": ordered.index.astype(str),
+                    "value": ordered.to_numpy(np.float64),
+                    "quantity": column,
+                }
+            )
+        )
+    ranked = pd.concat(parts, ignore_index=True)
+    labels = meta.reindex(ranked["station"])[["name", "country"]].reset_index(drop=True)
+    ranked = pd.concat([ranked, labels], axis=1)
+    return ranked[["category", "period", "rank", "station", "name", "country", "value", "quantity"]]
+
+
+def _wide(binned: pd.DataFrame, field: str) -> tuple[pd.Index, pd.Index, np.ndarray]:
+    """Bins × stations matrix of `field` (NaN where a station has no value), by index arithmetic."""
+    time_column = binned.columns[1]
+    bin_codes, bins = pd.factorize(binned[time_column], sort=True)
+    station_codes, stations = pd.factorize(binned["station"].astype(str), sort=True)
+    matrix = np.full((len(bins), len(stations)), np.nan)
+    matrix[bin_codes, station_codes] = binned[field].to_numpy(np.float64)
+    return pd.Index(bins, name=time_column), pd.Index(stations, name="station"), matrix
+
+
+def region_comparison(
+    binned: pd.DataFrame, meta: pd.DataFrame, field: str = "temp_c"
+) -> pd.DataFrame:
+    """Asia vs Europe per time bin: median and interquartile range across each side's stations.
+
+    `binned` is the output of `resample` (any clock). Columns: the bin column, region,
+    n_stations, median, q25, q75, iqr. Bins where a region has no station with a value are absent.
+    """
+    time_column = binned.columns[1]
+    region = meta.reindex(binned["station"].astype(str))
+    weather = binned[
+        (region["exposure"] == "outdoor").to_numpy() & binned[field].notna().to_numpy()
+    ]
+    regions = meta["region"].reindex(weather["station"].astype(str)).to_numpy()
+    # A bins × stations matrix per region: nanquantile over each row is one vectorised call.
+    parts = []
+    for name in ("asia", "europe"):
+        side = weather[regions == name]
+        if side.empty:
+            continue
+        bins, _, matrix = _wide(side, field)
+        q25, median, q75 = np.nanquantile(matrix, [0.25, 0.5, 0.75], axis=1)
+        parts.append(
+            pd.DataFrame(
+                {
+                    time_column: bins,
+                    "region": name,
+                    "n_stations": np.sum(~np.isnan(matrix), axis=1),
+                    "median": median,
+                    "q25": q25,
+                    "q75": q75,
+                    "iqr": q75 - q25,
+                }
+            )
+        )
+    columns = [time_column, "region", "n_stations", "median", "q25", "q75", "iqr"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True).sort_values(
+        [time_column, "region"], ignore_index=True
+    )
+
+
+def anomaly(
+    daily: pd.DataFrame,
+    column: str = "temp_c_mean",
+    baseline_days: int = 30,
+    min_days: int = 20,
+) -> pd.DataFrame:
+    """Each station's departure from its own trailing baseline: the mean of `column` over the
+    `baseline_days` calendar days before each date (the day itself excluded), where at least
+    `min_days` of them have a value. Columns: station, date, value, baseline, anomaly.
+
+    >>> daily = pd.DataFrame({"station": "fi-a",
+    ...     "date": pd.date_range("2024-01-01", periods=4), "temp_c_mean": [1.0, 2.0, 3.0, 10.0]})
+    >>> anomaly(daily, baseline_days=3, min_days=3)["anomaly"].tolist()
+    [nan, nan, nan, 8.0]
+    """
+    wide = daily.pivot_table(index="date", columns="station", values=column, observed=True)
+    # Calendar days, not rows: a station's missing days must not stretch its baseline.
+    wide = wide.asfreq("D")
+    baseline = wide.shift(1).rolling(baseline_days, min_periods=min_days).mean()
+    long = pd.DataFrame(
+        {
+            "value": wide.stack(future_stack=True),
+            "baseline": baseline.stack(future_stack=True),
+        }
+    ).reset_index()
+    long = long[long["value"].notna()]
+    long["anomaly"] = long["value"] - long["baseline"]
+    long["station"] = long["station"].astype(str)
+    return long[["station", "date", "value", "baseline", "anomaly"]].sort_values(
+        ["station", "date"], ignore_index=True
+    )
+
+
+def correlation_matrix(
+    binned: pd.DataFrame, meta: pd.DataFrame, field: str = "temp_c", min_periods: int = 24
+) -> pd.DataFrame:
+    """Pearson correlation of `field` between every pair of outdoor stations, over the bins both
+    have (at least `min_periods` of them, else NaN). Use `resample` output on a common clock."""
+    weather = binned[
+        (meta["exposure"].reindex(binned["station"].astype(str)) == "outdoor").to_numpy()
+    ]
+    bins, stations, matrix = _wide(weather, field)
+    return pd.DataFrame(matrix, index=bins, columns=stations).corr(min_periods=min_periods)

@@ -1,0 +1,69 @@
+"""Daily summaries per LOCAL calendar day at each station.
+
+A school's "today" runs from its own midnight to midnight: 23 hours on the day clocks spring
+forward, 25 when they fall back, and offsets such as +5:30 (India) or +9:30 (Adelaide) shift the
+day against UTC by half hours. Coverage is measured against the real length of that day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard.core.frames import NS_PER_S, S_PER_DAY
+from dashboard.core.resample import (
+    DEFAULT_MIN_COVERAGE,
+    Aggregate,
+    bin_rows,
+    binned_values,
+    station_column,
+)
+
+SUMMARY_SPECS: tuple[tuple[str, str, Aggregate], ...] = (
+    ("temp_c_min", "temp_c", "min"),
+    ("temp_c_max", "temp_c", "max"),
+    ("temp_c_mean", "temp_c", "mean"),
+    ("rain_mm_sum", "rain_mm", "sum"),
+    ("wind_gust_ms_max", "wind_gust_ms", "max"),
+)
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "station",
+    "date",
+    "n_obs",
+    "coverage",
+    *(name for name, _, _ in SUMMARY_SPECS),
+)
+
+
+def daily_summary(
+    obs: pd.DataFrame, meta: pd.DataFrame, min_coverage: float = DEFAULT_MIN_COVERAGE
+) -> pd.DataFrame:
+    """Min, max and mean temperature, rain total and highest gust per station and local day.
+
+    Columns are `SUMMARY_COLUMNS`; `date` is the local calendar date (naive, midnight), `coverage`
+    the observations received over those the station's interval promises for that day (0..1).
+    A value is NaN where its variable's own coverage is below `min_coverage`.
+
+    >>> meta = pd.DataFrame({"timezone": ["Asia/Kolkata"], "interval_s": [21600]},
+    ...                     index=["in-kolkata-01"])
+    >>> obs = pd.DataFrame({"station": "in-kolkata-01",
+    ...     "time": pd.date_range("2024-06-01 18:30", periods=4, freq="6h", tz="UTC"),
+    ...     "temp_c": [27.0, 24.0, 33.0, 31.0], "rain_mm": [0.0, 1.5, 0.0, 2.0]})
+    >>> daily_summary(obs, meta)[["date", "n_obs", "temp_c_min", "temp_c_max", "rain_mm_sum"]]
+            date  n_obs  temp_c_min  temp_c_max  rain_mm_sum
+    0 2024-06-02      4        24.0        33.0          3.5
+    """
+    day_ns = S_PER_DAY * NS_PER_S
+    binned = bin_rows(obs, meta, day_ns, "local")
+    values = binned_values(binned, obs, SUMMARY_SPECS, min_coverage)
+    return pd.DataFrame(
+        {
+            "station": station_column(binned),
+            "date": pd.DatetimeIndex(binned.bin_start_ns.astype("datetime64[ns]")),
+            "n_obs": binned.n_obs,
+            "coverage": np.minimum(binned.n_obs / binned.expected, 1.0),
+            **values,
+        },
+        columns=list(SUMMARY_COLUMNS),
+    )

@@ -1,0 +1,220 @@
+"""Quality control per value, as flags: nothing is deleted, every suspect value is named and why.
+
+Each checked field gets a `<field>_qc` column of bit flags (0 = passed every check):
+
+| bit | name        | test                                                                   |
+|-----|-------------|------------------------------------------------------------------------|
+| 1   | range       | outside the plausible range                                            |
+| 2   | step        | changed more than the step limit since the previous observation        |
+| 4   | persistence | varied less than the persistence minimum over the surrounding hour     |
+| 8   | consistency | contradicts another field (dew point above temperature, gust below wind) |
+
+The limits live in `QC_TABLE`, each row with its source; docs/comparison.md reproduces the table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from dashboard.core.derived import dewpoint_c
+from dashboard.core.frames import NS_PER_S, time_ns
+
+RANGE, STEP, PERSISTENCE, CONSISTENCY = 1, 2, 4, 8
+FLAG_NAMES: dict[int, str] = {
+    RANGE: "range",
+    STEP: "step",
+    PERSISTENCE: "persistence",
+    CONSISTENCY: "consistency",
+}
+
+# The step test compares neighbours at most this far apart; after a longer gap a change is news,
+# not a spike. School stations report every 1–5 minutes.
+STEP_MAX_GAP_S = 600
+# Persistence looks at the hour around each value (WMO: "over the past 60 minutes"); a window
+# counts only if it spans 90 % of that hour with at least three readings.
+PERSISTENCE_WINDOW_S = 3600
+_PERSISTENCE_MIN_SPAN = 0.9
+_PERSISTENCE_MIN_VALUES = 3
+
+_WMO_AWS = "Zahumenský (2004), WMO Guidelines on QC procedures for data from AWS"
+_WIRE = "wire contract sensor range (no WMO limit for this element)"
+
+
+@dataclass(frozen=True)
+class Check:
+    """Limits for one field. `step`: largest plausible change between neighbouring observations;
+    `persistence`: smallest change a working sensor shows within an hour (None: not tested)."""
+
+    low: float
+    high: float
+    step: float | None
+    persistence: float | None
+    source: str
+
+
+QC_TABLE: dict[str, Check] = {
+    "temp_c": Check(-80.0, 60.0, 3.0, 0.1, _WMO_AWS),
+    "rh_pct": Check(0.0, 100.0, 10.0, 1.0, _WMO_AWS),
+    "pressure_hpa": Check(500.0, 1100.0, 0.5, 0.1, _WMO_AWS),
+    "wind_speed_ms": Check(0.0, 75.0, 20.0, 0.5, _WMO_AWS),
+    "wind_gust_ms": Check(0.0, 150.0, None, None, _WMO_AWS),
+    "wind_dir_deg": Check(0.0, 360.0, None, 10.0, _WMO_AWS),
+    # WMO's limit is for one-minute totals; applied per report, it still catches a stuck gauge
+    # counter since the highest rain ever recorded in a minute is about 31 mm.
+    "rain_mm": Check(0.0, 40.0, None, None, _WMO_AWS),
+    "light_lux": Check(0.0, 200_000.0, None, None, _WIRE),
+    "uv_index": Check(0.0, 20.0, None, None, _WIRE),
+    "battery_v": Check(0.0, 30.0, None, None, _WIRE),
+    "rssi_dbm": Check(-120.0, 0.0, None, None, _WIRE),
+    "co2_ppm": Check(0.0, 10_000.0, None, None, _WIRE),
+    "pm2_5_ugm3": Check(0.0, 2000.0, None, None, _WIRE),
+    "pm10_ugm3": Check(0.0, 2000.0, None, None, _WIRE),
+}
+
+
+def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
+    """QC bit flags for every checked field present in `obs`, as `<field>_qc` uint8 columns.
+
+    Missing values get 0: there is nothing to suspect. Rows may come in any order.
+
+    >>> obs = pd.DataFrame({"station": "fi-a",
+    ...     "time": pd.date_range("2024-01-01", periods=4, freq="1min", tz="UTC"),
+    ...     "temp_c": [1.0, 9.0, 1.2, 99.0],
+    ...     "wind_speed_ms": [3.0, 3.0, 4.0, 5.0], "wind_gust_ms": [5.0, 2.0, 6.0, 7.0]})
+    >>> qc_flags(obs)
+       temp_c_qc  wind_speed_ms_qc  wind_gust_ms_qc
+    0          0                 0                0
+    1          2                 8                8
+    2          0                 0                0
+    3          3                 0                0
+    """
+    codes, _ = pd.factorize(obs["station"])
+    t_s = time_ns(obs["time"]) // NS_PER_S
+    order = np.lexsort((t_s, codes))
+    codes, t_s = codes[order].astype(np.int64), t_s[order]
+    same_station = np.concatenate([[False], codes[1:] == codes[:-1]])
+    gap_s = np.concatenate([[np.iinfo(np.int64).max], np.diff(t_s)])
+    neighbours = same_station & (gap_s <= STEP_MAX_GAP_S)
+    span = int(t_s.max() - t_s.min()) + 2 * PERSISTENCE_WINDOW_S if t_s.size else 1
+    axis = codes * span + (t_s - (t_s.min() if t_s.size else 0))
+
+    fields = [f for f in QC_TABLE if f in obs]
+    sorted_values = {f: obs[f].to_numpy(np.float64)[order] for f in fields}
+    flags = {f: np.zeros(len(obs), np.uint8) for f in fields}
+    for field in fields:
+        check, values = QC_TABLE[field], sorted_values[field]
+        with np.errstate(invalid="ignore"):
+            flags[field] |= np.where((values < check.low) | (values > check.high), RANGE, 0).astype(
+                np.uint8
+            )
+        if check.step is not None:
+            flags[field] |= np.where(_steps(values, neighbours, check.step), STEP, 0).astype(
+                np.uint8
+            )
+        if check.persistence is not None:
+            stuck = _persistent(values, axis, check.persistence)
+            flags[field] |= np.where(stuck, PERSISTENCE, 0).astype(np.uint8)
+    _flag_consistency(sorted_values, flags)
+
+    out = pd.DataFrame(index=obs.index)
+    for field in fields:
+        restored = np.empty_like(flags[field])
+        restored[order] = flags[field]
+        out[f"{field}_qc"] = restored
+    return out
+
+
+def _steps(
+    values: NDArray[np.float64], neighbours: NDArray[np.bool_], limit: float
+) -> NDArray[np.bool_]:
+    """Jumps larger than `limit` from the previous value, except the return from a one-value
+    spike: in 1, 9, 1 only the 9 is suspect."""
+    change = np.concatenate([[np.nan], np.diff(values)])
+    with np.errstate(invalid="ignore"):
+        jump = neighbours & (np.abs(change) > limit)
+        previous_jump = np.concatenate([[False], jump[:-1]])
+        previous_change = np.concatenate([[np.nan], change[:-1]])
+        two_back = np.concatenate([[np.nan, np.nan], values[:-2]])
+        neighbours_back = neighbours & np.concatenate([[False], neighbours[:-1]])
+        returned = (
+            previous_jump
+            & (change * previous_change < 0)
+            & neighbours_back
+            & (np.abs(values - two_back) <= limit)
+        )
+    return jump & ~returned
+
+
+def _persistent(
+    values: NDArray[np.float64], axis: NDArray[np.int64], minimum: float
+) -> NDArray[np.bool_]:
+    """Values inside any hour-long window whose readings vary by less than `minimum`."""
+    window = PERSISTENCE_WINDOW_S
+    start = np.searchsorted(axis, axis - window, side="left")
+    finite = ~np.isnan(values)
+    counted = np.concatenate([[0], np.cumsum(finite)])
+    n_values = counted[1:] - counted[start]
+    spread = _window_max(values, start) + _window_max(-values, start)
+    with np.errstate(invalid="ignore"):
+        stuck_until = (
+            (n_values >= _PERSISTENCE_MIN_VALUES)
+            & (axis - axis[start] >= _PERSISTENCE_MIN_SPAN * window)
+            & (spread < minimum)
+        )
+    # A window that is stuck condemns every value in it, not only its last.
+    end = np.searchsorted(axis, axis + window, side="right") - 1
+    stuck_count = np.concatenate([[0], np.cumsum(stuck_until)])
+    return finite & (stuck_count[end + 1] - stuck_count[np.arange(values.size)] > 0)
+
+
+def _window_max(values: NDArray[np.float64], start: NDArray[np.intp]) -> NDArray[np.float64]:
+    """max(values[start[i] .. i]) ignoring NaN, by a sparse table (doubling windows)."""
+    n = values.size
+    index = np.arange(n)
+    length = index - start + 1
+    levels = [values]
+    while (1 << len(levels)) <= (int(length.max()) if n else 0):
+        half = 1 << (len(levels) - 1)
+        previous = levels[-1]
+        levels.append(
+            np.concatenate([np.fmax(previous[:-half], previous[half:]), previous[-half:]])
+        )
+    result = np.full(n, np.nan)
+    level_of = np.floor(np.log2(np.maximum(length, 1))).astype(np.int64)
+    for k, table in enumerate(levels):
+        rows = np.flatnonzero(level_of == k)
+        result[rows] = np.fmax(table[start[rows]], table[rows - (1 << k) + 1])
+    return result
+
+
+def _flag_consistency(
+    values: dict[str, NDArray[np.float64]], flags: dict[str, NDArray[np.uint8]]
+) -> None:
+    """Dew point above air temperature; gust below the mean wind (Zahumenský 2004, §internal
+    consistency). Both culprits of a pair get the flag: the data cannot say which one is wrong."""
+    pairs: list[tuple[str, str, NDArray[np.bool_]]] = []
+    with np.errstate(invalid="ignore"):
+        if "temp_c" in values and "rh_pct" in values:
+            dew = dewpoint_c(values["temp_c"], values["rh_pct"])
+            pairs.append(("temp_c", "rh_pct", dew > values["temp_c"] + 1e-9))
+        if "wind_speed_ms" in values and "wind_gust_ms" in values:
+            pairs.append(
+                ("wind_speed_ms", "wind_gust_ms", values["wind_gust_ms"] < values["wind_speed_ms"])
+            )
+    for first, second, bad in pairs:
+        flags[first] |= np.where(bad, CONSISTENCY, 0).astype(np.uint8)
+        flags[second] |= np.where(bad, CONSISTENCY, 0).astype(np.uint8)
+
+
+def flag_labels(codes: pd.Series | NDArray[np.uint8]) -> pd.Categorical:
+    """Readable labels for QC flag codes, for spreadsheets: 0 → "", 3 → "range+step".
+
+    >>> list(flag_labels(np.array([0, 3, 12], dtype=np.uint8)))
+    ['', 'range+step', 'persistence+consistency']
+    """
+    names = ["+".join(name for bit, name in FLAG_NAMES.items() if code & bit) for code in range(16)]
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int8), categories=names)
