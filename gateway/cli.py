@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from gateway.errors import UserError
 
 # Components that add subcommands, in the order `classnet --help` lists them.
-COMPONENT_CLIS = ("gateway.commands",)
+COMPONENT_CLIS = ("gateway.commands", "gateway.gateway_cmd", "ingest.commands")
 
 EXIT_OK = 0
 EXIT_USAGE = 2

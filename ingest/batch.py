@@ -103,18 +103,25 @@ class Batch:
 
 def registry_from_obs(obs: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Per station in a batch: when it was last heard from, and its latest battery and signal
-    readings (the registry shows them without a query over all observations)."""
+    readings (the registry shows them without a query over all observations). Vectorised: a batch
+    holds hundreds of stations and this runs on every flush."""
     if obs.empty:
         return {}
-    ordered = obs.sort_values("ts_ms", kind="stable")
-    grouped = ordered.groupby("station", sort=False)
-    latest = grouped[["battery_v", "rssi_dbm"]].last()  # last non-NaN per column
-    latest["last_seen_ms"] = grouped["ts_ms"].max()
-    out: dict[str, dict[str, Any]] = {}
-    for station, row in latest.iterrows():  # one row per station, not per observation
-        values: dict[str, Any] = {"last_seen_ms": int(row["last_seen_ms"])}
-        for name in ("battery_v", "rssi_dbm"):
-            if not np.isnan(row[name]):
-                values[name] = float(row[name])
-        out[str(station)] = values
+    codes, stations = pd.factorize(obs["station"].to_numpy(dtype=object))
+    ts = obs["ts_ms"].to_numpy(dtype="int64")
+    last_seen = np.full(len(stations), np.iinfo(np.int64).min)
+    np.maximum.at(last_seen, codes, ts)
+    out: dict[str, dict[str, Any]] = {
+        str(s): {"last_seen_ms": int(t)} for s, t in zip(stations, last_seen.tolist(), strict=True)
+    }
+    order = np.lexsort((ts, codes))  # by station, then time
+    for name in ("battery_v", "rssi_dbm"):
+        values = obs[name].to_numpy(dtype="float64")[order]
+        present = ~np.isnan(values)
+        owners = codes[order][present][::-1]
+        # np.unique returns each station's first index in the reversed array: its latest reading
+        seen, first = np.unique(owners, return_index=True)
+        latest = values[present][::-1][first]
+        for code, value in zip(seen.tolist(), latest.tolist(), strict=True):
+            out[str(stations[code])][name] = value
     return out
