@@ -16,7 +16,13 @@ from importlib.metadata import PackageNotFoundError, version
 from gateway.errors import UserError
 
 # Components that add subcommands, in the order `classnet --help` lists them.
-COMPONENT_CLIS = ("gateway.commands", "gateway.gateway_cmd", "ingest.commands")
+COMPONENT_CLIS = (
+    "gateway.commands",
+    "gateway.gateway_cmd",
+    "ingest.commands",
+    "simulators.cli",
+    "dashboard.cli",
+)
 
 EXIT_OK = 0
 EXIT_USAGE = 2
