@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import dash
 from dash import Dash
 
 from dashboard import shell
@@ -33,6 +34,9 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
     )
     app.server.config[DATA_KEY] = data
     for page in PAGES:
-        importlib.import_module(f"dashboard.pages.{page}")
+        module = importlib.import_module(f"dashboard.pages.{page}")
+        # What Dash's own pages-folder loader does: the layout function is defined after
+        # `register_page` ran at the top of the module.
+        dash.page_registry[module.__name__]["layout"] = module.layout
     app.layout = shell.layout(refresh_s)
     return app

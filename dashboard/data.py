@@ -118,7 +118,9 @@ class Data:
         values = _quantity(variable, last, reg.reindex(last.index))
         return reg.assign(value=pd.Series(values, index=last.index).reindex(reg.index))
 
-    def now_cards(self, stations: Sequence[str], now: datetime | None = None) -> list[dict[str, Any]]:
+    def now_cards(
+        self, stations: Sequence[str], now: datetime | None = None
+    ) -> list[dict[str, Any]]:
         """Per selected station: the latest readings, feels-like, sea-level pressure, wind
         compass point, rain since local midnight, local time, sunrise and sunset."""
         now = now or utcnow()
@@ -266,7 +268,9 @@ class Data:
         if meta.empty:
             return out
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
-        obs = self._read(now - timedelta(days=8), now + timedelta(minutes=1), list(meta.index), fields)
+        obs = self._read(
+            now - timedelta(days=8), now + timedelta(minutes=1), list(meta.index), fields
+        )
         if obs.empty:
             return out
         recent = obs[obs["time"] >= pd.Timestamp(now) - timedelta(hours=26)]
@@ -400,7 +404,7 @@ def _iso(moment: Any) -> str | None:
 
 def _iso_list(t_ns: np.ndarray, utc: bool) -> list[str]:
     # Naive ISO strings: local and solar clocks have no zone, and plotly treats all alike.
-    text = np.datetime_as_string(t_ns.astype("datetime64[s]"), unit="s")
+    text = np.datetime_as_string(t_ns.astype("datetime64[ns]"), unit="s")
     return text.tolist()
 
 

@@ -36,16 +36,27 @@ def default(registry: pd.DataFrame) -> list[str]:
     return picks
 
 
+def from_query(query: dict[str, str]) -> list[str] | None:
+    """Schools named in the page address (`?schools=fi-tampere-01,ph-manila-01`), so a teacher
+    can share exactly what the class looks at."""
+    text = query.get("schools")
+    return [s for s in text.split(",") if s] if text else None
+
+
 def sync(
     trigger: str | None,
     picked: list[str] | None,
     stored: list[str] | None,
     registry: pd.DataFrame,
     clicked: str | None = None,
+    linked: list[str] | None = None,
 ) -> list[str]:
-    """The selection after an event: the dropdown changed, the map was clicked, or page load."""
+    """The selection after an event: the dropdown changed, the map was clicked, or page load.
+    Schools named in the address (`linked`, used once) win over the remembered ones."""
     known = set(registry.index)
-    if trigger == "pick":
+    if linked:
+        chosen = list(linked)
+    elif trigger == "pick":
         chosen = list(picked or [])
     elif trigger == "map" and clicked:
         chosen = list(stored or [])

@@ -64,13 +64,12 @@ def layout(refresh_s: float) -> html.Div:
                     ),
                     html.Div(
                         [
-                            html.Label([text("ctl.language"), " "], htmlFor=ids.LANG_PICK),
-                            dcc.Dropdown(
+                            html.Span([text("ctl.language"), " "], className="label"),
+                            dcc.RadioItems(
                                 id=ids.LANG_PICK,
                                 options=[{"label": v, "value": k} for k, v in LANGUAGES.items()],
                                 value=DEFAULT,
-                                clearable=False,
-                                searchable=False,
+                                inline=True,
                                 persistence=True,
                                 persistence_type="local",
                                 className="lang-pick",

@@ -25,7 +25,15 @@ _CONVERT: Final[dict[str, Callable[[NDArray[np.float64]], NDArray[np.float64]]]]
     "kmh": lambda v: v * 3.6,
     "mph": lambda v: v / 0.44704,
 }
-_DECIMALS: Final[dict[str, int]] = {"C": 1, "F": 1, "hPa": 1, "inHg": 2, "ms": 1, "kmh": 0, "mph": 0}
+_DECIMALS: Final[dict[str, int]] = {
+    "C": 1,
+    "F": 1,
+    "hPa": 1,
+    "inHg": 2,
+    "ms": 1,
+    "kmh": 0,
+    "mph": 0,
+}
 # Which unit kind each quantity the dashboard shows is measured in (None: shown as stored).
 KIND: Final[dict[str, str | None]] = {
     "temp_c": "temp",

@@ -56,7 +56,9 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
     if not rooms:
         return figures.empty(t("class.none", lang))
     titles = [f"{t('var.' + v, lang)} ({unit_of(v, units)})" for v in INDOOR_VARIABLES]
-    fig = make_subplots(rows=len(INDOOR_VARIABLES), cols=1, shared_xaxes=True, subplot_titles=titles)
+    fig = make_subplots(
+        rows=len(INDOOR_VARIABLES), cols=1, shared_xaxes=True, subplot_titles=titles
+    )
     for low, high, colour in CO2_BANDS:
         fig.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0, row=1, col=1)
     for label, y in (("class.good", 500), ("class.ok", 1500), ("class.bad", 2500)):

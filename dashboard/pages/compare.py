@@ -22,6 +22,7 @@ from dashboard.units import convert, unit_of
 
 dash.register_page(__name__, path="/compare", name="Compare", order=1)
 
+LINKED = "compare-linked"
 PICK = "compare-pick"
 VARIABLE = "compare-variable"
 PERIOD = "compare-period"
@@ -34,7 +35,7 @@ DOWNLOAD_BUTTON = "compare-download-button"
 CLOCKS = ("utc", "local", "solar")
 
 
-def layout(**_query: str) -> html.Div:
+def layout(**query: str) -> html.Div:
     return html.Div(
         [
             text("compare.title", html.H2),
@@ -69,12 +70,13 @@ def layout(**_query: str) -> html.Div:
                 ],
                 className="row controls-row",
             ),
-            dcc.Loading(dcc.Graph(id=GRAPH, config={"displaylogo": False}), delay_show=500),
+            dcc.Graph(id=GRAPH, config={"displaylogo": False}),
             explain("explain.clock"),
             text("compare.daily", html.H3),
             dcc.Graph(id=DAILY, config={"displaylogo": False}),
             explain("explain.daily"),
             dcc.Store(id=DATA),
+            dcc.Store(id=LINKED, data=picker.from_query(query)),
             dcc.Download(id=DOWNLOAD),
         ]
     )
@@ -98,16 +100,21 @@ def control_options(lang: str) -> tuple[list, list, list]:
     Output(ids.SELECTED, "data", allow_duplicate=True),
     Output(PICK, "value"),
     Output(PICK, "options"),
+    Output(LINKED, "data"),
     Input(PICK, "value"),
-    Input(ids.VERSION, "data"),
     State(ids.SELECTED, "data"),
+    State(LINKED, "data"),
     prevent_initial_call="initial_duplicate",
 )
-def select(picked: list[str] | None, _version: Any, stored: list[str] | None):
+def select(
+    picked: list[str] | None,
+    stored: list[str] | None,
+    linked: list[str] | None,
+) -> tuple[list[str], list[str], list[dict[str, Any]], None]:
     registry = data().registry()
-    trigger = "pick" if ctx.triggered_id == PICK else None
-    chosen = picker.sync(trigger, picked, stored, registry)
-    return chosen, chosen, picker.options(registry)
+    trigger = {PICK: "pick"}.get(str(ctx.triggered_id))
+    chosen = picker.sync(trigger, picked, stored, registry, linked=linked)
+    return chosen, chosen, picker.options(registry), None
 
 
 @callback(
@@ -145,7 +152,7 @@ def render_series(payload: dict, lang: str, units: dict) -> go.Figure:
     for i, s in enumerate(series):
         y = convert(variable, np.array([np.nan if v is None else v for v in s["y"]]), units)
         fig.add_trace(
-            go.Scattergl(
+            go.Scatter(
                 x=s["x"], y=y, name=figures.esc(s["name"]), mode="lines", line=figures.style(i)
             )
         )

@@ -69,7 +69,13 @@ def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
     for category, (key, quantity) in CATEGORIES.items():
         rows = payload.get("categories", {}).get(category) or []
         body = [
-            html.Tr([html.Td(str(i + 1)), html.Td(r["name"]), html.Td(_value(quantity, r["value"], units))])
+            html.Tr(
+                [
+                    html.Td(str(i + 1)),
+                    html.Td(r["name"]),
+                    html.Td(_value(quantity, r["value"], units)),
+                ]
+            )
             for i, r in enumerate(rows)
         ]
         boards.append(
@@ -86,7 +92,10 @@ def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
     if not anomalies:
         return boards, html.P(t("leader.empty", lang))
     header = html.Tr(
-        [html.Th(t(k, lang)) for k in ("leader.school", "leader.today", "leader.baseline", "leader.diff")]
+        [
+            html.Th(t(k, lang))
+            for k in ("leader.school", "leader.today", "leader.baseline", "leader.diff")
+        ]
     )
     rows = [
         html.Tr(
@@ -95,7 +104,8 @@ def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
                 html.Td(fmt("temp_c", a["value"], units)),
                 html.Td(fmt("temp_c", a["baseline"], units)),
                 html.Td(
-                    ("+" if (a["anomaly"] or 0) > 0 else "") + _value("temp_diff", a["anomaly"], units),
+                    ("+" if (a["anomaly"] or 0) > 0 else "")
+                    + _value("temp_diff", a["anomaly"], units),
                     className="warm" if (a["anomaly"] or 0) > 0 else "cool",
                 ),
             ]

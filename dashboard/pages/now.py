@@ -22,13 +22,14 @@ dash.register_page(__name__, path="/", name="Now", order=0)
 MAP = "now-map"
 MAP_DATA = "now-map-data"
 MAP_VARIABLE = "now-variable"
+LINKED = "now-linked"
 PICK = "now-pick"
 CARDS = "now-cards"
 CARDS_DATA = "now-cards-data"
 MAP_VARIABLES = ("temp_c", "feels_c", "rh_pct", "slp_hpa", "wind_speed_ms", "rain_mm")
 
 
-def layout(**_query: str) -> html.Div:
+def layout(**query: str) -> html.Div:
     return html.Div(
         [
             text("now.title", html.H2),
@@ -61,6 +62,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(id=CARDS, className="cards", **{"aria-live": "polite"}),
             html.Div([explain("explain.feels"), explain("explain.slp")], className="notes"),
             dcc.Store(id=MAP_DATA),
+            dcc.Store(id=LINKED, data=picker.from_query(query)),
             dcc.Store(id=CARDS_DATA),
         ]
     )
@@ -75,21 +77,27 @@ def variable_options(lang: str) -> list[dict[str, str]]:
     Output(ids.SELECTED, "data", allow_duplicate=True),
     Output(PICK, "value"),
     Output(PICK, "options"),
+    Output(LINKED, "data"),
     Input(PICK, "value"),
     Input(MAP, "clickData"),
-    Input(ids.VERSION, "data"),
     State(ids.SELECTED, "data"),
+    State(LINKED, "data"),
     prevent_initial_call="initial_duplicate",
 )
-def select(picked: list[str] | None, click: dict | None, _v: Any, stored: list[str] | None):
+def select(
+    picked: list[str] | None,
+    click: dict | None,
+    stored: list[str] | None,
+    linked: list[str] | None,
+) -> tuple[list[str], list[str], list[dict[str, Any]], None]:
     registry = data().registry()
     trigger = {PICK: "pick", MAP: "map"}.get(str(ctx.triggered_id))
     clicked = None
     if trigger == "map" and click and click.get("points"):
         clicked = click["points"][0].get("customdata")
         clicked = clicked[0] if isinstance(clicked, list) else clicked
-    chosen = picker.sync(trigger, picked, stored, registry, clicked)
-    return chosen, chosen, picker.options(registry)
+    chosen = picker.sync(trigger, picked, stored, registry, clicked, linked)
+    return chosen, chosen, picker.options(registry), None
 
 
 @callback(Output(MAP_DATA, "data"), Input(MAP_VARIABLE, "value"), Input(ids.VERSION, "data"))
