@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 from dashboard import figures, ids, picker
 from dashboard.context import data
 from dashboard.data import PERIODS, WEATHER_VARIABLES
-from dashboard.i18n import t
+from dashboard.i18n import DEFAULT, t
 from dashboard.shell import explain, text
 from dashboard.units import convert, unit_of
 
@@ -46,21 +46,36 @@ def layout(**query: str) -> html.Div:
                     html.Div(
                         [
                             html.Label(text("ctl.variable"), htmlFor=VARIABLE),
-                            dcc.Dropdown(id=VARIABLE, value="temp_c", clearable=False),
+                            dcc.Dropdown(
+                                id=VARIABLE,
+                                options=control_options(DEFAULT)[0],
+                                value="temp_c",
+                                clearable=False,
+                            ),
                         ],
                         className="control",
                     ),
                     html.Div(
                         [
                             html.Span(text("ctl.period"), className="label"),
-                            dcc.RadioItems(id=PERIOD, value="day", inline=True),
+                            dcc.RadioItems(
+                                id=PERIOD,
+                                options=control_options(DEFAULT)[1],
+                                value="day",
+                                inline=True,
+                            ),
                         ],
                         className="control",
                     ),
                     html.Div(
                         [
                             html.Span(text("ctl.clock"), className="label"),
-                            dcc.RadioItems(id=CLOCK, value="solar", inline=True),
+                            dcc.RadioItems(
+                                id=CLOCK,
+                                options=control_options(DEFAULT)[2],
+                                value="solar",
+                                inline=True,
+                            ),
                         ],
                         className="control",
                     ),
@@ -129,7 +144,7 @@ def compute(
     selected: list[str] | None, variable: str, period: str, clock: Any, _version: Any
 ) -> dict[str, Any]:
     """The one place the comparison is computed (by the core, via `Data.compare`)."""
-    return data().compare(selected or [], variable, period, clock)
+    return data().compare(selected or [], variable or "temp_c", period or "day", clock or "solar")
 
 
 @callback(

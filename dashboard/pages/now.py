@@ -13,7 +13,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboard import figures, ids, picker
 from dashboard.context import data
 from dashboard.data import utcnow
-from dashboard.i18n import t
+from dashboard.i18n import DEFAULT, t
 from dashboard.shell import explain, text
 from dashboard.units import convert, fmt, unit_of
 
@@ -38,6 +38,7 @@ def layout(**query: str) -> html.Div:
                     html.Label(text("ctl.variable"), htmlFor=MAP_VARIABLE),
                     dcc.Dropdown(
                         id=MAP_VARIABLE,
+                        options=variable_options(DEFAULT),
                         value="temp_c",
                         clearable=False,
                         persistence=True,

@@ -12,7 +12,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import figures, ids
 from dashboard.context import data
 from dashboard.data import PERIODS
-from dashboard.i18n import t
+from dashboard.i18n import DEFAULT, t
 from dashboard.shell import explain, text
 from dashboard.units import convert, unit_of
 
@@ -35,21 +35,36 @@ def layout(**_query: str) -> html.Div:
                     html.Div(
                         [
                             html.Label(text("ctl.variable"), htmlFor=VARIABLE),
-                            dcc.Dropdown(id=VARIABLE, value="temp_c", clearable=False),
+                            dcc.Dropdown(
+                                id=VARIABLE,
+                                options=control_options(DEFAULT)[0],
+                                value="temp_c",
+                                clearable=False,
+                            ),
                         ],
                         className="control",
                     ),
                     html.Div(
                         [
                             html.Span(text("ctl.period"), className="label"),
-                            dcc.RadioItems(id=PERIOD, value="week", inline=True),
+                            dcc.RadioItems(
+                                id=PERIOD,
+                                options=control_options(DEFAULT)[1],
+                                value="week",
+                                inline=True,
+                            ),
                         ],
                         className="control",
                     ),
                     html.Div(
                         [
                             html.Span(text("ctl.clock"), className="label"),
-                            dcc.RadioItems(id=CLOCK, value="solar", inline=True),
+                            dcc.RadioItems(
+                                id=CLOCK,
+                                options=control_options(DEFAULT)[2],
+                                value="solar",
+                                inline=True,
+                            ),
                         ],
                         className="control",
                     ),
@@ -86,7 +101,7 @@ def control_options(lang: str) -> tuple[list, list, list]:
     Input(ids.VERSION, "data"),
 )
 def compute(variable: str, period: str, clock: Any, _version: Any) -> dict[str, Any]:
-    return data().regions(variable, period, clock)
+    return data().regions(variable or "temp_c", period or "week", clock or "solar")
 
 
 @callback(

@@ -5,12 +5,17 @@ Every wait is for something the student would see (text, points, trace names): n
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -24,7 +29,20 @@ TIMEOUT = 30
 
 
 def wait(driver: Any, condition: Any, timeout: float = TIMEOUT) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+    try:
+        return WebDriverWait(
+            driver,
+            timeout,
+            poll_frequency=0.2,
+            ignored_exceptions=(StaleElementReferenceException,),
+        ).until(condition)
+    except TimeoutException:
+        # What the student would have seen, for the failure report.
+        shot = Path(tempfile.gettempdir()) / f"classnet-dash-failure-{time.time():.0f}.png"
+        driver.save_screenshot(str(shot))
+        raise AssertionError(
+            f"timed out; screenshot {shot}; page text: {driver.find_element(By.TAG_NAME, 'main').text[:800]!r}"
+        ) from None
 
 
 def wait_for_text(driver: Any, selector: str, text: str, timeout: float = TIMEOUT) -> None:
@@ -41,11 +59,17 @@ def plot_data(driver: Any, graph_id: str) -> list[dict]:
 
 
 def click_label(driver: Any, container_id: str, label: str) -> None:
-    for element in driver.find_elements(By.CSS_SELECTOR, f"#{container_id} label"):
-        if element.text.strip() == label:
-            element.click()
-            return
-    raise AssertionError(f"no option {label!r} in #{container_id}")
+    """Click a radio option by its visible label (options re-render when the language changes,
+    so a stale element is looked up again)."""
+
+    def clicked(d: Any) -> bool:
+        for element in d.find_elements(By.CSS_SELECTOR, f"#{container_id} label"):
+            if element.text.strip() == label:
+                element.click()
+                return True
+        return False
+
+    wait(driver, clicked)
 
 
 def open_page(driver: Any, url: str, expect: str) -> None:
