@@ -9,7 +9,8 @@ downsampled (min/max-preserving) so no trace carries more than `MAX_POINTS` poin
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -76,12 +77,24 @@ class Data:
 
     store: Store
     stations_path: Path | None = None
+    # The registry changes on a time scale of minutes; one read serves the callbacks of a page
+    # update (several in the same second) instead of one read each.
+    registry_ttl_s: float = 2.0
+    _cached: dict[str, tuple[float, pd.DataFrame]] = field(default_factory=dict, compare=False)
+
+    def _stations(self) -> pd.DataFrame:
+        hit = self._cached.get("stations")
+        if hit is not None and time.monotonic() - hit[0] < self.registry_ttl_s:
+            return hit[1]
+        frame = self.store.stations(self.stations_path)
+        self._cached["stations"] = (time.monotonic(), frame)
+        return frame
 
     # -- stations ---------------------------------------------------------------------------
     def registry(self, now: datetime | None = None) -> pd.DataFrame:
         """Stations the core can place (position and time zone known), positions coarsened for
         the public, with `status` online / stale / offline."""
-        frame = self.store.stations(self.stations_path)
+        frame = self._stations()
         frame = frame[frame["lat"].notna() & frame["lon"].notna() & frame["timezone"].notna()]
         frame = coarsen(frame)
         now = now or utcnow()
