@@ -35,8 +35,6 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
     app.server.config[DATA_KEY] = data
     for page in PAGES:
         module = importlib.import_module(f"dashboard.pages.{page}")
-        # What Dash's own pages-folder loader does: the layout function is defined after
-        # `register_page` ran at the top of the module.
-        dash.page_registry[module.__name__]["layout"] = module.layout
+        dash.register_page(module.__name__, layout=module.layout, **module.PAGE)
     app.layout = shell.layout(refresh_s)
     return app

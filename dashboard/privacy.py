@@ -21,7 +21,7 @@ def coarsen(stations: pd.DataFrame) -> pd.DataFrame:
     >>> frame = pd.DataFrame({"lat": [61.44972], "lon": [23.85123],
     ...                       "public_exact_location": [False]}, index=["fi-a"])
     >>> coarsen(frame)[["lat", "lon"]].round(4).values.tolist()
-    [[61.45, 23.8581]]
+    [[61.45, 23.8444]]
     """
     out = stations.copy()
     exact = out.get("public_exact_location", pd.Series(False, index=out.index))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
@@ -18,7 +17,8 @@ from dashboard.i18n import t
 from dashboard.shell import explain, text
 from dashboard.units import convert, unit_of
 
-dash.register_page(__name__, path="/classrooms", name="Classrooms", order=4)
+# Registered by dashboard.app (pages must import without an app: doctest collection).
+PAGE = {"path": "/classrooms", "name": "Classrooms", "order": 4}
 
 DATA = "classrooms-data"
 GRAPH = "classrooms-graph"

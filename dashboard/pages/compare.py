@@ -7,7 +7,6 @@ import csv
 import io
 from typing import Any
 
-import dash
 import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
@@ -20,7 +19,8 @@ from dashboard.i18n import DEFAULT, t
 from dashboard.shell import explain, text
 from dashboard.units import convert, unit_of
 
-dash.register_page(__name__, path="/compare", name="Compare", order=1)
+# Registered by dashboard.app (pages must import without an app: doctest collection).
+PAGE = {"path": "/compare", "name": "Compare", "order": 1}
 
 LINKED = "compare-linked"
 PICK = "compare-pick"

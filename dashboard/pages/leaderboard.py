@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import ids
@@ -14,7 +13,8 @@ from dashboard.i18n import t
 from dashboard.shell import explain, text
 from dashboard.units import fmt
 
-dash.register_page(__name__, path="/leaderboard", name="Leaderboard", order=3)
+# Registered by dashboard.app (pages must import without an app: doctest collection).
+PAGE = {"path": "/leaderboard", "name": "Leaderboard", "order": 3}
 
 DATA = "leaderboard-data"
 BOARD = "leaderboard-board"

@@ -17,7 +17,8 @@ from dashboard.i18n import DEFAULT, t
 from dashboard.shell import explain, text
 from dashboard.units import convert, fmt, unit_of
 
-dash.register_page(__name__, path="/", name="Now", order=0)
+# Registered by dashboard.app (pages must import without an app: doctest collection).
+PAGE = {"path": "/", "name": "Now", "order": 0}
 
 MAP = "now-map"
 MAP_DATA = "now-map-data"

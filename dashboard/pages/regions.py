@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
@@ -16,7 +15,8 @@ from dashboard.i18n import DEFAULT, t
 from dashboard.shell import explain, text
 from dashboard.units import convert, unit_of
 
-dash.register_page(__name__, path="/regions", name="Asia vs Europe", order=2)
+# Registered by dashboard.app (pages must import without an app: doctest collection).
+PAGE = {"path": "/regions", "name": "Asia vs Europe", "order": 2}
 
 VARIABLE = "regions-variable"
 PERIOD = "regions-period"

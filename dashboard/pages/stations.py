@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import ids
@@ -15,7 +14,8 @@ from dashboard.pages.now import ago
 from dashboard.shell import explain, text
 from dashboard.units import fmt
 
-dash.register_page(__name__, path="/stations", name="Stations", order=5)
+# Registered by dashboard.app (pages must import without an app: doctest collection).
+PAGE = {"path": "/stations", "name": "Stations", "order": 5}
 
 DATA = "stations-data"
 TABLE = "stations-table"
