@@ -30,7 +30,7 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
         assets_folder=str(ASSETS),
         title=t("app.title"),
         suppress_callback_exceptions=True,
-        update_title=None,
+        update_title="",  # no "Updating..." flicker in the tab on every live refresh
     )
     app.server.config[DATA_KEY] = data
     for page in PAGES:

@@ -8,8 +8,8 @@ downsampled (min/max-preserving) so no trace carries more than `MAX_POINTS` poin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -200,7 +200,7 @@ class Data:
         meta = reg.loc[chosen]
         start = now - PERIODS[period]
         fields = {*SOURCES.get(variable, (variable,)), "temp_c", "rain_mm"}
-        obs = self._read(start, now + timedelta(minutes=1), chosen, fields)
+        obs = self._read(start, now + timedelta(minutes=1), chosen, sorted(fields))
         if obs.empty:
             return out
         binned = resample(obs, meta, PERIOD_BIN[period], clock, fields=sorted(fields))

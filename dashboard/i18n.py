@@ -1,4 +1,4 @@
-"""Every string the dashboard shows, in every UI language: one catalogue, nothing hard-coded in pages.
+"""Every string the dashboard shows, in every UI language: one catalogue, none in the pages.
 
 Languages of the network: English, Finnish (Suomi) and Filipino. A missing translation falls back
 to English, so a new key never shows up as a blank; `test_i18n` checks none is missing.

@@ -28,6 +28,9 @@ def text(key: str, tag: Any = html.Span, **kwargs: Any) -> Any:
     return tag(t(key), id=ids.text(key), **kwargs)
 
 
+ALL_TEXTS = {"type": "i18n", "key": ALL}
+
+
 def explain(key: str) -> html.Details:
     """A plain-language note beside a quantity or comparison, open by default."""
     return html.Details(
@@ -95,7 +98,7 @@ def layout(refresh_s: float) -> html.Div:
 
 
 @callback(
-    Output(ids.text(ALL), "children"),
+    Output(ALL_TEXTS, "children"),
     Input(ids.LANG_PICK, "value"),
 )
 def translate(lang: str) -> list[str]:

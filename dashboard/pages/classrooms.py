@@ -23,7 +23,8 @@ PAGE = {"path": "/classrooms", "name": "Classrooms", "order": 4}
 DATA = "classrooms-data"
 GRAPH = "classrooms-graph"
 # German Environment Agency (UBA 2008, "Gesundheitliche Bewertung von Kohlendioxid in der
-# Innenraumluft"): below 1000 ppm harmless, 1000-2000 conspicuous (ventilate), above 2000 unacceptable.
+# Innenraumluft"): below 1000 ppm harmless, 1000-2000 conspicuous (ventilate), above 2000
+# unacceptable.
 CO2_BANDS = ((0, 1000, "rgba(0,158,115,0.15)"), (1000, 2000, "rgba(230,159,0,0.15)"),
              (2000, 5000, "rgba(213,94,0,0.15)"))  # fmt: skip
 
@@ -59,11 +60,6 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
     fig = make_subplots(
         rows=len(INDOOR_VARIABLES), cols=1, shared_xaxes=True, subplot_titles=titles
     )
-    for low, high, colour in CO2_BANDS:
-        fig.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0, row=1, col=1)
-    for label, y in (("class.good", 500), ("class.ok", 1500), ("class.bad", 2500)):
-        fig.add_annotation(text=t(label, lang), x=0.01, xref="x domain", y=y, yref="y",
-                           showarrow=False, xanchor="left", font={"size": 14})  # fmt: skip
     for i, room in enumerate(rooms):
         for row, variable in enumerate(INDOOR_VARIABLES, start=1):
             raw = np.array([np.nan if v is None else v for v in room.get(variable, [])])
@@ -79,6 +75,12 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
                 row=row,
                 col=1,
             )
+    for low, high, colour in CO2_BANDS:
+        # After the traces: plotly skips shapes on subplots that are still empty.
+        fig.add_hrect(y0=low, y1=high, fillcolor=colour, line_width=0, layer="below", row=1, col=1)
+    for label, y in (("class.good", 500), ("class.ok", 1500), ("class.bad", 2500)):
+        fig.add_annotation(text=t(label, lang), x=0.01, xref="x domain", y=y, yref="y",
+                           showarrow=False, xanchor="left", font={"size": 14})  # fmt: skip
     fig.update_yaxes(range=[300, 3000], row=1, col=1)
     fig.update_xaxes(title_text=t("axis.local", lang), row=len(INDOOR_VARIABLES))
     return figures.base(fig, height=900)

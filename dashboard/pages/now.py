@@ -61,7 +61,7 @@ def layout(**query: str) -> html.Div:
             explain("explain.map"),
             html.Label(text("ctl.schools"), htmlFor=PICK),
             picker.dropdown(PICK),
-            html.Div(id=CARDS, className="cards", **{"aria-live": "polite"}),
+            html.Div(id=CARDS, className="cards", role="status"),
             html.Div([explain("explain.feels"), explain("explain.slp")], className="notes"),
             dcc.Store(id=MAP_DATA),
             dcc.Store(id=LINKED, data=picker.from_query(query)),
@@ -233,7 +233,7 @@ def card(c: dict[str, Any], lang: str, units: dict) -> html.Article:
                 [f"{c['country']} · ", t(f"state.{c['status']}", lang)],
                 className=f"status {c['status']}",
             ),
-            html.Div(fmt("temp_c", c["temp_c"], units), className="big", **{"data-q": "temp"}),
+            html.Div(fmt("temp_c", c["temp_c"], units), className="big"),
             html.Dl(
                 [
                     line("var.feels_c", fmt("feels_c", c["feels_c"], units)),

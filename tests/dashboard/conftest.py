@@ -109,8 +109,13 @@ def chain() -> Iterator[Chain]:
                                            "temp_c": 21.5, "rh_pct": 40, "pm2_5_ugm3": 5}
                                           for i in range(12)])  # fmt: skip
         c.publish(FAULTY_STATION, "obs", {"ts": now - 60, "temp_c": 71.2, "rh_pct": 70})
-        c.wait_stored(lambda s: {XSS_STATION, INDOOR_STATION, FAULTY_STATION} <= set(s.stations().index)
-                      and len(s.read(_ago(700), _ago(-60), [XSS_STATION])) >= 10)  # fmt: skip
+        made = {XSS_STATION, INDOOR_STATION, FAULTY_STATION}
+        c.wait_stored(
+            lambda s: (
+                made <= set(s.stations().index)
+                and len(s.read(_ago(700), _ago(-60), [XSS_STATION])) >= 10
+            )
+        )
         store = open_store(demo.store_url)
         c.stations = sorted(store.stations().index)
         store.close()

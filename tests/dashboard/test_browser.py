@@ -41,7 +41,8 @@ def wait(driver: Any, condition: Any, timeout: float = TIMEOUT) -> Any:
         shot = Path(tempfile.gettempdir()) / f"classnet-dash-failure-{time.time():.0f}.png"
         driver.save_screenshot(str(shot))
         raise AssertionError(
-            f"timed out; screenshot {shot}; page text: {driver.find_element(By.TAG_NAME, 'main').text[:800]!r}"
+            f"timed out; screenshot {shot}; "
+            f"page text: {driver.find_element(By.TAG_NAME, 'main').text[:800]!r}"
         ) from None
 
 
@@ -85,7 +86,7 @@ def test_map_shows_every_school(browser: Any, dashboard: Any, chain: Any) -> Non
         ids = {c[0] for t in plot_data(driver, "now-map") for c in (t["customdata"] or [])}
         return ids if ids >= set(outdoor) else False
 
-    assert shown and wait(browser, shown) == set(outdoor)
+    assert wait(browser, shown) == set(outdoor)
     # The name with markup reaches plotly escaped, so it is drawn as text.
     names = [n for t in plot_data(browser, "now-map") for n in (t["text"] or [])]
     assert any(n.startswith("&lt;script&gt;") for n in names)

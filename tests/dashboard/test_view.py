@@ -90,7 +90,7 @@ def test_compare_clocks_and_downsampling(
     picked = ["ph-manila-01", "fi-tampere-01"]
     first = {}
     for clock in ("utc", "local", "solar"):
-        out = data.compare(picked, "temp_c", "day", clock)  # type: ignore[arg-type]
+        out = data.compare(picked, "temp_c", "day", clock)
         assert [s["station"] for s in out["series"]] == picked
         first[clock] = tuple(s["x"][0] for s in out["series"])
         assert all(len(s["x"]) <= data_module.MAX_POINTS for s in out["series"])
