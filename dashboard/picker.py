@@ -11,7 +11,11 @@ from dashboard.i18n import t
 
 
 def dropdown(component_id: str) -> dcc.Dropdown:
-    return dcc.Dropdown(id=component_id, multi=True, placeholder=t("ctl.pick"), className="pick")
+    # value=None, not []: on page load Dash reports the dropdown as the trigger, and None (never
+    # touched) is how that differs from [] (the student cleared it).
+    return dcc.Dropdown(
+        id=component_id, multi=True, value=None, placeholder=t("ctl.pick"), className="pick"
+    )
 
 
 def options(registry: pd.DataFrame) -> list[dict[str, Any]]:
@@ -56,8 +60,8 @@ def sync(
     known = set(registry.index)
     if linked:
         chosen = list(linked)
-    elif trigger == "pick":
-        chosen = list(picked or [])
+    elif trigger == "pick" and picked is not None:
+        chosen = list(picked)
     elif trigger == "map" and clicked:
         chosen = list(stored or [])
         chosen = [s for s in chosen if s != clicked] if clicked in chosen else [*chosen, clicked]

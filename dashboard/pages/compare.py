@@ -101,13 +101,15 @@ def layout(**query: str) -> html.Div:
     Output(VARIABLE, "options"),
     Output(PERIOD, "options"),
     Output(CLOCK, "options"),
+    Output(PICK, "placeholder"),
     Input(ids.LANG_PICK, "value"),
 )
-def control_options(lang: str) -> tuple[list, list, list]:
+def control_options(lang: str) -> tuple[list, list, list, str]:
     return (
         [{"label": t(f"var.{v}", lang), "value": v} for v in WEATHER_VARIABLES],
         [{"label": t(f"period.{p}", lang), "value": p} for p in PERIODS],
         [{"label": t(f"clock.{c}", lang), "value": c} for c in CLOCKS],
+        t("ctl.pick", lang),
     )
 
 

@@ -70,9 +70,17 @@ def layout(**query: str) -> html.Div:
     )
 
 
-@callback(Output(MAP_VARIABLE, "options"), Input(ids.LANG_PICK, "value"))
 def variable_options(lang: str) -> list[dict[str, str]]:
     return [{"label": t(f"var.{v}", lang), "value": v} for v in MAP_VARIABLES]
+
+
+@callback(
+    Output(MAP_VARIABLE, "options"),
+    Output(PICK, "placeholder"),
+    Input(ids.LANG_PICK, "value"),
+)
+def translate_controls(lang: str) -> tuple[list[dict[str, str]], str]:
+    return variable_options(lang), t("ctl.pick", lang)
 
 
 @callback(

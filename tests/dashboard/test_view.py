@@ -77,6 +77,8 @@ def test_selection_sync() -> None:
     )  # fmt: skip
     assert picker.sync(None, None, None, registry) == ["ph-a", "de-c"]  # one per side
     assert picker.sync(None, None, ["fi-b"], registry) == ["fi-b"]  # remembered
+    assert picker.sync("pick", None, ["fi-b"], registry) == ["fi-b"]  # page load, not a clear
+    assert picker.sync("pick", [], ["fi-b"], registry) == []  # the student cleared it
     assert picker.sync("map", None, ["fi-b"], registry, clicked="ph-a") == ["fi-b", "ph-a"]
     assert picker.sync("map", None, ["fi-b"], registry, clicked="fi-b") == []  # click toggles
     assert picker.sync(None, None, ["fi-b"], registry, linked=["de-c", "zz-x"]) == ["de-c"]
