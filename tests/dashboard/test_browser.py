@@ -16,6 +16,7 @@ from selenium.common.exceptions import (
     StaleElementReferenceException,
     TimeoutException,
 )
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -94,6 +95,27 @@ def test_map_shows_every_school(browser: Any, dashboard: Any, chain: Any) -> Non
     browser.save_screenshot(str(SCREENSHOTS / "now.png"))
 
 
+def test_clicking_a_school_on_the_map_selects_it(browser: Any, dashboard: Any) -> None:
+    open_page(browser, f"{dashboard.url}/?schools=fi-tampere-01", "Weather now")
+    wait_for_text(browser, ".card h3", "Tampere")
+
+    def tokyo_point(d: Any) -> Any:
+        return d.execute_script(
+            "const gd = document.querySelector('#now-map .js-plotly-plot');"
+            "if (!gd || !gd._fullData) return null;"
+            "const groups = gd.querySelectorAll('g.trace.scattergeo');"
+            "for (let i = 0; i < gd._fullData.length; i++) {"
+            "  const ids = (gd._fullData[i].customdata || []).map(c => c[0]);"
+            "  const j = ids.indexOf('jp-tokyo-01');"
+            "  if (j >= 0 && groups[i]) return groups[i].querySelectorAll('path.point')[j];"
+            "} return null;"
+        )
+
+    ActionChains(browser).move_to_element(wait(browser, tokyo_point)).click().perform()
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card h3")) == 2)
+    wait_for_text(browser, ".cards", "Tokyo school 1 (simulated)")
+
+
 def test_two_schools_drawn_and_clock_switch(browser: Any, dashboard: Any, chain: Any) -> None:
     asia, europe = "ph-manila-01", "fi-tampere-01"
     open_page(browser, f"{dashboard.url}/compare?schools={asia},{europe}", "Compare schools")
@@ -163,10 +185,14 @@ def test_pages_render(browser: Any, dashboard: Any, path: str, heading: str, rea
 
 
 def test_language_switch_changes_labels(browser: Any, dashboard: Any) -> None:
-    open_page(browser, f"{dashboard.url}/compare", "Compare schools")
+    schools = "ph-manila-01,fi-tampere-01"
+    open_page(browser, f"{dashboard.url}/compare?schools={schools}", "Compare schools")
     click_label(browser, "app-lang-pick", "Suomi")
     wait_for_text(browser, "h2", "Vertaa kouluja")
     wait_for_text(browser, ".nav", "Tulostaulu")
+    # Figures are translated too: the time axis names the clock in Finnish.
+    axis = "return document.querySelector('#compare-graph .js-plotly-plot').layout.xaxis.title.text"
+    wait(browser, lambda d: d.execute_script(axis) == "Paikallinen aurinkoaika")
     browser.save_screenshot(str(SCREENSHOTS / "compare-fi.png"))
     click_label(browser, "app-lang-pick", "Filipino")
     wait_for_text(browser, "h2", "Ihambing ang mga paaralan")
