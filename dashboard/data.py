@@ -56,6 +56,7 @@ SOURCES: Final[dict[str, tuple[str, ...]]] = {
     "feels_c": ("temp_c", "rh_pct", "wind_speed_ms"),
     "slp_hpa": ("pressure_hpa", "temp_c"),
 }
+DAILY_FIELDS: Final = ("rain_mm", "temp_c")
 NOW_FIELDS: Final = (
     "temp_c",
     "rh_pct",
@@ -199,11 +200,15 @@ class Data:
             return out
         meta = reg.loc[chosen]
         start = now - PERIODS[period]
-        fields = {*SOURCES.get(variable, (variable,)), "temp_c", "rain_mm"}
-        obs = self._read(start, now + timedelta(minutes=1), chosen, sorted(fields))
+        # Daily bars need days to compare: at least the last week, whatever the chart shows;
+        # one read serves both.
+        daily_start = now - max(PERIODS[period], PERIODS["week"])
+        fields = {*SOURCES.get(variable, (variable,)), *DAILY_FIELDS}
+        obs = self._read(daily_start, now + timedelta(minutes=1), chosen, sorted(fields))
         if obs.empty:
             return out
-        binned = resample(obs, meta, PERIOD_BIN[period], clock, fields=sorted(fields))
+        shown = obs[obs["time"] >= pd.Timestamp(start)] if daily_start < start else obs
+        binned = resample(shown, meta, PERIOD_BIN[period], clock, fields=sorted(fields))
         x_column = binned.columns[1]
         values = _quantity(variable, binned, meta.reindex(binned["station"].astype(str)))
         for station in chosen:
