@@ -77,7 +77,11 @@ def synthetic_store(url: str, n_stations: int, days: float, interval_s: int = 60
 
 
 def post_callback(
-    client: Any, output: str, inputs: list[dict[str, Any]], changed: str
+    client: Any,
+    output: str,
+    inputs: list[dict[str, Any]],
+    changed: str,
+    state: list[dict[str, Any]] | None = None,
 ) -> tuple[float, int, Any]:
     """One callback round trip as the browser makes it: seconds, response bytes, response."""
     targets = [o.rsplit(".", 1) for o in output.strip(".").split("...")]
@@ -87,7 +91,7 @@ def post_callback(
         "outputs": outputs[0] if len(outputs) == 1 else outputs,
         "inputs": inputs,
         "changedPropIds": [changed],
-        "state": [],
+        "state": state or [],
     }
     start = time.perf_counter()
     response = client.post("/_dash-update-component", json=body)

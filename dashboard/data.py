@@ -368,7 +368,17 @@ class Data:
             {"station": str(r.station), "reason": str(r.reason), "count": int(r.count)}
             for r in counts.itertuples(index=False)
         ]
-        return {"stations": rows, "rejects": rejects}
+        letters = self.store.rejects(limit=20)
+        recent = [
+            {
+                "time": _iso(r["time"]),
+                "station": str(r["station"]),
+                "reason": str(r["reason"]),
+                "detail": str(r["detail"]),
+            }
+            for _, r in letters.iterrows()
+        ]
+        return {"stations": rows, "rejects": rejects, "recent": recent}
 
 
 def _quantity(variable: str, frame: pd.DataFrame, meta: pd.DataFrame) -> np.ndarray:

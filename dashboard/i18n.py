@@ -141,6 +141,13 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "Mga tinanggihang sukat ayon sa dahilan",
     ),
     "stations.reason": ("Reason", "Syy", "Dahilan"),
+    "stations.recent": (
+        "Latest rejected messages",
+        "Viimeisimmät hylätyt viestit",
+        "Pinakabagong tinanggihang mensahe",
+    ),
+    "stations.time": ("Received", "Vastaanotettu", "Natanggap"),
+    "stations.detail": ("What was wrong", "Mikä oli vialla", "Ano ang mali"),
     "stations.count": ("Count", "Määrä", "Bilang"),
     "stations.no_rejects": (
         "No rejected readings: all sensors look fine.",
@@ -221,21 +228,23 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "ng panahon.",
     ),
     "explain.map": (
-        "Colours show the chosen quantity now. A grey cross means the station has not reported "
-        "for a while. School positions are blurred by about 1 km to protect privacy.",
-        "Värit näyttävät valitun suureen nyt. Harmaa risti: asema ei ole raportoinut vähään "
-        "aikaan. Koulujen sijainnit on sumennettu noin 1 km:n tarkkuuteen yksityisyyden vuoksi.",
-        "Ipinapakita ng kulay ang napiling sukat ngayon. Ang abong ekis ay istasyong matagal "
-        "nang hindi nag-uulat. Malabo nang mga 1 km ang lokasyon ng paaralan para sa privacy.",
+        "Colours show the chosen quantity now. A hollow circle is a station that is late, a grey "
+        "cross one that is offline. School positions are blurred by about 1 km for privacy.",
+        "Värit näyttävät valitun suureen nyt. Ontto ympyrä: asema on myöhässä; harmaa risti: "
+        "asema on poissa verkosta. Koulujen sijainnit on sumennettu noin 1 km:n tarkkuuteen.",
+        "Ipinapakita ng kulay ang napiling sukat ngayon. Ang bilog na walang laman ay istasyong "
+        "nahuhuli, ang abong ekis ay offline. Malabo nang mga 1 km ang lokasyon ng paaralan.",
     ),
     "explain.stations": (
-        "A station is offline when it has not sent anything for 15 minutes. Low battery "
+        "A station is late after 15 minutes without news and offline after an hour. Low battery "
         "(below 3.4 V) or weak Wi-Fi (below −80 dBm) are the usual causes. Rejected readings "
         "show which sensor sends impossible values.",
-        "Asema on poissa verkosta, jos se ei ole lähettänyt mitään 15 minuuttiin. Yleisiä syitä "
+        "Asema on myöhässä, jos siitä ei ole kuulunut 15 minuuttiin, ja poissa verkosta tunnin "
+        "jälkeen. Yleisiä syitä "
         "ovat heikko akku (alle 3,4 V) tai heikko Wi-Fi (alle −80 dBm). Hylätyt lukemat "
         "kertovat, mikä anturi lähettää mahdottomia arvoja.",
-        "Offline ang istasyon kapag 15 minuto na itong walang ipinapadala. Karaniwang dahilan "
+        "Nahuhuli ang istasyon pagkalipas ng 15 minutong walang balita, at offline pagkalipas ng "
+        "isang oras. Karaniwang dahilan "
         "ang mahinang baterya (mas mababa sa 3.4 V) o mahinang Wi-Fi (mas mababa sa −80 dBm). "
         "Ipinapakita ng mga tinanggihang sukat kung aling sensor ang nagpapadala ng maling halaga.",
     ),

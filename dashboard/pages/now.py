@@ -145,13 +145,34 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
     shown = convert(variable, values, units)
     names = [figures.esc(n) for n in points.get("name", [])]
     lat, lon = np.array(points.get("lat", []), float), np.array(points.get("lon", []), float)
-    live = (status == "online") & np.isfinite(shown)
-    for mask, state in ((live, "online"), (~live, "offline")):
+    has_value = np.isfinite(shown)
+    groups = (
+        ("online", (status == "online") & has_value),
+        ("stale", (status == "stale") & has_value),
+        ("offline", (status == "offline") | ~has_value),
+    )
+    for state, mask in groups:
         idx = np.flatnonzero(mask)
-        if not idx.size and state == "offline":
+        if not idx.size and state != "online":
             continue
         states = [t(f"state.{status[i]}", lang) for i in idx]
         values_text = [fmt(variable, values[i], units) for i in idx]
+        big = [18 if stations[i] in selected else 12 for i in idx]
+        if state == "offline":
+            marker: dict[str, Any] = {"size": big, "color": "#888888", "symbol": "x"}
+        else:
+            # Late stations keep their colour (their last value) but are drawn hollow.
+            marker = {
+                "size": big,
+                "color": shown[idx],
+                "colorscale": figures.SEQUENTIAL,
+                "cmin": np.nanmin(shown) if has_value.any() else None,
+                "cmax": np.nanmax(shown) if has_value.any() else None,
+                "symbol": "circle" if state == "online" else "circle-open",
+                "showscale": state == "online",
+                "colorbar": {"title": {"text": label}},
+                "line": {"width": [3 if stations[i] in selected else 1 for i in idx]},
+            }
         fig.add_trace(
             go.Scattergeo(
                 lat=lat[idx],
@@ -162,17 +183,7 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
                 hovertemplate="<b>%{text}</b><br>%{hovertext}<extra></extra>",
                 mode="markers",
                 name=t(f"state.{state}", lang),
-                marker=(
-                    {
-                        "size": [18 if stations[i] in selected else 12 for i in idx],
-                        "color": shown[idx],
-                        "colorscale": figures.SEQUENTIAL,
-                        "colorbar": {"title": {"text": label}},
-                        "line": {"width": [3 if stations[i] in selected else 1 for i in idx]},
-                    }
-                    if state == "online"
-                    else {"size": 12, "color": "#888888", "symbol": "x"}
-                ),
+                marker=marker,
             )
         )
     fig.update_geos(

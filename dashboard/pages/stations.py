@@ -20,6 +20,7 @@ PAGE = {"path": "/stations", "name": "Stations", "order": 5}
 DATA = "stations-data"
 TABLE = "stations-table"
 REJECTS = "stations-rejects"
+RECENT = "stations-recent"
 
 
 def layout(**_query: str) -> html.Div:
@@ -30,6 +31,8 @@ def layout(**_query: str) -> html.Div:
             html.Div(id=TABLE, className="scroll"),
             text("stations.rejects", html.H3),
             html.Div(id=REJECTS, className="scroll"),
+            text("stations.recent", html.H3),
+            html.Div(id=RECENT, className="scroll"),
             dcc.Store(id=DATA),
         ]
     )
@@ -43,11 +46,38 @@ def compute(_version: Any, _id: str) -> dict[str, Any]:
 @callback(
     Output(TABLE, "children"),
     Output(REJECTS, "children"),
+    Output(RECENT, "children"),
     Input(DATA, "data"),
     Input(ids.LANG_PICK, "value"),
 )
-def render(payload: dict | None, lang: str) -> tuple[Any, Any]:
+def render(payload: dict | None, lang: str) -> tuple[Any, Any, Any]:
     payload = payload or {}
+    return (*_tables(payload, lang), _recent(payload.get("recent") or [], lang))
+
+
+def _recent(letters: list[dict[str, Any]], lang: str) -> Any:
+    """The gateway's dead letters as they were: what a teacher needs to find the faulty part."""
+    if not letters:
+        return html.P(t("stations.no_rejects", lang))
+    heads = ("stations.time", "stations.station", "stations.reason", "stations.detail")
+    rows = [
+        html.Tr(
+            [
+                html.Td(ago(d["time"], lang)),
+                html.Td(html.Code(d["station"])),
+                html.Td(d["reason"]),
+                html.Td(d["detail"]),  # station-sent text: rendered as text, never as HTML
+            ]
+        )
+        for d in letters
+    ]
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
+        className="table",
+    )
+
+
+def _tables(payload: dict[str, Any], lang: str) -> tuple[Any, Any]:
     heads = ("stations.station", "stations.name", "stations.state", "stations.last_seen",
              "var.battery_v", "var.rssi_dbm", "stations.firmware")  # fmt: skip
     rows = [

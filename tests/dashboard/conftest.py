@@ -44,9 +44,8 @@ class Chain:
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{station}-{kind}")
         client.connect("127.0.0.1", self.broker_port)
         client.loop_start()
-        info = client.publish(
-            f"classnet/v1/{station}/{kind}", json.dumps(body), qos=1, retain=retain
-        )
+        payload = body if isinstance(body, bytes) else json.dumps(body)
+        info = client.publish(f"classnet/v1/{station}/{kind}", payload, qos=1, retain=retain)
         info.wait_for_publish(10)
         client.loop_stop()
         client.disconnect()
@@ -109,6 +108,7 @@ def chain() -> Iterator[Chain]:
                                            "temp_c": 21.5, "rh_pct": 40, "pm2_5_ugm3": 5}
                                           for i in range(12)])  # fmt: skip
         c.publish(FAULTY_STATION, "obs", {"ts": now - 60, "temp_c": 71.2, "rh_pct": 70})
+        c.publish(FAULTY_STATION, "obs", b"temp=21.5<br>")  # not JSON: a dead letter
         made = {XSS_STATION, INDOOR_STATION, FAULTY_STATION}
         c.wait_stored(
             lambda s: (

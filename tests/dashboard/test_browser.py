@@ -166,6 +166,7 @@ def test_station_name_with_markup_is_text(browser: Any, dashboard: Any, chain: A
 def test_stations_page_shows_rejects(browser: Any, dashboard: Any, chain: Any) -> None:
     open_page(browser, dashboard.url + "/stations", "Stations (for teachers)")
     wait_for_text(browser, "#stations-rejects", FAULTY_STATION)
+    wait_for_text(browser, "#stations-recent", FAULTY_STATION)
     wait_for_text(browser, "#stations-table", XSS_NAME)
     browser.save_screenshot(str(SCREENSHOTS / "stations.png"))
 

@@ -105,3 +105,40 @@ def test_demo_runs_stops_and_reuses_data(tmp_path: Path) -> None:
     out, children = _run_until(data_dir, free_port(), lambda: True, timeout_s=60)
     assert re.search(r"reusing stored data, backfilling 0\.\d+ days", out), out
     assert not [pid for pid in children if _alive(pid)]
+
+
+def test_amqtt_broker_when_mosquitto_is_missing(tmp_path: Path) -> None:
+    """The pure-Python broker the demo falls back to carries the chain end to end."""
+    import json
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from dashboard.demo import Demo
+
+    demo = Demo(data_dir=tmp_path, broker="amqtt")
+    try:
+        assert demo.start_broker() == "amqtt"
+        demo.start_gateway()
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-amqtt")
+        client.connect("127.0.0.1", demo.broker_port)
+        client.loop_start()
+        meta = {"name": "A", "lat": 60.2, "lon": 24.9, "timezone": "Europe/Helsinki"}
+        client.publish("classnet/v1/fi-amqtt-01/meta", json.dumps(meta), qos=1, retain=True)
+        obs = {"ts": time.time(), "temp_c": 5.5}
+        client.publish("classnet/v1/fi-amqtt-01/obs", json.dumps(obs), qos=1).wait_for_publish(10)
+        client.loop_stop()
+        client.disconnect()
+        deadline = time.monotonic() + 30
+        while True:
+            store = open_store(demo.store_url)
+            try:
+                if "fi-amqtt-01" in store.stations().index:
+                    break
+            finally:
+                store.close()
+            assert time.monotonic() < deadline, (tmp_path / "gateway.log").read_text()
+            time.sleep(0.3)
+    finally:
+        demo.stop()
+    assert all(proc.poll() is not None for _, proc in demo.procs) and not demo.procs

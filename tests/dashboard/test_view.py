@@ -130,7 +130,7 @@ def test_regions_leaderboard_health(store_data: tuple[Data, list[str]]) -> None:
     assert set(board["categories"]) == {"hottest", "coldest", "wettest", "windiest", "range"}
     assert board["categories"]["hottest"][0]["value"] >= board["categories"]["coldest"][0]["value"]
     health = data.station_health()
-    assert len(health["stations"]) == 50 and health["rejects"] == []
+    assert len(health["stations"]) == 50 and health["rejects"] == [] == health["recent"]
 
 
 def test_figures_escape_station_names() -> None:
@@ -160,3 +160,43 @@ def test_empty_store(tmp_path: Path) -> None:
     assert data.leaderboard(now)["categories"] == {}
     assert data.now_cards(["fi-a-01"], now) == []
     assert data.classrooms(now)["rooms"] == []
+
+
+def test_callbacks_over_http_compute_then_download_csv(store_data: tuple[Data, list[str]]) -> None:
+    """The Compare callbacks as the browser calls them: compute, then the CSV of that chart."""
+    from dashboard.app import create_app
+
+    data, _ = store_data
+    bench = _bench()
+    client = create_app(data).server.test_client()
+    client.get("/")
+    _, size, answer = bench.post_callback(
+        client,
+        "compare-data.data",
+        [
+            {"id": "app-selected", "property": "data", "value": ["jp-tokyo-01"]},
+            {"id": "compare-variable", "property": "value", "value": "temp_c"},
+            {"id": "compare-period", "property": "value", "value": "day"},
+            {"id": "compare-clock", "property": "value", "value": "local"},
+            {"id": "app-data-version", "property": "data", "value": "t"},
+        ],
+        "compare-clock.value",
+    )
+    payload = answer["response"]["compare-data"]["data"]
+    assert size < 1_000_000 and payload["series"][0]["station"] == "jp-tokyo-01"
+    _, _, answer = bench.post_callback(
+        client,
+        "compare-download.data",
+        [{"id": "compare-download-button", "property": "n_clicks", "value": 1}],
+        "compare-download-button.n_clicks",
+        state=[
+            {"id": "compare-data", "property": "data", "value": payload},
+            {"id": "app-lang-pick", "property": "value", "value": "en"},
+            {"id": "app-units", "property": "data", "value": {"temp": "F"}},
+        ],
+    )
+    download = answer["response"]["compare-download"]["data"]
+    lines = download["content"].splitlines()
+    assert download["filename"] == "classnet-compare.csv"
+    assert lines[0] == "station,name,time_local,temp_c (°F)"
+    assert len(lines) == 1 + len(payload["series"][0]["y"])
