@@ -137,9 +137,10 @@ def run(store_url: str, stations: list[str], runs: int) -> dict[str, float]:
                 {"id": "compare-variable", "property": "value", "value": case["variable"]},
                 {"id": "compare-period", "property": "value", "value": case["period"]},
                 {"id": "compare-clock", "property": "value", "value": case["clock"]},
-                {"id": "app-data-version", "property": "data", "value": "bench"},
+                {"id": "app-data-version", "property": "data", "value": {}},
             ],
             "compare-clock.value",
+            state=[{"id": "compare-data", "property": "data", "value": None}],
         )
         payload = answer["response"]["compare-data"]["data"]
         points.append(max((len(s["x"]) for s in payload["series"]), default=0))

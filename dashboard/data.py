@@ -107,11 +107,11 @@ class Data:
         )
         return frame.assign(status=status)
 
-    def version(self) -> str:
-        """Changes exactly when some station delivered something new (cheap: registry only)."""
-        frame = self.store.stations(self.stations_path)
-        seen = frame["last_seen"].dropna()
-        return f"{len(frame)}:{seen.max().value if len(seen) else 0}:{int(seen.count())}"
+    def version(self) -> dict[str, int]:
+        """When each station last delivered something (Unix ms; cheap: registry only). A page
+        recomputes only when this changed for a station it shows."""
+        seen = self.store.stations(self.stations_path)["last_seen"].dropna()
+        return {str(s): int(t.value // 1_000_000) for s, t in seen.items()}
 
     def _read(
         self, start: datetime, end: datetime, stations: Sequence[str] | None, fields: Sequence[str]

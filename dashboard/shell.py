@@ -31,6 +31,14 @@ def text(key: str, tag: Any = html.Span, **kwargs: Any) -> Any:
 ALL_TEXTS = {"type": "i18n", "key": ALL}
 
 
+def unchanged(previous: dict | None, version: dict[str, int] | None, stations: list[str]) -> bool:
+    """True when a live tick brought nothing new for `stations` since `previous` was computed
+    (its "seen" entry), so the page can keep what it shows."""
+    if ctx.triggered_id != ids.VERSION or not previous or version is None:
+        return False
+    return previous.get("seen") == {s: version.get(s) for s in stations}
+
+
 def explain(key: str) -> html.Details:
     """A plain-language note beside a quantity or comparison, open by default."""
     return html.Details(
@@ -120,7 +128,7 @@ def units(temp: str, pressure: str, wind: str) -> dict[str, str]:
     Input(ids.TICK, "n_intervals"),
     State(ids.VERSION, "data"),
 )
-def version(_tick: int | None, current: str | None) -> Any:
-    # Everything downstream recomputes only when this changes: new observations arrived.
+def version(_tick: int | None, current: dict[str, int] | None) -> Any:
+    # Nothing downstream runs unless some station delivered something new.
     latest = data().version()
     return dash.no_update if latest == current else latest

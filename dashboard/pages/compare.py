@@ -7,6 +7,7 @@ import csv
 import io
 from typing import Any
 
+import dash
 import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
@@ -16,7 +17,7 @@ from dashboard import figures, ids, picker
 from dashboard.context import data
 from dashboard.data import PERIODS, WEATHER_VARIABLES
 from dashboard.i18n import DEFAULT, t
-from dashboard.shell import explain, text
+from dashboard.shell import explain, text, unchanged
 from dashboard.units import convert, unit_of
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
@@ -141,12 +142,25 @@ def select(
     Input(PERIOD, "value"),
     Input(CLOCK, "value"),
     Input(ids.VERSION, "data"),
+    State(DATA, "data"),
 )
 def compute(
-    selected: list[str] | None, variable: str, period: str, clock: Any, _version: Any
-) -> dict[str, Any]:
-    """The one place the comparison is computed (by the core, via `Data.compare`)."""
-    return data().compare(selected or [], variable or "temp_c", period or "day", clock or "solar")
+    selected: list[str] | None,
+    variable: str,
+    period: str,
+    clock: Any,
+    version: dict | None,
+    previous: dict | None,
+) -> Any:
+    """The one place the comparison is computed (by the core, via `Data.compare`). A live tick
+    that brought nothing new for the selected schools changes nothing."""
+    stations = selected or []
+    if unchanged(previous, version, stations):
+        return dash.no_update
+    seen = {s: (version or {}).get(s) for s in stations}
+    return {"seen": seen} | data().compare(
+        stations, variable or "temp_c", period or "day", clock or "solar"
+    )
 
 
 @callback(

@@ -14,7 +14,7 @@ from dashboard import figures, ids, picker
 from dashboard.context import data
 from dashboard.data import utcnow
 from dashboard.i18n import DEFAULT, t
-from dashboard.shell import explain, text
+from dashboard.shell import explain, text, unchanged
 from dashboard.units import convert, fmt, unit_of
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
@@ -206,9 +206,14 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
     Output(CARDS_DATA, "data"),
     Input(ids.SELECTED, "data"),
     Input(ids.VERSION, "data"),
+    State(CARDS_DATA, "data"),
 )
-def cards_data(selected: list[str] | None, _version: Any) -> dict[str, Any]:
-    return {"cards": data().now_cards(selected or []), "at": utcnow().isoformat()}
+def cards_data(selected: list[str] | None, version: dict | None, previous: dict | None) -> Any:
+    stations = selected or []
+    if unchanged(previous, version, stations):
+        return dash.no_update
+    seen = {s: (version or {}).get(s) for s in stations}
+    return {"cards": data().now_cards(stations), "at": utcnow().isoformat(), "seen": seen}
 
 
 @callback(

@@ -111,7 +111,14 @@ def test_clicking_a_school_on_the_map_selects_it(browser: Any, dashboard: Any) -
             "} return null;"
         )
 
-    ActionChains(browser).move_to_element(wait(browser, tokyo_point)).click().perform()
+    def click_tokyo(d: Any) -> bool:
+        point = tokyo_point(d)
+        if point is None:
+            return False
+        ActionChains(d).move_to_element(point).click().perform()  # may go stale: tried again
+        return True
+
+    wait(browser, click_tokyo)
     wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card h3")) == 2)
     wait_for_text(browser, ".cards", "Tokyo school 1 (simulated)")
 

@@ -178,9 +178,10 @@ def test_callbacks_over_http_compute_then_download_csv(store_data: tuple[Data, l
             {"id": "compare-variable", "property": "value", "value": "temp_c"},
             {"id": "compare-period", "property": "value", "value": "day"},
             {"id": "compare-clock", "property": "value", "value": "local"},
-            {"id": "app-data-version", "property": "data", "value": "t"},
+            {"id": "app-data-version", "property": "data", "value": {}},
         ],
         "compare-clock.value",
+        state=[{"id": "compare-data", "property": "data", "value": None}],
     )
     payload = answer["response"]["compare-data"]["data"]
     assert size < 1_000_000 and payload["series"][0]["station"] == "jp-tokyo-01"
