@@ -169,7 +169,8 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
                 "cmin": np.nanmin(shown) if has_value.any() else None,
                 "cmax": np.nanmax(shown) if has_value.any() else None,
                 "symbol": "circle" if state == "online" else "circle-open",
-                "showscale": state == "online",
+                # One colour bar: on the live points, or on the late ones when none are live.
+                "showscale": state == "online" or not groups[0][1].any(),
                 "colorbar": {"title": {"text": label}},
                 "line": {"width": [3 if stations[i] in selected else 1 for i in idx]},
             }
