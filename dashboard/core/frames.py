@@ -54,7 +54,7 @@ def station_rows(obs: pd.DataFrame, meta: pd.DataFrame) -> StationRows:
         codes = station.cat.codes.to_numpy().astype(np.int32)
         ids = pd.Index(station.cat.categories.astype(str))
     else:
-        raw_codes, uniques = pd.factorize(station)
+        raw_codes, uniques = pd.factorize(station, sort=True)
         codes = raw_codes.astype(np.int32)
         ids = pd.Index(uniques.astype(str))
     missing = ids.difference(meta.index)

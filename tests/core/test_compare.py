@@ -1,0 +1,104 @@
+"""Rankings, Asia vs Europe, anomalies and correlations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.core.compare import anomaly, correlation_matrix, rankings, region_comparison
+from dashboard.core.daily import daily_summary
+from dashboard.core.resample import resample
+
+from .conftest import make_meta, series
+
+META = make_meta(
+    fi_a={"name": "Hervanta", "timezone": "Europe/Helsinki"},
+    de_b={"name": "Berlin", "country": "DE", "timezone": "Europe/Berlin"},
+    sg_c={"name": "Raffles", "country": "SG", "region": "asia", "timezone": "Asia/Singapore"},
+    in_d={"name": "Kolkata", "country": "IN", "region": "asia", "timezone": "Asia/Kolkata"},
+    fi_a_room12={"name": "Hervanta room 12", "timezone": "Europe/Helsinki", "exposure": "indoor"},
+)
+
+
+def fleet() -> pd.DataFrame:
+    start, n = "2024-06-03 00:00", 600
+    return pd.concat(
+        [
+            series("fi-a", start, n, temp_c=12.0, rain_mm=0.0, wind_gust_ms=9.0),
+            series("de-b", start, n, temp_c=18.0, rain_mm=0.05, wind_gust_ms=4.0),
+            series("sg-c", start, n, temp_c=31.0, rain_mm=0.2, wind_gust_ms=3.0),
+            series("in-d", start, n, temp_c=35.0, rain_mm=0.0, wind_gust_ms=6.0),
+            series("fi-a-room12", start, n, temp_c=40.0, rain_mm=9.0, wind_gust_ms=50.0),
+        ],
+        ignore_index=True,
+    )
+
+
+def test_rankings_now_and_today_outdoor_only() -> None:
+    ranked = rankings(fleet(), META, now=pd.Timestamp("2024-06-03 09:59", tz="UTC"), top=2)
+    top = ranked[ranked["rank"] == 1].set_index(["category", "period"])["station"]
+    assert top[("hottest", "now")] == "in-d" and top[("coldest", "now")] == "fi-a"
+    assert top[("wettest", "today")] == "sg-c" and top[("windiest", "today")] == "fi-a"
+    assert "fi-a-room12" not in set(ranked["station"])
+    assert ranked.loc[ranked["station"] == "sg-c", "name"].iloc[0] == "Raffles"
+
+
+def test_stale_readings_do_not_rank_now() -> None:
+    ranked = rankings(fleet(), META, now=pd.Timestamp("2024-06-03 11:00", tz="UTC"))
+    assert ranked[(ranked["period"] == "now") & (ranked["category"] == "hottest")].empty
+
+
+def test_asia_vs_europe_median_and_iqr() -> None:
+    hourly = resample(fleet(), META, "1h")
+    out = region_comparison(hourly, META).set_index(["region"]).groupby(level=0).first()
+    assert out.loc["europe", "median"] == 15.0 and out.loc["asia", "median"] == 33.0
+    assert out.loc["europe", "iqr"] == pytest.approx(3.0)  # quartiles 13.5 and 16.5
+    assert out.loc["europe", "n_stations"] == 2  # the indoor monitor is left out
+
+
+def test_anomaly_against_trailing_baseline() -> None:
+    days = pd.date_range("2024-05-01", periods=40)
+    temps = np.r_[np.full(39, 15.0), 21.0]
+    daily = pd.DataFrame({"station": "fi-a", "date": days, "temp_c_mean": temps})
+    out = anomaly(daily, baseline_days=30, min_days=20)
+    assert out["anomaly"].iloc[-1] == pytest.approx(6.0)
+    assert out["anomaly"].iloc[:20].isna().all()
+
+
+def test_anomaly_needs_enough_baseline_days() -> None:
+    daily = pd.DataFrame({"station": "fi-a", "date": pd.date_range("2024-05-01", periods=10) ,
+                          "temp_c_mean": 10.0})  # fmt: skip
+    assert anomaly(daily, baseline_days=30, min_days=20)["anomaly"].isna().all()
+
+
+def test_correlation_matrix_of_stations(rng: np.random.Generator) -> None:
+    common = rng.normal(size=48)
+    obs = pd.concat(
+        [series("fi-a", "2024-06-01", 48, freq="1h", temp_c=common),
+         series("de-b", "2024-06-01", 48, freq="1h", temp_c=2 * common + 1),
+         series("sg-c", "2024-06-01", 48, freq="1h", temp_c=-common)],
+        ignore_index=True,
+    )  # fmt: skip
+    hourly = resample(obs, META.assign(interval_s=3600), "1h")
+    corr = correlation_matrix(hourly, META)
+    assert corr.loc["fi-a", "de-b"] == pytest.approx(1.0)
+    assert corr.loc["fi-a", "sg-c"] == pytest.approx(-1.0)
+
+
+def test_daily_summary_feeds_anomaly() -> None:
+    daily = daily_summary(fleet(), META, min_coverage=0)
+    out = anomaly(daily, baseline_days=3, min_days=1)
+    assert set(out.columns) == {"station", "date", "value", "baseline", "anomaly"}
+
+
+def test_row_quantiles_match_numpy(rng: np.random.Generator) -> None:
+    from dashboard.core.compare import _row_quantiles
+
+    matrix = rng.normal(size=(50, 9))
+    matrix[rng.random(matrix.shape) < 0.3] = np.nan
+    matrix[0] = np.nan
+    expected = np.nanquantile(matrix[1:], [0.25, 0.5, 0.75], axis=1)
+    got = np.array(_row_quantiles(matrix, (0.25, 0.5, 0.75)))
+    np.testing.assert_allclose(got[:, 1:], expected)
+    assert np.isnan(got[:, 0]).all()
