@@ -117,6 +117,10 @@ class Gateway:
             self._accepting = False
         self._stopping.set()
         self._writer.join(timeout)
+        # The network thread may be waiting to queue a batch nobody will write now: make room
+        # (those messages are unacked, so the broker keeps them), or loop_stop would wait forever.
+        while not self._queue.empty():
+            self._queue.get_nowait()
         self.client.disconnect()  # queued after the last acks, so they reach the broker first
         self.client.loop_stop()
         self.store.close()
@@ -188,10 +192,15 @@ class Gateway:
         while True:
             cut = self._next_cut()
             if cut is not None:
-                self._process(cut)
+                try:
+                    self._process(cut)
+                except Exception:  # a bug must not stop the gateway; the batch stays unacked
+                    log.exception("batch of %d messages failed; left unacked", len(cut.mids))
             elif self._stopping.is_set():
                 break
-            self._drain_one()
+            # Two spooled batches per new one, so a backlog shrinks even under a steady stream.
+            for _ in range(2):
+                self._drain_one()
         if len(self.spool):
             log.info(
                 "stopping with %d batches in the spool; they drain on next start", len(self.spool)

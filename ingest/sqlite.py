@@ -95,13 +95,10 @@ class SQLiteStore:
             raise StoreError(f"{self.url}: cannot open ({exc})", retryable=False) from None
 
     def write(self, batch: Batch) -> None:
-        obs = batch.obs
-        rows = []
-        if not obs.empty:
-            frame = obs.loc[:, list(OBS_COLUMNS)].astype(object)
-            # NaN -> NULL and numpy scalars -> Python numbers, for the whole batch at once.
-            # seq stays a float here: SQLite's INTEGER affinity stores 42.0 as the integer 42.
-            rows = frame.where(obs.loc[:, list(OBS_COLUMNS)].notna(), None).to_numpy().tolist()
+        # Plain Python columns zipped into rows: SQLite binds a NaN as NULL, and its INTEGER
+        # affinity stores seq 42.0 as the integer 42, so no per-value conversion is needed.
+        columns = [batch.obs[name].tolist() for name in OBS_COLUMNS]
+        rows = list(zip(*columns, strict=True)) if len(batch.obs) else []
         try:
             with self._db:
                 if rows:

@@ -211,3 +211,34 @@ def test_store_down_spools_then_drains_in_order(mosquitto: servers.Server, tmp_p
             influx.stop()
     finally:
         gateway.stop()
+
+
+@pytest.mark.slow
+def test_full_spool_stops_acking_so_the_broker_keeps_the_rest(
+    mosquitto: servers.Server, tmp_path: Path
+) -> None:
+    down = f"influxdb://127.0.0.1:{servers.free_port()}/classnet"  # nothing listens there
+    gateway = start_gateway(
+        mosquitto.port,
+        open_store(down),
+        tmp_path / "spool",
+        "gw-full",
+        spool_max_bytes=1,
+        batch_ms=100,
+    )
+    try:
+        publish(mosquitto.port, obs_messages(50))
+        wait_until(lambda: not gateway.health()[0], what="/healthz to report the full spool")
+        assert "spool full" in gateway.health()[1] and len(gateway.spool) == 0
+    finally:
+        gateway.stop(timeout=5)
+    # Same session, a store that works: everything is still at the broker.
+    url = f"sqlite:///{tmp_path / 'obs.db'}"
+    gateway = start_gateway(
+        mosquitto.port, open_store(url), tmp_path / "spool2", "gw-full", batch_ms=100
+    )
+    try:
+        wait_until(lambda: stored(url) >= 50, what="the unacknowledged messages")
+    finally:
+        gateway.stop()
+    assert stored(url) == 50

@@ -1,0 +1,64 @@
+"""/metrics and /healthz, and the teacher's `classnet rejects` and `classnet import`."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from gateway import cli
+from gateway.metrics import Metrics, serve
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def test_metrics_and_healthz() -> None:
+    metrics = Metrics()
+    state = {"ok": False}
+    server = serve(metrics, lambda: (state["ok"], "not connected to broker x"), "127.0.0.1", 0)
+    port = server.server_address[1]
+    try:
+        metrics.rejected.labels("out_of_range").inc(3)
+        metrics.stored.inc(10)
+        status, text = get(port, "/metrics")
+        assert status == 200
+        assert 'classnet_rejected_total{reason="out_of_range"} 3.0' in text
+        assert "classnet_stored_observations_total 10.0" in text
+        assert get(port, "/healthz") == (503, "not connected to broker x\n")
+        state["ok"] = True
+        assert get(port, "/healthz")[0] == 200
+    finally:
+        server.shutdown()
+
+
+def test_import_then_rejects_for_a_teacher(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = f"sqlite:///{tmp_path / 'obs.db'}"
+    log = tmp_path / "sd.jsonl"
+    log.write_text(
+        '{"station": "ph-manila-01", "ts": 1763884800, "temp_c": 31.5}\n'
+        '{"station": "ph-manila-01", "ts": 1763884860, "temp_c": 71.2}\n'
+        '{"station": "ph-manila-01", "ts": "yesterday"}\n'
+    )
+    assert cli.main(["import", "--store", store, str(log)]) == 1  # some rows were rejected
+    out = capsys.readouterr().out
+    assert "3 rows, 2 observations stored" in out and "rejected (bad_ts): 1" in out
+    assert cli.main(["rejects", "--store", store, "--station", "ph-manila-01"]) == 0
+    out = capsys.readouterr().out
+    assert "out_of_range" in out and "bad_ts" in out
+
+
+def test_missing_import_file_is_a_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["import", "--store", "sqlite:x.db", str(tmp_path / "nope.csv")]) == 3
+    assert "not found" in capsys.readouterr().err

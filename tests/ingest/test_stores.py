@@ -1,0 +1,130 @@
+"""Both real stores through the one interface: shapes, idempotency, readers in other processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from firmware import wire
+from ingest import open_store
+from ingest.base import Store
+from ingest.batch import Batch, empty_obs, registry_from_obs
+from ingest.importer import import_file
+
+START = datetime(2025, 11, 1, tzinfo=UTC)
+END = datetime(2025, 12, 1, tzinfo=UTC)
+TS = 1763884800000
+
+
+@pytest.fixture(params=["sqlite", "influxdb"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'obs.db'}"
+    else:
+        server = request.getfixturevalue("influxdb")
+        url = f"influxdb://127.0.0.1:{server.port}/{request.getfixturevalue('influx_db')}"
+    s = open_store(url)
+    yield s
+    s.close()
+
+
+def batch() -> Batch:
+    obs = empty_obs().reindex(range(3))
+    obs["station"] = ["sg-store-01", "fi-store-01", "fi-store-01"]
+    obs["ts_ms"] = np.array([TS, TS + 1500, TS], dtype="int64")
+    obs["seq"] = [1.0, np.nan, 2.0]
+    obs["temp_c"] = [30.5, np.nan, -2.25]
+    obs["rh_pct"] = [80.0, 55.0, np.nan]
+    b = Batch(obs=obs, created_ms=TS)
+    b.registry = registry_from_obs(obs)
+    return b
+
+
+def test_read_shape_is_the_documented_one(store: Store) -> None:
+    store.write(batch())
+    store.write(batch())  # idempotent on (station, ts)
+    frame = store.read(START, END)
+    assert list(frame.columns) == ["station", "time", *wire.FIELD_NAMES]
+    assert str(frame["time"].dtype) == "datetime64[ns, UTC]"
+    assert all(frame[f].dtype == "float64" for f in wire.FIELD_NAMES)
+    assert list(frame["station"]) == ["fi-store-01", "fi-store-01", "sg-store-01"]
+    assert frame["time"].iloc[1] == pd.Timestamp(TS + 1500, unit="ms", tz="UTC")  # ms kept
+    assert frame["temp_c"].iloc[0] == -2.25 and np.isnan(frame["temp_c"].iloc[1])
+    some = store.read(START, END, stations=["sg-store-01"], fields=["rh_pct"])
+    assert list(some.columns) == ["station", "time", "rh_pct"] and some["rh_pct"].tolist() == [80.0]
+    assert store.read(START, datetime.fromtimestamp(TS / 1000, UTC)).empty  # end is exclusive
+
+
+def test_stations_merge_the_coordinators_file(store: Store, tmp_path: Path) -> None:
+    store.write(batch())
+    toml = tmp_path / "stations.toml"
+    toml.write_text(
+        '[fi-store-01]\nname = "Hervanta"\nlat = 61.45\nlon = 23.85\n'
+        'timezone = "Europe/Helsinki"\npublic_exact_location = true\n'
+    )
+    frame = store.stations(toml)
+    assert frame.loc["fi-store-01", "name"] == "Hervanta"
+    assert bool(frame.loc["fi-store-01", "public_exact_location"])
+    assert frame.loc["sg-store-01", "region"] == "asia"
+    assert frame.loc["fi-store-01", "last_seen"] == pd.Timestamp(TS + 1500, unit="ms", tz="UTC")
+    assert set(frame["state"]) == {"offline"}
+
+
+def test_import_jsonl_and_csv_through_the_same_validation(store: Store, tmp_path: Path) -> None:
+    jsonl = tmp_path / "sd.jsonl"
+    jsonl.write_text(
+        '{"station": "fi-sd-01", "ts": 1763884800, "temp_c": 3.5}\n'
+        '{"station": "fi-sd-01", "ts": 1763884860, "temp_c": 99}\n'
+        "not json\n"
+    )
+    result = import_file(store, jsonl)
+    assert (result.rows, result.stored) == (3, 2)
+    assert result.rejects == {"out_of_range": 1, "bad_topic": 1}
+    csv = tmp_path / "export.csv"
+    csv.write_text(
+        "station,ts,temp_c,rh_pct,seq\nsg-csv-01,1763884800,30.1,,1\nsg-csv-01,1763884800.5,,90,2\n"
+    )
+    assert import_file(store, csv).stored == 2
+    frame = store.read(START, END, stations=["sg-csv-01"], fields=["temp_c", "rh_pct"])
+    assert frame["temp_c"].iloc[0] == 30.1 and np.isnan(frame["temp_c"].iloc[1])
+    assert np.isnan(frame["rh_pct"].iloc[0]) and frame["rh_pct"].iloc[1] == 90.0
+
+
+def test_sqlite_reader_in_another_process_sees_new_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'obs.db'}"
+    writer = open_store(url)
+    reader_code = textwrap.dedent(
+        f"""
+        import sys, time
+        from datetime import datetime, UTC
+        from ingest import open_store
+        s = open_store({url!r})
+        span = datetime(2025, 11, 1, tzinfo=UTC), datetime(2025, 12, 1, tzinfo=UTC)
+        print(len(s.read(*span)), flush=True)
+        sys.stdin.readline()
+        print(len(s.read(*span)), flush=True)
+        """
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-c", reader_code],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    assert reader.stdout is not None and reader.stdin is not None
+    assert reader.stdout.readline().strip() == "0"
+    writer.write(batch())  # while the reader holds its connection open
+    reader.stdin.write("\n")
+    reader.stdin.flush()
+    assert reader.stdout.readline().strip() == "3"
+    reader.wait(10)
+    writer.close()
