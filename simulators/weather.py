@@ -143,8 +143,8 @@ def relative_humidity_pct(temp_c: FloatArray, dewpoint: FloatArray) -> FloatArra
 def station_pressure_hpa(sea_level_hpa: FloatArray, elevation_m: FloatArray) -> FloatArray:
     """Pressure at the station's height from the sea-level value (ICAO standard atmosphere).
 
-    >>> round(float(station_pressure_hpa(np.array(1013.25), np.array(1350.0))), 0)  # Ulaanbaatar
-    866.0
+    >>> round(float(station_pressure_hpa(np.array(1013.25), np.array(1350.0))), 0)  # ISA: 861
+    861.0
     """
     return sea_level_hpa * (1.0 - 2.25577e-5 * elevation_m) ** 5.25588
 
@@ -261,12 +261,13 @@ class Weather:
         )
         level = season + self._temp_sd[idx] * self._shared.temp(town, t)
         diurnal = c.diurnal_c[town] * (1.0 - 0.6 * cloud) * (heat - day_heat)
-        raining = rain_now > 0.05
-        temp = level + diurnal - np.where(raining, 1.5, 0.0)
+        # Rain cools the air and saturates it, in proportion to how hard it rains (up to 1 mm/h).
+        soaked = np.minimum(rain_now, 1.0)
+        temp = level + diurnal - 1.5 * soaked
 
         humid = np.clip(c.rh_pct[town] + 8.0 * self._humid(idx, t), 25.0, 98.0)
         dew = dewpoint_c(level, humid)
-        dew = np.where(raining, dew + 0.85 * (temp - dew), dew)
+        dew = dew + 0.85 * soaked * np.maximum(temp - dew, 0.0)
         rh = relative_humidity_pct(temp, np.minimum(dew, temp))
 
         solar_hour = np.mod(tsf / _HOUR + lon / 15.0, 24.0)
