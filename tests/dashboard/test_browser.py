@@ -51,6 +51,11 @@ def wait_for_text(driver: Any, selector: str, text: str, timeout: float = TIMEOU
     wait(driver, ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text), timeout)
 
 
+def text_of(driver: Any, selector: str) -> str:
+    """The text of an element that live refreshes may replace at any moment."""
+    return str(wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, selector).text))
+
+
 def plot_data(driver: Any, graph_id: str) -> list[dict]:
     return driver.execute_script(
         "const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"
@@ -144,10 +149,10 @@ def test_two_schools_drawn_and_clock_switch(browser: Any, dashboard: Any, chain:
 def test_units_switch_changes_numbers(browser: Any, dashboard: Any, chain: Any) -> None:
     open_page(browser, f"{dashboard.url}/?schools=fi-tampere-01", "Weather now")
     wait_for_text(browser, ".card .big", "°C")
-    celsius = float(browser.find_element(By.CSS_SELECTOR, ".card .big").text.split()[0])
+    celsius = float(text_of(browser, ".card .big").split()[0])
     click_label(browser, "app-unit-temp", "°F")
     wait_for_text(browser, ".card .big", "°F")
-    fahrenheit = float(browser.find_element(By.CSS_SELECTOR, ".card .big").text.split()[0])
+    fahrenheit = float(text_of(browser, ".card .big").split()[0])
     assert fahrenheit == pytest.approx(celsius * 1.8 + 32, abs=0.11)
     click_label(browser, "app-unit-temp", "°C")
     wait_for_text(browser, ".card .big", "°C")
