@@ -189,26 +189,19 @@ class Data:
         clock: Clock,
         now: datetime | None = None,
     ) -> dict[str, Any]:
-        """Series of `variable` for `stations` over `period`, binned by the core on `clock`, plus
-        the daily min/max/rain per local day. JSON-ready for a dcc.Store."""
+        """Series of `variable` for `stations` over `period`, binned by the core on `clock`,
+        at most MAX_POINTS per station. JSON-ready for a dcc.Store."""
         now = now or utcnow()
-        reg = self.registry(now)
-        chosen = [s for s in stations if s in reg.index and reg.at[s, "exposure"] == "outdoor"]
+        chosen, meta = self._outdoor(stations, now)
         out: dict[str, Any] = {"variable": variable, "period": period, "clock": clock}
-        out["series"], out["daily"] = [], []
+        out["series"] = []
         if not chosen:
             return out
-        meta = reg.loc[chosen]
-        start = now - PERIODS[period]
-        # Daily bars need days to compare: at least the last week, whatever the chart shows;
-        # one read serves both.
-        daily_start = now - max(PERIODS[period], PERIODS["week"])
-        fields = {*SOURCES.get(variable, (variable,)), *DAILY_FIELDS}
-        obs = self._read(daily_start, now + timedelta(minutes=1), chosen, sorted(fields))
+        fields = sorted(SOURCES.get(variable, (variable,)))
+        obs = self._read(now - PERIODS[period], now + timedelta(minutes=1), chosen, fields)
         if obs.empty:
             return out
-        shown = obs[obs["time"] >= pd.Timestamp(start)] if daily_start < start else obs
-        binned = resample(shown, meta, PERIOD_BIN[period], clock, fields=sorted(fields))
+        binned = resample(obs, meta, PERIOD_BIN[period], clock, fields=fields)
         x_column = binned.columns[1]
         values = _quantity(variable, binned, meta.reindex(binned["station"].astype(str)))
         for station in chosen:
@@ -229,6 +222,22 @@ class Data:
                     "y": np.round(y, 3).tolist(),
                 }
             )
+        return out
+
+    def daily(
+        self, stations: Sequence[str], days: int = 7, now: datetime | None = None
+    ) -> dict[str, Any]:
+        """Lowest and highest temperature and rain per local day for `stations`, over the last
+        `days` (whatever the chart shows: bars need days to compare)."""
+        now = now or utcnow()
+        chosen, meta = self._outdoor(stations, now)
+        out: dict[str, Any] = {"daily": []}
+        if not chosen:
+            return out
+        start = now - timedelta(days=days)
+        obs = self._read(start, now + timedelta(minutes=1), chosen, DAILY_FIELDS)
+        if obs.empty:
+            return out
         daily = daily_summary(obs, meta, min_coverage=0.0)
         for station in chosen:
             rows = daily[daily["station"].astype(str) == station]
@@ -243,6 +252,12 @@ class Data:
                 }
             )
         return out
+
+    def _outdoor(self, stations: Sequence[str], now: datetime) -> tuple[list[str], pd.DataFrame]:
+        """The weather stations among `stations` (classroom monitors never compare), placed."""
+        reg = self.registry(now)
+        chosen = [s for s in stations if s in reg.index and reg.at[s, "exposure"] == "outdoor"]
+        return chosen, reg.loc[chosen]
 
     # -- Asia vs Europe ---------------------------------------------------------------------
     def regions(

@@ -31,6 +31,7 @@ CLOCK = "compare-clock"
 DATA = "compare-data"
 GRAPH = "compare-graph"
 DAILY = "compare-daily"
+DAILY_DATA = "compare-daily-data"
 DOWNLOAD = "compare-download"
 DOWNLOAD_BUTTON = "compare-download-button"
 CLOCKS = ("utc", "local", "solar")
@@ -92,6 +93,7 @@ def layout(**query: str) -> html.Div:
             dcc.Graph(id=DAILY, config={"displaylogo": False}),
             explain("explain.daily"),
             dcc.Store(id=DATA),
+            dcc.Store(id=DAILY_DATA),
             dcc.Store(id=LINKED, data=picker.from_query(query)),
             dcc.Download(id=DOWNLOAD),
         ]
@@ -164,14 +166,38 @@ def compute(
 
 
 @callback(
+    Output(DAILY_DATA, "data"),
+    Input(ids.SELECTED, "data"),
+    Input(ids.VERSION, "data"),
+    State(DAILY_DATA, "data"),
+)
+def compute_daily(selected: list[str] | None, version: dict | None, previous: dict | None) -> Any:
+    """Daily bars depend on the schools only: switching clock, period or quantity keeps them."""
+    stations = selected or []
+    if unchanged(previous, version, stations):
+        return dash.no_update
+    seen = {s: (version or {}).get(s) for s in stations}
+    return {"seen": seen} | data().daily(stations)
+
+
+@callback(
     Output(GRAPH, "figure"),
-    Output(DAILY, "figure"),
     Input(DATA, "data"),
     Input(ids.LANG_PICK, "value"),
     Input(ids.UNITS, "data"),
 )
-def render(payload: dict | None, lang: str, units: dict) -> tuple[go.Figure, go.Figure]:
-    return render_series(payload or {}, lang, units), render_daily(payload or {}, lang, units)
+def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
+    return render_series(payload or {}, lang, units)
+
+
+@callback(
+    Output(DAILY, "figure"),
+    Input(DAILY_DATA, "data"),
+    Input(ids.LANG_PICK, "value"),
+    Input(ids.UNITS, "data"),
+)
+def render_days(payload: dict | None, lang: str, units: dict) -> go.Figure:
+    return render_daily(payload or {}, lang, units)
 
 
 def render_series(payload: dict, lang: str, units: dict) -> go.Figure:

@@ -107,7 +107,9 @@ def test_compare_clocks_and_downsampling(
     assert max(small["y"]) == max(full["y"]) and min(small["y"]) == min(full["y"])
     out = data.compare(picked, "slp_hpa", "week", "utc")
     assert all(950 < v < 1080 for s in out["series"] for v in s["y"])
-    assert {d["station"] for d in out["daily"]} == set(picked)
+    daily = data.daily(picked)["daily"]
+    assert [d["station"] for d in daily] == picked and all(len(d["date"]) >= 2 for d in daily)
+    assert all(lo <= hi for d in daily for lo, hi in zip(d["min"], d["max"], strict=True))
 
 
 def test_now_cards_and_map(store_data: tuple[Data, list[str]]) -> None:
