@@ -17,6 +17,7 @@ from gateway.errors import UserError
 
 # Components that add subcommands, in the order `classnet --help` lists them.
 COMPONENT_CLIS = (
+    "dashboard.cli",
     "gateway.gateway_cmd",
     "gateway.bridge_cmd",
     "ingest.commands",

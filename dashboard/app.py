@@ -1,0 +1,40 @@
+"""The Dash app: a shell (navigation, language, units, live tick) around one module per page.
+
+Pages register themselves with `dash.register_page` when imported, which Dash allows only after
+the app exists; their `@callback`s attach to the first app created in the process (one dashboard
+per process, as `classnet dashboard` runs it; tests start it as a subprocess).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import dash
+from dash import Dash
+
+from dashboard import shell
+from dashboard.data import Data
+from dashboard.i18n import t
+
+ASSETS = Path(__file__).with_name("assets")
+PAGES = ("now", "compare", "regions", "leaderboard", "classrooms", "stations")
+DATA_KEY = "CLASSNET_DATA"
+
+
+def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        title=t("app.title"),
+        suppress_callback_exceptions=True,
+        update_title="",  # no "Updating..." flicker in the tab on every live refresh
+    )
+    app.server.config[DATA_KEY] = data
+    for page in PAGES:
+        module = importlib.import_module(f"dashboard.pages.{page}")
+        dash.register_page(module.__name__, layout=module.layout, **module.PAGE)
+    app.layout = shell.layout(refresh_s)
+    return app

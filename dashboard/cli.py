@@ -1,0 +1,73 @@
+"""`classnet dashboard` and `classnet demo`: thin parsers over `serve` and `run_demo`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from gateway import stations as station_files
+from gateway.gateway_cmd import add_store_argument
+
+
+def serve(store_url: str, stations: Path | None, host: str, port: int, refresh_s: float) -> int:
+    from dashboard.app import create_app
+    from dashboard.data import Data
+    from ingest import open_store
+
+    data = Data(open_store(store_url), station_files.resolve_path(stations))
+    app = create_app(data, refresh_s=refresh_s)
+    print(f"ClassNet dashboard on http://{host}:{port}/ reading {data.store.url}", flush=True)
+    app.run(host=host, port=port, debug=False)
+    return 0
+
+
+def _dashboard_cmd(args: argparse.Namespace) -> int:
+    return serve(args.store, args.stations, args.host, args.port, args.refresh)
+
+
+def _demo_cmd(args: argparse.Namespace) -> int:
+    from dashboard.demo import run_demo
+
+    return run_demo(args.data_dir, args.host, args.port, args.refresh, args.broker)
+
+
+def _common(p: argparse.ArgumentParser, port: int) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=port, help=f"default {port}")
+    p.add_argument(
+        "--refresh", type=float, default=15.0, metavar="S", help="live refresh (default 15 s)"
+    )
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "dashboard",
+        help="the live dashboard students watch",
+        description="Serve the ClassNet dashboard over a store (docs/dashboard.md).",
+    )
+    add_store_argument(p)
+    station_files.add_argument(p)
+    _common(p, 8050)
+    p.set_defaults(func=_dashboard_cmd)
+
+    p = sub.add_parser(
+        "demo",
+        help="everything on one machine: broker, gateway, 24 simulated schools, dashboard",
+        description="Start an embedded broker, the gateway, a SQLite store, 24 simulated schools "
+        "(the last 7 days, then live) and the dashboard. Ctrl-C stops it all; a second run "
+        "reuses the data dir.",
+    )
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("classnet-data"),
+        help="where the store, broker and logs live (default ./classnet-data)",
+    )
+    p.add_argument(
+        "--broker",
+        choices=("auto", "mosquitto", "amqtt"),
+        default="auto",
+        help="embedded broker: a private Mosquitto if installed (auto), else amqtt",
+    )
+    _common(p, 8050)
+    p.set_defaults(func=_demo_cmd)

@@ -1,0 +1,213 @@
+"""The dashboard in real headless Chromium, over a store fed through the real gateway.
+
+Every wait is for something the student would see (text, points, trace names): no sleeps.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.dashboard.conftest import FAULTY_STATION, INDOOR_STATION, XSS_NAME, XSS_STATION
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TIMEOUT = 30
+
+
+def wait(driver: Any, condition: Any, timeout: float = TIMEOUT) -> Any:
+    try:
+        return WebDriverWait(
+            driver,
+            timeout,
+            poll_frequency=0.2,
+            ignored_exceptions=(StaleElementReferenceException,),
+        ).until(condition)
+    except TimeoutException:
+        # What the student would have seen, for the failure report.
+        shot = Path(tempfile.gettempdir()) / f"classnet-dash-failure-{time.time():.0f}.png"
+        driver.save_screenshot(str(shot))
+        raise AssertionError(
+            f"timed out; screenshot {shot}; "
+            f"page text: {driver.find_element(By.TAG_NAME, 'main').text[:800]!r}"
+        ) from None
+
+
+def wait_for_text(driver: Any, selector: str, text: str, timeout: float = TIMEOUT) -> None:
+    wait(driver, ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text), timeout)
+
+
+def text_of(driver: Any, selector: str) -> str:
+    """The text of an element that live refreshes may replace at any moment."""
+    return str(wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, selector).text))
+
+
+def plot_data(driver: Any, graph_id: str) -> list[dict]:
+    return driver.execute_script(
+        "const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "return gd && gd.data ? gd.data.map(t => ({name: t.name, x: t.x, y: t.y, text: t.text,"
+        " customdata: t.customdata})) : [];",
+        f"#{graph_id}",
+    )
+
+
+def click_label(driver: Any, container_id: str, label: str) -> None:
+    """Click a radio option by its visible label (options re-render when the language changes,
+    so a stale element is looked up again)."""
+
+    def clicked(d: Any) -> bool:
+        for element in d.find_elements(By.CSS_SELECTOR, f"#{container_id} label"):
+            if element.text.strip() == label:
+                element.click()
+                return True
+        return False
+
+    wait(driver, clicked)
+
+
+def open_page(driver: Any, url: str, expect: str) -> None:
+    driver.get(url)
+    wait_for_text(driver, "h2", expect)
+
+
+def test_map_shows_every_school(browser: Any, dashboard: Any, chain: Any) -> None:
+    outdoor = [s for s in chain.stations if s != INDOOR_STATION]
+    open_page(browser, dashboard.url + "/", "Weather now")
+
+    def shown(driver: Any) -> set[str] | bool:
+        ids = {c[0] for t in plot_data(driver, "now-map") for c in (t["customdata"] or [])}
+        return ids if ids >= set(outdoor) else False
+
+    assert wait(browser, shown) == set(outdoor)
+    # The name with markup reaches plotly escaped, so it is drawn as text.
+    names = [n for t in plot_data(browser, "now-map") for n in (t["text"] or [])]
+    assert any(n.startswith("&lt;script&gt;") for n in names)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#now-map .geo .land"))
+    browser.save_screenshot(str(SCREENSHOTS / "now.png"))
+
+
+def test_clicking_a_school_on_the_map_selects_it(browser: Any, dashboard: Any) -> None:
+    open_page(browser, f"{dashboard.url}/?schools=fi-tampere-01", "Weather now")
+    wait_for_text(browser, ".card h3", "Tampere")
+
+    def tokyo_point(d: Any) -> Any:
+        return d.execute_script(
+            "const gd = document.querySelector('#now-map .js-plotly-plot');"
+            "if (!gd || !gd._fullData) return null;"
+            "const groups = gd.querySelectorAll('g.trace.scattergeo');"
+            "for (let i = 0; i < gd._fullData.length; i++) {"
+            "  const ids = (gd._fullData[i].customdata || []).map(c => c[0]);"
+            "  const j = ids.indexOf('jp-tokyo-01');"
+            "  if (j >= 0 && groups[i]) return groups[i].querySelectorAll('path.point')[j];"
+            "} return null;"
+        )
+
+    def click_tokyo(d: Any) -> bool:
+        point = tokyo_point(d)
+        if point is None:
+            return False
+        ActionChains(d).move_to_element(point).click().perform()  # may go stale: tried again
+        return True
+
+    wait(browser, click_tokyo)
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card h3")) == 2)
+    wait_for_text(browser, ".cards", "Tokyo school 1 (simulated)")
+
+
+def test_two_schools_drawn_and_clock_switch(browser: Any, dashboard: Any, chain: Any) -> None:
+    asia, europe = "ph-manila-01", "fi-tampere-01"
+    open_page(browser, f"{dashboard.url}/compare?schools={asia},{europe}", "Compare schools")
+    wait(browser, lambda d: len([t for t in plot_data(d, "compare-graph") if t["x"]]) == 2)
+    names = {t["name"] for t in plot_data(browser, "compare-graph")}
+    assert any("Manila" in n for n in names) and any("Tampere" in n for n in names)
+    first_x = {t["name"]: t["x"][0] for t in plot_data(browser, "compare-graph")}
+    click_label(browser, "compare-clock", "UTC (same instant)")
+    wait(
+        browser, lambda d: {t["name"]: t["x"][0] for t in plot_data(d, "compare-graph")} != first_x
+    )
+    utc_x = {t["name"]: t["x"][0] for t in plot_data(browser, "compare-graph")}
+    # Solar time runs ahead of UTC east of Greenwich (Manila ~8 h, Tampere ~1.5 h).
+    for name, x in utc_x.items():
+        assert first_x[name] > x
+    browser.save_screenshot(str(SCREENSHOTS / "compare.png"))
+
+
+def test_units_switch_changes_numbers(browser: Any, dashboard: Any, chain: Any) -> None:
+    open_page(browser, f"{dashboard.url}/?schools=fi-tampere-01", "Weather now")
+    wait_for_text(browser, ".card .big", "°C")
+    celsius = float(text_of(browser, ".card .big").split()[0])
+    click_label(browser, "app-unit-temp", "°F")
+    wait_for_text(browser, ".card .big", "°F")
+    fahrenheit = float(text_of(browser, ".card .big").split()[0])
+    assert fahrenheit == pytest.approx(celsius * 1.8 + 32, abs=0.11)
+    click_label(browser, "app-unit-temp", "°C")
+    wait_for_text(browser, ".card .big", "°C")
+
+
+def test_new_observation_appears_without_reload(browser: Any, dashboard: Any, chain: Any) -> None:
+    open_page(browser, f"{dashboard.url}/?schools={XSS_STATION}", "Weather now")
+    wait_for_text(browser, ".card .big", "°C")
+    browser.execute_script("window.__same_page = true")
+    chain.publish(XSS_STATION, "obs", {"ts": time.time(), "temp_c": 33.3, "rh_pct": 20})
+    wait_for_text(browser, ".card .big", "33.3 °C")
+    assert browser.execute_script("return window.__same_page === true")  # no reload happened
+
+
+def test_station_name_with_markup_is_text(browser: Any, dashboard: Any, chain: Any) -> None:
+    open_page(browser, f"{dashboard.url}/?schools={XSS_STATION}", "Weather now")
+    wait_for_text(browser, ".card h3", XSS_NAME)
+    assert not browser.find_elements(By.CSS_SELECTOR, ".card h3 b, .card h3 script")
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018  (an alert would mean the script ran)
+
+
+def test_stations_page_shows_rejects(browser: Any, dashboard: Any, chain: Any) -> None:
+    open_page(browser, dashboard.url + "/stations", "Stations (for teachers)")
+    wait_for_text(browser, "#stations-rejects", FAULTY_STATION)
+    wait_for_text(browser, "#stations-recent", FAULTY_STATION)
+    wait_for_text(browser, "#stations-table", XSS_NAME)
+    browser.save_screenshot(str(SCREENSHOTS / "stations.png"))
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "ready"),
+    [
+        ("/regions", "Asia vs Europe", "#regions-graph .scatterlayer .trace"),
+        ("/leaderboard", "Today's leaderboard", "#leaderboard-hottest td"),
+        ("/classrooms", "Classroom air", "#classrooms-graph .scatterlayer .trace"),
+    ],
+)
+def test_pages_render(browser: Any, dashboard: Any, path: str, heading: str, ready: str) -> None:
+    open_page(browser, dashboard.url + path, heading)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ready))
+    browser.save_screenshot(str(SCREENSHOTS / f"{path.strip('/')}.png"))
+
+
+def test_language_switch_changes_labels(browser: Any, dashboard: Any) -> None:
+    schools = "ph-manila-01,fi-tampere-01"
+    open_page(browser, f"{dashboard.url}/compare?schools={schools}", "Compare schools")
+    click_label(browser, "app-lang-pick", "Suomi")
+    wait_for_text(browser, "h2", "Vertaa kouluja")
+    wait_for_text(browser, ".nav", "Tulostaulu")
+    # Figures are translated too: the time axis names the clock in Finnish.
+    axis = "return document.querySelector('#compare-graph .js-plotly-plot').layout.xaxis.title.text"
+    wait(browser, lambda d: d.execute_script(axis) == "Paikallinen aurinkoaika")
+    browser.save_screenshot(str(SCREENSHOTS / "compare-fi.png"))
+    click_label(browser, "app-lang-pick", "Filipino")
+    wait_for_text(browser, "h2", "Ihambing ang mga paaralan")
+    click_label(browser, "app-lang-pick", "English")
+    wait_for_text(browser, "h2", "Compare schools")
