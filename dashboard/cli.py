@@ -14,7 +14,7 @@ def serve(store_url: str, stations: Path | None, host: str, port: int, refresh_s
     from dashboard.data import Data
     from ingest import open_store
 
-    data = Data(open_store(store_url), station_files.resolve_path(stations))
+    data = Data(open_store(store_url, read_only=True), station_files.resolve_path(stations))
     app = create_app(data, refresh_s=refresh_s)
     print(f"ClassNet dashboard on http://{host}:{port}/ reading {data.store.url}", flush=True)
     app.run(host=host, port=port, debug=False)

@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _load(args: argparse.Namespace, fields: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    store = open_store(args.store)
+    store = open_store(args.store, read_only=True)
     try:
         meta = store.stations(stations.resolve_path(args.stations))
         start, end = utc_window(args.start, args.end)

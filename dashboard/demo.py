@@ -213,7 +213,7 @@ def run_demo(data_dir: Path, host: str, port: int, refresh_s: float, broker: str
     try:
         kind = demo.start_broker()
         demo.start_gateway()
-        store = open_store(demo.store_url)
+        store = open_store(demo.store_url, read_only=True)
         days = demo.gap_days(store)
         feeder = threading.Thread(target=demo.simulate, args=(days,), daemon=True)
         feeder.start()

@@ -14,14 +14,17 @@ from ingest.url import StoreURL, parse_store_url
 __all__ = ["Batch", "Store", "StoreError", "StoreURL", "open_store", "parse_store_url"]
 
 
-def open_store(url: str | StoreURL) -> Store:
-    """The store a `--store` URL names. Secrets come from the environment (ingest/url.py)."""
+def open_store(url: str | StoreURL, read_only: bool = False) -> Store:
+    """The store a `--store` URL names. Secrets come from the environment (ingest/url.py).
+
+    `read_only` is for readers (the dashboard, summaries): every write is refused.
+    """
     parsed = parse_store_url(url) if isinstance(url, str) else url
     if parsed.kind == "sqlite":
         from ingest.sqlite import SQLiteStore
 
         assert parsed.path is not None
-        return SQLiteStore(parsed.path)
+        return SQLiteStore(parsed.path, read_only=read_only)
     from ingest.influx import InfluxStore
 
-    return InfluxStore(parsed)
+    return InfluxStore(parsed, read_only=read_only)

@@ -49,9 +49,11 @@ def _retryable(status: int) -> bool:
 
 
 class InfluxStore:
-    def __init__(self, url: StoreURL) -> None:
+    def __init__(self, url: StoreURL, read_only: bool = False) -> None:
         self.config = url
         self.url = str(url)
+        # A reader's guard; on a shared InfluxDB give readers a read-only user or token too.
+        self.read_only = read_only
         self._lock = threading.Lock()
         self._conn: http.client.HTTPConnection | None = None
         self._server_version: str | None = None
@@ -141,6 +143,8 @@ class InfluxStore:
     # --- writes ---------------------------------------------------------------------------
 
     def write(self, batch: Batch) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.url}: opened read-only; nothing written", retryable=False)
         self.server_version()
         lines = lineprotocol.encode_obs(batch.obs)
         if lines:

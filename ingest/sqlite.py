@@ -84,19 +84,37 @@ _PUT_REJECT_COUNT = (
 
 
 class SQLiteStore:
-    def __init__(self, path: Path, timeout_s: float = 30.0) -> None:
+    def __init__(self, path: Path, timeout_s: float = 30.0, read_only: bool = False) -> None:
         self.path = path
         self.url = f"sqlite:///{path.resolve()}"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # check_same_thread=False: the gateway writes from its writer thread; one connection
-            # is never used by two threads at once.
-            self._db = sqlite3.connect(path, timeout=timeout_s, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(SCHEMA)
+            if not read_only:
+                self._db = self._open_for_writing(path, timeout_s)
+                return
+            if not path.exists():
+                # A reader that starts before the first gateway gets the (empty) schema to read.
+                self._open_for_writing(path, timeout_s).close()
+            # SQLite itself refuses every write on this connection: a reader (the dashboard)
+            # has no write path, not even by mistake.
+            self._db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=timeout_s,
+                check_same_thread=False,
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.url}: cannot open ({exc})", retryable=False) from None
+
+    @staticmethod
+    def _open_for_writing(path: Path, timeout_s: float) -> sqlite3.Connection:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # check_same_thread=False: the gateway writes from its writer thread; one connection
+        # is never used by two threads at once.
+        db = sqlite3.connect(path, timeout=timeout_s, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(SCHEMA)
+        return db
 
     def write(self, batch: Batch) -> None:
         # Plain Python columns zipped into rows: SQLite binds a NaN as NULL, and its INTEGER
