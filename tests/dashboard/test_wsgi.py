@@ -1,0 +1,25 @@
+"""The WSGI entry point a network runs behind gunicorn (gunicorn itself is not a dependency;
+its factory call, `dashboard.wsgi:create_server()`, is what is tested here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard.wsgi import create_server
+from gateway.errors import UserError
+
+
+def test_server_serves_the_dashboard_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CLASSNET_STORE", f"sqlite:///{tmp_path / 'classnet.db'}")
+    client = create_server().test_client()
+    page = client.get("/")
+    assert page.status_code == 200
+    assert b"_dash-config" in page.data
+
+
+def test_server_without_a_store_says_what_to_set(monkeypatch) -> None:
+    monkeypatch.delenv("CLASSNET_STORE", raising=False)
+    with pytest.raises(UserError, match="set CLASSNET_STORE"):
+        create_server()
