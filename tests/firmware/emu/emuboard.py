@@ -107,7 +107,6 @@ class Watchdog:
 
 
 class Board:
-    ticks_ms = staticmethod(time.ticks_ms)
     ticks_diff = staticmethod(time.ticks_diff)
     ticks_add = staticmethod(time.ticks_add)
     time = staticmethod(time.time)
@@ -138,9 +137,10 @@ class Board:
     def ds18b20(self, pin):
         raise OSError("no 1-Wire bus on the emulated board")
 
-    def sleep_ms(self, ms):
-        time.sleep_ms(ms)
-        # Deliver the pulses that fell in the elapsed time, at each pin's rate.
+    def ticks_ms(self):
+        # A real pin interrupts whenever the pulse comes. Here the pulses that fell in the
+        # elapsed time are delivered whenever the firmware reads the clock, which it does before
+        # every sensor tick, so buckets see them on time even when a busy loop seldom sleeps.
         now = time.ticks_ms()
         elapsed = time.ticks_diff(now, self.start)
         for p in self.pulses:
@@ -148,6 +148,10 @@ class Board:
             while p[3] < due:
                 p[3] += 1
                 p[1](now)
+        return now
+
+    def sleep_ms(self, ms):
+        time.sleep_ms(ms)
 
     def wifi_connected(self):
         return self.emu.get("wifi", True)
