@@ -15,9 +15,12 @@ DEFAULTS = {
     "interval_s": 300,
     "deep_sleep": False,
     "watchdog_s": 60,
-    "ntp": {"host": "pool.ntp.org", "port": 123, "resync_s": 6 * 3600},
+    # retry_s: after an unanswered query. resync_s: after an answer.
+    "ntp": {"host": "pool.ntp.org", "port": 123, "resync_s": 6 * 3600, "retry_s": 60},
     # 2304 lines: 8 days at a 5-minute interval (the issue asks for at least 7), about 450 KB.
     "buffer": {"dir": "outbox", "capacity": 2304, "segment": 144, "batch": 24},
+    # Readings taken before the first NTP answer wait in RAM for the clock, at most this many and
+    # this long; then they (and later ones, until the clock is known) go without ts.
     "hold": {"max": 24, "max_s": 3600},
     "meta": {},
     "sensors": [],
@@ -83,6 +86,15 @@ def validate(doc):
         problems.append(
             "buffer.batch=%r is above the contract's %d" % (buf["batch"], wire.MAX_BATCH)
         )
+    for section, key in (
+        ("ntp", "resync_s"),
+        ("ntp", "retry_s"),
+        ("hold", "max"),
+        ("hold", "max_s"),
+    ):
+        value = cfg[section].get(key) if isinstance(cfg[section], dict) else None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append("%s.%s=%r must be a positive whole number" % (section, key, value))
     exposure = cfg["meta"].get("exposure", "outdoor") if isinstance(cfg["meta"], dict) else None
     if exposure not in ("outdoor", "indoor"):
         problems.append("meta.exposure=%r must be 'outdoor' or 'indoor'" % (exposure,))

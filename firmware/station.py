@@ -16,6 +16,7 @@ VERSION = "1.0.0"
 OFFLINE = b'{"state":"offline"}'
 DRAIN_MARGIN_MS = 3000  # stop sending this long before the next reading is due
 BACKOFF_MAX_MS = 60000
+NTP_TIMEOUT_MS = 2000
 
 
 def log(*parts):
@@ -112,6 +113,7 @@ class Station:
             self.sensors.append([cls, s, drv])
         self.seq = 0
         self.held = []  # (local time, observation) taken before the clock was known
+        self.hold_expired = False  # waited the hold limit for a clock that never came
         if cfg["transport"] == "serial":
             from firmware.serial_uplink import SerialUplink  # only a serial station loads it
 
@@ -166,6 +168,9 @@ class Station:
             # from the bridge during connect(), not from _sync_time.
             self._release_held(force=False)
             self._keep(self.clock.now(), obs)
+        elif self.hold_expired:
+            # Holding longer would only make the gateway's arrival stamp later.
+            self._keep(None, obs)
         else:
             self.held.append((self.board.time(), obs))
             self._release_held(force=False)
@@ -177,33 +182,48 @@ class Station:
 
     def _release_held(self, force):
         # Readings taken before the first NTP answer wait (in RAM, bounded) to be stamped; when
-        # the clock stays unknown too long they go without ts and the gateway stamps them.
+        # the clock stays unknown too long they all go without ts and the gateway stamps them;
+        # until the clock is known, later readings then go at once (take_reading).
         hold = self.cfg["hold"]
         while self.held:
             local, obs = self.held[0]
             if self.clock.synced:
                 self._keep(self.clock.utc(local), obs)
-            elif force or len(self.held) > hold["max"] or self.board.time() - local > hold["max_s"]:
+            elif force or self.hold_expired:
                 self._keep(None, obs)
+            elif len(self.held) > hold["max"] or self.board.time() - local > hold["max_s"]:
+                self.hold_expired = True
+                log("ntp: still no time; sending %d held readings without ts" % len(self.held))
+                continue
             else:
                 return
             self.held.pop(0)
 
     # -- network
 
-    def _sync_time(self, now):
+    def _sync_time(self, now, deadline):
+        b = self.board
         ntp = self.cfg["ntp"]
-        if not ntp.get("host") or (
-            self.ntp_at is not None and self.board.ticks_diff(now, self.ntp_at) < 0
-        ):
+        if not ntp.get("host") or (self.ntp_at is not None and b.ticks_diff(now, self.ntp_at) < 0):
+            return
+        # A silent server costs the whole timeout: never let it push back the next reading
+        # (with a short interval it would skip one). Too close to it: ask after that reading.
+        wait_ms = min(NTP_TIMEOUT_MS, b.ticks_diff(deadline, now) - self._margin_ms())
+        if wait_ms < 100:
             return
         try:
-            self.clock.set(clock.query(ntp["host"], ntp.get("port", 123)))
-            self.ntp_at = self.board.ticks_add(now, ntp["resync_s"] * 1000)
+            self.clock.set(clock.query(ntp["host"], ntp["port"], wait_ms / 1000))
+            self.ntp_at = b.ticks_add(now, ntp["resync_s"] * 1000)
             self._release_held(force=False)
         except (OSError, ValueError) as exc:
-            log("ntp: no time from %s: %s (retrying in 60 s)" % (ntp["host"], _reason(exc)))
-            self.ntp_at = self.board.ticks_add(now, 60000)
+            log(
+                "ntp: no time from %s: %s (retrying in %d s)"
+                % (ntp["host"], _reason(exc), ntp["retry_s"])
+            )
+            self.ntp_at = b.ticks_add(now, ntp["retry_s"] * 1000)
+
+    def _margin_ms(self):
+        return min(DRAIN_MARGIN_MS, self.cfg["interval_s"] * 250)
 
     def _disconnect(self, why):
         log("error broker: %s" % why)
@@ -222,7 +242,7 @@ class Station:
             self.backoff = min(self.backoff * 2, BACKOFF_MAX_MS)
             self.connected = False
             return
-        self._sync_time(now)
+        self._sync_time(now, deadline)
         if not self.connected:
             try:
                 self.uplink.connect()
@@ -247,7 +267,7 @@ class Station:
         """Send the outbox oldest first, one batch at a time, until it is empty or the next
         reading is close: a week of backlog never delays a reading."""
         b = self.board
-        margin = min(DRAIN_MARGIN_MS, self.cfg["interval_s"] * 250)
+        margin = self._margin_ms()
         while self.connected and b.ticks_diff(deadline, b.ticks_ms()) > margin:
             lines, pos = self.outbox.peek(self.batch, 6144)
             if pos is None:

@@ -149,16 +149,19 @@ class Subscriber:
 
     def __init__(self, port: int, station: str) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
+        self.arrived: list[float] = []  # time.time() of each message, as the gateway stamps it
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"sub-{station}", clean_session=False
         )
         self.client.reconnect_delay_set(0.1, 0.5)  # type: ignore[arg-type]
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"classnet/v1/{station}/#", 1)
-        self.client.on_message = lambda c, u, m: self.messages.append(
-            (m.topic, bytes(m.payload), m.retain)
-        )
+        self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, m: mqtt.MQTTMessage) -> None:
+        self.arrived.append(time.time())
+        self.messages.append((m.topic, bytes(m.payload), m.retain))
 
     def obs(self) -> list[bytes]:
         return [p for t, p, _ in self.messages if t.endswith("/obs")]

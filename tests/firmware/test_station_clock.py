@@ -1,0 +1,124 @@
+"""The station's clock end to end (issue 4): readings taken before the first NTP answer are held
+and stamped once the time is known; if it never is, they go without `ts` after the hold limit
+and the gateway stamps them on arrival."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+
+from firmware import config
+from gateway.contract import decode_obs
+from tests.firmware import mpy
+from tests.firmware.conftest import NTP_SKEW_S, write_board
+
+
+def received(sub, station: str) -> list[dict]:
+    """Every observation in arrival order, decoded as the gateway would have at that moment."""
+    out = []
+    topic = f"classnet/v1/{station}/obs"
+    for (t, body, _), at in zip(sub.messages, sub.arrived, strict=False):
+        if t != topic:
+            continue
+        decoded = decode_obs(topic, body, now=at)
+        assert decoded.problems == []
+        for o in decoded.observations:
+            out.append({"ts": o.ts, "seq": o.seq, "stamped": o.stamped, "arrived": at})
+    return out
+
+
+@pytest.mark.slow
+def test_readings_before_the_first_ntp_answer_are_stamped_in_ntp_time_once_it_comes(
+    tmp_path, mosquitto, sntp, start_station, subscribe
+) -> None:
+    station = "fi-emu-ntp-late"
+    sntp.answering = False
+    # retry_s: the default minute between NTP attempts would make this a minute-long test
+    write_board(
+        tmp_path / "fs",
+        station,
+        mosquitto.port,
+        sntp.port,
+        ntp={"host": "127.0.0.1", "port": sntp.port, "retry_s": 2},
+    )
+    sub = subscribe(mosquitto.port, station)
+    started = time.time()
+    proc = start_station(tmp_path / "fs")
+    sub.wait(lambda: sntp.queries >= 2)  # the first attempt went unanswered, the second too
+    assert received(sub, station) == [], "nothing leaves before the clock is known"
+    sntp.answering = True
+    answered = time.time()
+    sub.wait(lambda: sum(o["ts"] - NTP_SKEW_S > answered for o in received(sub, station)) >= 3)
+
+    obs = received(sub, station)
+    assert [o["seq"] for o in obs] == list(range(len(obs))), "each reading once, in order"
+    assert not any(o["stamped"] for o in obs), "every reading carries the station's own ts"
+    # in the NTP server's frame (a day behind this machine), each when it was taken
+    host_ts = [o["ts"] - NTP_SKEW_S for o in obs]
+    assert started - 1 <= host_ts[0] and host_ts[-1] <= time.time() + 1, (started, host_ts)
+    held = [t for t in host_ts if t < answered]
+    assert len(held) >= 2, f"only {len(held)} readings before the first answer: {host_ts}"
+    gaps = [b - a for a, b in itertools.pairwise(host_ts)]
+    assert all(0.5 <= g <= 2.5 for g in gaps), gaps  # 1 s interval, whole-second stamps
+    assert "ntp: no time from 127.0.0.1" in proc.output()
+
+
+@pytest.mark.slow
+def test_without_ntp_readings_go_unstamped_after_the_hold_limit_and_then_without_delay(
+    tmp_path, mosquitto, sntp, start_station, subscribe
+) -> None:
+    station = "fi-emu-ntp-never"
+    sntp.answering = False
+    hold_s = 6
+    write_board(tmp_path / "fs", station, mosquitto.port, sntp.port, hold={"max_s": hold_s})
+    sub = subscribe(mosquitto.port, station)
+    started = time.time()
+    start_station(tmp_path / "fs")
+    sub.wait(lambda: len(received(sub, station)) >= 1)
+    first = time.time()
+    sub.wait(lambda: len(received(sub, station)) >= hold_s + 6)
+
+    obs = received(sub, station)
+    assert [o["seq"] for o in obs] == list(range(len(obs))), "each reading once, in order"
+    assert all(o["stamped"] for o in obs), "no clock, no ts: the gateway stamps them"
+    assert sntp.queries >= 1
+    # nothing left before the hold limit ...
+    assert first - started >= hold_s, (started, first)
+    # ... then what was held went at once, and later readings go as they are taken, so the
+    # gateway's arrival stamps are late by at most the hold limit, and only for those
+    timeline = [(o["seq"], round(o["arrived"] - started, 2)) for o in obs]
+    in_hold = [o["arrived"] for o in obs if o["seq"] < hold_s]
+    assert in_hold[-1] - in_hold[0] < 2, timeline
+    last = obs[-1]
+    # held: seq 0 arrives ~hold_s late; not held: seq n arrives n s after seq 0 (not n - hold_s)
+    assert last["arrived"] - obs[0]["arrived"] < last["seq"] - hold_s / 2, timeline
+
+
+BAD_CLOCK_CONFIG = {
+    "station": "fi-emu-config",
+    "transport": "serial",
+    "ntp": {"retry_s": 0},
+    "hold": {"max_s": "1h"},
+}
+
+
+def test_config_fills_the_clock_defaults_and_names_bad_values() -> None:
+    cfg = config.validate({"station": "fi-emu-config", "transport": "serial"})
+    assert (cfg["ntp"]["retry_s"], cfg["hold"]) == (60, {"max": 24, "max_s": 3600})
+    with pytest.raises(config.ConfigError) as caught:
+        config.validate(BAD_CLOCK_CONFIG)
+    assert "ntp.retry_s=0 must be a positive whole number" in str(caught.value)
+    assert "hold.max_s='1h' must be a positive whole number" in str(caught.value)
+
+
+def test_config_names_bad_clock_values_under_micropython(micropython: str, tmp_path) -> None:
+    code = (
+        "from firmware import config\n"
+        f"try:\n    config.validate({BAD_CLOCK_CONFIG!r})\n"
+        "except config.ConfigError as exc:\n    print(exc)\n"
+    )
+    out = mpy.run(micropython, code, tmp_path)
+    assert "ntp.retry_s=0 must be a positive whole number" in out
+    assert "hold.max_s='1h' must be a positive whole number" in out
