@@ -8,6 +8,7 @@ per process, as `classnet dashboard` runs it; tests start it as a subprocess).
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
 import dash
@@ -23,6 +24,9 @@ DATA_KEY = "CLASSNET_DATA"
 
 
 def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
+    # The live refresh makes a request every few seconds per browser: one INFO line each would
+    # bury the demo's own messages. Errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = Dash(
         __name__,
         use_pages=True,
