@@ -55,7 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _without_pyarrow() -> None:
+    """Keep pyarrow out of a gateway process. pandas 3 imports it whenever it is installed
+    (~40 MiB resident, and string columns then round-trip through Arrow on every batch), but
+    only `classnet export --format parquet` uses it (the `parquet` extra). A None in sys.modules
+    makes `import pyarrow` fail as in an install without it, so pandas falls back to its own
+    string storage. Only before pandas is loaded: a process that has it already (tests) keeps it."""
+    if "pandas" not in sys.modules:
+        sys.modules.setdefault("pyarrow", None)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if next((a for a in argv if not a.startswith("-")), None) == "gateway":
+        _without_pyarrow()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

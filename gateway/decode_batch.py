@@ -229,7 +229,8 @@ def _fast_path(
         keep = ~np.isin(owners, list(slow_ids)) if slow_ids else np.ones(len(docs), dtype=bool)
         frame = None
         if keep.any():
-            stations = np.array([messages[i][0].station for i in owners[keep]], dtype=object)
+            station_of = np.array([topic.station for topic, _ in messages], dtype=object)
+            stations = station_of[owners[keep]]
             columns: dict[str, Any] = {
                 "station": stations,
                 "ts_ms": np.round(ts[keep] * 1000).astype("int64"),

@@ -56,13 +56,8 @@ def encode_obs(obs: pd.DataFrame) -> bytes:
             continue  # nothing to store for these points
         rows = np.flatnonzero(which == k)
         cols = np.flatnonzero(pattern)
-        template = "{} " + ",".join(_FORMATS[names[c]] for c in cols) + " {}"
-        columns = [
-            table[rows, c].astype("int64").tolist()
-            if names[c] == "seq"
-            else table[rows, c].tolist()
-            for c in cols
-        ]
+        template = "{} " + ",".join("{}" for _ in cols) + " {}"
+        columns = [_field_texts(names[c], table[rows, c]) for c in cols]
         out.extend(
             map(
                 template.format,
@@ -74,8 +69,19 @@ def encode_obs(obs: pd.DataFrame) -> bytes:
     return "\n".join(out).encode()
 
 
-# repr() of a float is the shortest text that round-trips, as InfluxDB parses it.
-_FORMATS = {"seq": "seq={}i", **{name: f"{name}={{!r}}" for name in wire.FIELD_NAMES}}
+def _field_texts(name: str, column: np.ndarray) -> list[str]:
+    """`name=value` for each value of a float64 column (no NaN). A batch repeats few values
+    (sensors report in steps of 0.1 and stations send the same battery or humidity again and
+    again), so each distinct value is formatted once (bench/ingest.py's 5,000-line batches:
+    ~15 ms instead of 22-29 ms with repr() per value). Distinct by bit pattern, so -0.0 keeps
+    its sign."""
+    bits, inverse = np.unique(column.view("int64"), return_inverse=True)
+    distinct = bits.view("float64").tolist()
+    if name == "seq":
+        texts = [f"seq={int(v)}i" for v in distinct]
+    else:  # repr() of a float is the shortest text that round-trips, as InfluxDB parses it
+        texts = [f"{name}={v!r}" for v in distinct]
+    return np.array(texts, dtype=object)[inverse.ravel()].tolist()
 
 
 def _field_value(value: object) -> str:
