@@ -28,6 +28,17 @@ def text(key: str, tag: Any = html.Span, **kwargs: Any) -> Any:
     return tag(t(key), id=ids.text(key), **kwargs)
 
 
+def control(key: str, component: Any, label_for: str | None = None) -> html.Div:
+    """A labelled control; `label_for` ties the label to a single input (dropdowns), where a
+    group of radio buttons has a plain caption."""
+    caption = (
+        html.Label(t(key), id=ids.text(key), htmlFor=label_for)
+        if label_for
+        else text(key, className="label")
+    )
+    return html.Div([caption, component], className="control")
+
+
 ALL_TEXTS = {"type": "i18n", "key": ALL}
 
 

@@ -17,7 +17,7 @@ from dashboard import figures, ids, picker
 from dashboard.context import data
 from dashboard.data import PERIODS, WEATHER_VARIABLES
 from dashboard.i18n import DEFAULT, t
-from dashboard.shell import explain, text, unchanged
+from dashboard.shell import control, explain, text, unchanged
 from dashboard.units import convert, unit_of
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
@@ -45,41 +45,33 @@ def layout(**query: str) -> html.Div:
             picker.dropdown(PICK),
             html.Div(
                 [
-                    html.Div(
-                        [
-                            html.Label(text("ctl.variable"), htmlFor=VARIABLE),
-                            dcc.Dropdown(
-                                id=VARIABLE,
-                                options=control_options(DEFAULT)[0],
-                                value="temp_c",
-                                clearable=False,
-                            ),
-                        ],
-                        className="control",
+                    control(
+                        "ctl.variable",
+                        dcc.Dropdown(
+                            id=VARIABLE,
+                            options=control_options(DEFAULT)[0],
+                            value="temp_c",
+                            clearable=False,
+                        ),
+                        label_for=VARIABLE,
                     ),
-                    html.Div(
-                        [
-                            html.Span(text("ctl.period"), className="label"),
-                            dcc.RadioItems(
-                                id=PERIOD,
-                                options=control_options(DEFAULT)[1],
-                                value="day",
-                                inline=True,
-                            ),
-                        ],
-                        className="control",
+                    control(
+                        "ctl.period",
+                        dcc.RadioItems(
+                            id=PERIOD,
+                            options=control_options(DEFAULT)[1],
+                            value="day",
+                            inline=True,
+                        ),
                     ),
-                    html.Div(
-                        [
-                            html.Span(text("ctl.clock"), className="label"),
-                            dcc.RadioItems(
-                                id=CLOCK,
-                                options=control_options(DEFAULT)[2],
-                                value="solar",
-                                inline=True,
-                            ),
-                        ],
-                        className="control",
+                    control(
+                        "ctl.clock",
+                        dcc.RadioItems(
+                            id=CLOCK,
+                            options=control_options(DEFAULT)[2],
+                            value="solar",
+                            inline=True,
+                        ),
                     ),
                     html.Button(
                         text("ctl.download"), id=DOWNLOAD_BUTTON, className="button", n_clicks=0

@@ -12,7 +12,7 @@ from dashboard import figures, ids
 from dashboard.context import data
 from dashboard.data import PERIODS
 from dashboard.i18n import DEFAULT, t
-from dashboard.shell import explain, text
+from dashboard.shell import control, explain, text
 from dashboard.units import convert, unit_of
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
@@ -32,41 +32,33 @@ def layout(**_query: str) -> html.Div:
             text("regions.title", html.H2),
             html.Div(
                 [
-                    html.Div(
-                        [
-                            html.Label(text("ctl.variable"), htmlFor=VARIABLE),
-                            dcc.Dropdown(
-                                id=VARIABLE,
-                                options=control_options(DEFAULT)[0],
-                                value="temp_c",
-                                clearable=False,
-                            ),
-                        ],
-                        className="control",
+                    control(
+                        "ctl.variable",
+                        dcc.Dropdown(
+                            id=VARIABLE,
+                            options=control_options(DEFAULT)[0],
+                            value="temp_c",
+                            clearable=False,
+                        ),
+                        label_for=VARIABLE,
                     ),
-                    html.Div(
-                        [
-                            html.Span(text("ctl.period"), className="label"),
-                            dcc.RadioItems(
-                                id=PERIOD,
-                                options=control_options(DEFAULT)[1],
-                                value="week",
-                                inline=True,
-                            ),
-                        ],
-                        className="control",
+                    control(
+                        "ctl.period",
+                        dcc.RadioItems(
+                            id=PERIOD,
+                            options=control_options(DEFAULT)[1],
+                            value="week",
+                            inline=True,
+                        ),
                     ),
-                    html.Div(
-                        [
-                            html.Span(text("ctl.clock"), className="label"),
-                            dcc.RadioItems(
-                                id=CLOCK,
-                                options=control_options(DEFAULT)[2],
-                                value="solar",
-                                inline=True,
-                            ),
-                        ],
-                        className="control",
+                    control(
+                        "ctl.clock",
+                        dcc.RadioItems(
+                            id=CLOCK,
+                            options=control_options(DEFAULT)[2],
+                            value="solar",
+                            inline=True,
+                        ),
                     ),
                 ],
                 className="row controls-row",
