@@ -12,23 +12,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-# Every numeric field of the wire contract (docs/design/wire-contract.md), in contract order.
-FIELDS: tuple[str, ...] = (
-    "temp_c",
-    "rh_pct",
-    "pressure_hpa",
-    "wind_speed_ms",
-    "wind_gust_ms",
-    "wind_dir_deg",
-    "rain_mm",
-    "light_lux",
-    "uv_index",
-    "battery_v",
-    "rssi_dbm",
-    "co2_ppm",
-    "pm2_5_ugm3",
-    "pm10_ugm3",
-)
+from firmware import wire
+
+# Every numeric field of the wire contract, in contract order: the contract's own table.
+FIELDS: tuple[str, ...] = wire.FIELD_NAMES
 
 NS_PER_S = 1_000_000_000
 S_PER_DAY = 86_400
