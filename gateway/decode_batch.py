@@ -2,7 +2,7 @@
 
 `gateway.contract` is the one definition of what is valid, and it decodes one message at a time
 (≈ 28 µs for a typical observation here). Most messages are clean, so a batch first goes through
-a fast path that parses each body with `json.loads` and checks the whole batch's columns with
+a fast path that parses each body with orjson and checks the whole batch's columns with
 numpy; any message in which the fast path sees anything unusual (a bad or missing value, an
 unknown key, a `station` key, odd framing) is decoded by `contract.decode_obs` instead, which
 keeps what is good and names what it drops. The fast path is only a filter for "nothing to
@@ -11,8 +11,6 @@ report": tests/gateway/test_decode_batch.py checks with Hypothesis that both giv
 
 from __future__ import annotations
 
-import json
-import json.scanner
 import logging
 import math
 from collections.abc import Sequence
@@ -21,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from firmware import wire
@@ -243,21 +242,17 @@ def _fast_path(
     return frame, [messages[i] for i in sorted(slow_ids)]
 
 
-# The C scanner behind json.loads, called directly: json.loads spends a third of its time on
-# encoding detection and wrappers that a UTF-8 body starting with { or [ does not need.
-_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
-
-
 def _parse_plain(payload: bytes) -> list[dict[str, Any]] | None:
-    """The observation objects of a body the fast path can take whole, else None."""
+    """The observation objects of a body the fast path can take whole, else None.
+
+    orjson parses ~4.5x faster than the stdlib here (bench: 1.1 vs 4.9 µs per observation) and
+    is stricter (no NaN literals, no lone surrogates, no integers beyond 64 bits, no trailing
+    text): whatever it refuses goes to the full decoder, which says what is wrong with it."""
     if len(payload) > wire.MAX_MESSAGE_BYTES or payload[:1] not in (b"{", b"["):
         return None
     try:
-        text = payload.decode("utf-8")
-        doc, end = _scan(text, 0)
-    except (ValueError, RecursionError, StopIteration):
-        return None
-    if end != len(text) and text[end:].strip():
+        doc = orjson.loads(payload)
+    except orjson.JSONDecodeError:
         return None
     items = doc if type(doc) is list else [doc]
     if not 0 < len(items) <= wire.MAX_BATCH:
