@@ -5,10 +5,13 @@ Threads and hand-offs:
   batch: decoding there would hold up the socket. When the batch reaches `batch_size`
   observations it is cut and queued for the writer; if the writer's queue is full the network
   thread waits, which stops reading from the broker (backpressure, nothing dropped).
-- the writer thread cuts the open batch when it is `batch_ms` old, decodes whole batches
-  (gateway/decode_batch.py), writes each to the store or else the spool, and only then acks its
-  messages. When the spool holds anything, new batches go behind it so the store sees them in
-  order; the spool drains with backoff and jitter, honouring Retry-After.
+- the decoder thread cuts the open batch when it is `batch_ms` old and decodes whole batches
+  (gateway/decode_batch.py), handing them to the writer in order.
+- the writer thread writes each decoded batch to the store or else the spool, and only then acks
+  its messages. When the spool holds anything, new batches go behind it so the store sees them
+  in order; the spool drains with backoff and jitter, honouring Retry-After. Decoding the next
+  batch while the store takes this one keeps both busy: the store's own work (InfluxDB's
+  parsing, SQLite's page writes and fsync) runs without the GIL.
 
 A batch's acks are sent only on the connection its messages arrived on: after a reconnect the
 broker redelivers them (new packet ids), and acking old ids could acknowledge other messages.
@@ -68,6 +71,12 @@ class _Cut:
     opened: float
 
 
+@dataclass
+class _Decoded:
+    cut: _Cut
+    batch: Batch
+
+
 class Gateway:
     def __init__(self, settings: Settings, store: Store, metrics: Metrics | None = None) -> None:
         self.settings = settings
@@ -89,6 +98,10 @@ class Gateway:
         self._backoff = Backoff()
         self._retry_at = 0.0  # monotonic; the store is not tried again before this
         self._spool_full = False
+        # One decoded batch waits while the writer stores the previous one: enough to overlap
+        # decoding with writing, and little held in memory when the store is slow.
+        self._decoded: queue.Queue[_Decoded | None] = queue.Queue(maxsize=1)
+        self._decoder = threading.Thread(target=self._decode_loop, name="decoder", daemon=True)
         self._writer = threading.Thread(target=self._write_loop, name="writer", daemon=True)
         self._update_spool_gauges()
 
@@ -103,6 +116,7 @@ class Gateway:
             self.store.url,
             self.settings.spool_dir,
         )
+        self._decoder.start()
         self._writer.start()
         self.client.connect_async(b.host, b.port, keepalive=broker.KEEPALIVE_S)
         self.client.loop_start()
@@ -116,7 +130,9 @@ class Gateway:
         with self._open_lock:
             self._accepting = False
         self._stopping.set()
-        self._writer.join(timeout)
+        deadline = time.monotonic() + timeout
+        self._decoder.join(timeout)
+        self._writer.join(max(0.0, deadline - time.monotonic()))
         # The network thread may be waiting to queue a batch nobody will write now: make room
         # (those messages are unacked, so the broker keeps them), or loop_stop would wait forever.
         while not self._queue.empty():
@@ -186,18 +202,36 @@ class Gateway:
         self._open = _Open()
         return _Cut(batch.messages, batch.mids, self._generation, batch.opened)
 
-    # --- writer thread --------------------------------------------------------------------
+    # --- decoder and writer threads -------------------------------------------------------
 
-    def _write_loop(self) -> None:
+    def _decode_loop(self) -> None:
         while True:
             cut = self._next_cut()
             if cut is not None:
                 try:
-                    self._process(cut)
+                    batch = self._decode(cut)
                 except Exception:  # a bug must not stop the gateway; the batch stays unacked
                     log.exception("batch of %d messages failed; left unacked", len(cut.mids))
+                    continue
+                self._decoded.put(_Decoded(cut, batch))
             elif self._stopping.is_set():
-                break
+                self._decoded.put(None)  # tells the writer no more batches will come
+                return
+
+    def _write_loop(self) -> None:
+        while True:
+            try:
+                item = self._decoded.get(timeout=0.05)
+            except queue.Empty:
+                pass
+            else:
+                if item is None:
+                    break
+                try:
+                    if self._make_safe(item.batch):
+                        self._ack(item.cut)
+                except Exception:  # a bug must not stop the gateway; the batch stays unacked
+                    log.exception("batch of %d messages failed; left unacked", len(item.cut.mids))
             # Two spooled batches per new one, so a backlog shrinks even under a steady stream.
             for _ in range(2):
                 self._drain_one()
@@ -207,7 +241,7 @@ class Gateway:
             )
 
     def _next_cut(self) -> _Cut | None:
-        """The next batch to write: a full one from the queue, else the open one once it is old
+        """The next batch to decode: a full one from the queue, else the open one once it is old
         enough (or at once when stopping)."""
         try:
             return self._queue.get(timeout=min(0.05, self.settings.batch_ms / 4000))
@@ -220,15 +254,14 @@ class Gateway:
             )
             return self._cut_locked() if due else None
 
-    def _process(self, cut: _Cut) -> None:
+    def _decode(self, cut: _Cut) -> Batch:
         decoded = decode_messages(cut.messages, time.time(), int(time.time() * 1000))
         batch = decoded.batch
         for kind, n in Counter(topic.rsplit("/", 1)[-1] for topic, _ in cut.messages).items():
             self.metrics.received.labels(kind).inc(n)
         for (_station, reason), n in batch.reject_counts.items():
             self.metrics.rejected.labels(reason).inc(n)
-        if self._make_safe(batch):
-            self._ack(cut)
+        return batch
 
     def _make_safe(self, batch: Batch) -> bool:
         """Write the batch to the store, or else to the spool; False only when stopping with
