@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +71,10 @@ CREATE TABLE IF NOT EXISTS reject_counts (
     PRIMARY KEY (station, reason, batch_ms)
 ) WITHOUT ROWID;
 """
-_INSERT_OBS = (
-    f"INSERT OR REPLACE INTO obs ({', '.join(OBS_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in OBS_COLUMNS)})"
-)
+_KEY_COLUMNS = ("station", "ts_ms")
+# Values bound per INSERT: a few hundred rows. Longer statements gain nothing measurable and
+# cost more to compile; SQLite's own limit may be lower (999 before 3.32).
+MAX_PARAMS = 4000
 _INSERT_DEAD_LETTER = (
     "INSERT OR IGNORE INTO dead_letters (received_ms, station, topic, reason, detail, payload)"
     " VALUES (?, ?, ?, ?, ?, ?)"
@@ -83,6 +84,56 @@ _PUT_REJECT_COUNT = (
 )
 
 
+def _obs_inserts(batch: Batch, max_params: int) -> Iterator[tuple[str, list[object]]]:
+    """INSERTs of many rows each for the batch's observations.
+
+    executemany would run one sqlite3_step per row, and the sqlite3 module releases the GIL
+    around each step: with the gateway's network thread busy, every row then waits to get the
+    GIL back (a 5,000-row batch took ~80 µs a row in bench/ingest.py instead of ~10). A few
+    hundred rows per statement means a few hundred times fewer waits. Columns no observation in
+    the batch carries are left out (NULL); SQLite binds NaN as NULL."""
+    obs = batch.obs
+    names = [n for n in OBS_COLUMNS if n in _KEY_COLUMNS or obs[n].notna().any()]
+    flat = list(chain.from_iterable(zip(*(obs[n].tolist() for n in names), strict=True)))
+    head = f"INSERT OR REPLACE INTO obs ({', '.join(names)}) VALUES "
+    return _multirow(head, len(names), flat, "", max_params)
+
+
+def _registry_upserts(
+    registry: dict[str, dict[str, object]], max_params: int
+) -> Iterator[tuple[str, list[object]]]:
+    """Upserts for the stations a batch heard from, many per statement (as `_obs_inserts`, and
+    for the same reason); stations that carried the same fields share statements."""
+    by_names: dict[tuple[str, ...], list[object]] = {}
+    for station, values in registry.items():
+        names = tuple(n for n in REGISTRY_FIELDS if n in values)
+        by_names.setdefault(names, []).extend([station, *(values[n] for n in names)])
+    for names, flat in by_names.items():
+        sets = ", ".join(
+            "last_seen_ms = max(coalesce(last_seen_ms, 0), excluded.last_seen_ms)"
+            if n == "last_seen_ms"
+            else f"{n} = excluded.{n}"
+            for n in names
+        )
+        head = f"INSERT INTO registry (station{''.join(', ' + n for n in names)}) VALUES "
+        tail = (
+            f" ON CONFLICT (station) DO UPDATE SET {sets}" if names else " ON CONFLICT DO NOTHING"
+        )
+        yield from _multirow(head, len(names) + 1, flat, tail, max_params)
+
+
+def _multirow(
+    head: str, width: int, flat: list[object], tail: str, max_params: int
+) -> Iterator[tuple[str, list[object]]]:
+    """`head (?, ...), (?, ...) tail` statements binding at most `max_params` of the row-major
+    values in `flat`, `width` to a row (at least one row each)."""
+    row = f"({', '.join('?' * width)})"
+    per = max(1, max_params // width) * width
+    for start in range(0, len(flat), per):
+        chunk = flat[start : start + per]
+        yield head + ", ".join([row] * (len(chunk) // width)) + tail, chunk
+
+
 class SQLiteStore:
     def __init__(self, path: Path, timeout_s: float = 30.0, read_only: bool = False) -> None:
         self.path = path
@@ -90,6 +141,9 @@ class SQLiteStore:
         try:
             if not read_only:
                 self._db = self._open_for_writing(path, timeout_s)
+                self._max_params = min(
+                    MAX_PARAMS, self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+                )
                 return
             if not path.exists():
                 # A reader that starts before the first gateway gets the (empty) schema to read.
@@ -117,16 +171,12 @@ class SQLiteStore:
         return db
 
     def write(self, batch: Batch) -> None:
-        # Plain Python columns zipped into rows: SQLite binds a NaN as NULL, and its INTEGER
-        # affinity stores seq 42.0 as the integer 42, so no per-value conversion is needed.
-        columns = [batch.obs[name].tolist() for name in OBS_COLUMNS]
-        rows = list(zip(*columns, strict=True)) if len(batch.obs) else []
         try:
             with self._db:
-                if rows:
-                    self._db.executemany(_INSERT_OBS, rows)
-                for station, values in batch.registry.items():
-                    self._upsert_registry(station, values)
+                for sql, values in _obs_inserts(batch, self._max_params):
+                    self._db.execute(sql, values)
+                for sql, values in _registry_upserts(batch.registry, self._max_params):
+                    self._db.execute(sql, values)
                 self._db.executemany(
                     _INSERT_DEAD_LETTER,
                     [
@@ -142,25 +192,6 @@ class SQLiteStore:
         except sqlite3.OperationalError as exc:
             # "database is locked" or a full disk: both can clear up, so the batch is spooled.
             raise StoreError(f"{self.url}: write failed ({exc})", retryable=True) from None
-
-    def _upsert_registry(self, station: str, values: dict[str, object]) -> None:
-        names = [n for n in REGISTRY_FIELDS if n in values]
-        sets = ", ".join(
-            "last_seen_ms = max(coalesce(last_seen_ms, 0), excluded.last_seen_ms)"
-            if n == "last_seen_ms"
-            else f"{n} = excluded.{n}"
-            for n in names
-        )
-        sql = (
-            f"INSERT INTO registry (station{''.join(', ' + n for n in names)}) "
-            f"VALUES (?{', ?' * len(names)})"
-            + (
-                f" ON CONFLICT (station) DO UPDATE SET {sets}"
-                if names
-                else " ON CONFLICT DO NOTHING"
-            )
-        )
-        self._db.execute(sql, [station, *(values[n] for n in names)])
 
     def read(
         self,

@@ -128,3 +128,43 @@ def test_sqlite_reader_in_another_process_sees_new_data(tmp_path: Path) -> None:
     assert reader.stdout.readline().strip() == "3"
     reader.wait(10)
     writer.close()
+
+
+def big_batch(stations: int, per_station: int) -> Batch:
+    """Many rows from many stations, some fields missing at random, some never carried."""
+    rng = np.random.default_rng(7)
+    n = stations * per_station
+    obs = empty_obs().reindex(range(n))
+    obs["station"] = [f"fi-big-{i % stations:03d}" for i in range(n)]
+    obs["ts_ms"] = TS + np.arange(n, dtype="int64") // stations * 60_000
+    obs["seq"] = (np.arange(n) // stations).astype("float64")
+    for name in ("temp_c", "rh_pct", "pressure_hpa"):
+        column = rng.normal(10, 5, n).round(2)
+        column[rng.random(n) < 0.1] = np.nan
+        obs[name] = column
+    b = Batch(obs=obs, created_ms=TS)
+    b.registry = registry_from_obs(obs)
+    return b
+
+
+@pytest.mark.parametrize("max_params", [4000, 50, 7])
+def test_sqlite_batch_over_several_statements_lands_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, max_params: int
+) -> None:
+    # The SQLite store binds many rows per INSERT; a batch spans several statements and the
+    # last one is partly filled, with SQLite's own limit or a lower one.
+    monkeypatch.setattr("ingest.sqlite.MAX_PARAMS", max_params)
+    store = open_store(f"sqlite:///{tmp_path / 'obs.db'}")
+    written = big_batch(stations=37, per_station=61)
+    store.write(written)
+    store.write(written)  # a redelivered batch replaces, never duplicates
+    frame = store.read(START, END)
+    expected = written.obs.sort_values(["station", "ts_ms"], ignore_index=True)
+    assert len(frame) == len(expected)
+    assert list(frame["station"]) == list(expected["station"])
+    assert (frame["time"].astype("int64") // 10**6).tolist() == expected["ts_ms"].tolist()
+    for name in wire.FIELD_NAMES:  # exact doubles; NaN for what was missing or never sent
+        np.testing.assert_array_equal(frame[name].to_numpy(), expected[name].to_numpy())
+    stations = store.stations()
+    assert sorted(stations.index) == sorted(written.registry)
+    store.close()
