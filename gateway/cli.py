@@ -19,6 +19,7 @@ from gateway.errors import UserError
 COMPONENT_CLIS = (
     "dashboard.cli",
     "gateway.gateway_cmd",
+    "gateway.spool_cmd",
     "gateway.bridge_cmd",
     "ingest.commands",
     "gateway.commands",

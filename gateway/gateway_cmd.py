@@ -16,7 +16,7 @@ from gateway import broker
 from gateway.cli import UserError
 from gateway.metrics import Metrics, serve
 from gateway.service import Gateway, Settings
-from gateway.spool import DEFAULT_MAX_BYTES
+from gateway.spool import DEFAULT_DIR, DEFAULT_MAX_BYTES
 from ingest import StoreError, open_store
 
 log = logging.getLogger("classnet.gateway")
@@ -126,7 +126,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--spool-dir",
         type=Path,
-        default=Path("classnet-spool"),
+        default=DEFAULT_DIR,
         metavar="DIR",
         help="where batches wait while the store is down (default ./classnet-spool)",
     )

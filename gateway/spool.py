@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from ingest.batch import OBS_COLUMNS, Batch, DeadLetter
 
 log = logging.getLogger("classnet.gateway")
 DEFAULT_MAX_BYTES = 1 << 30
+DEFAULT_DIR = Path("classnet-spool")
 _SUFFIX = ".batch"
 
 
@@ -41,7 +43,7 @@ class Spool:
         directory.mkdir(parents=True, exist_ok=True)
         for leftover in directory.glob("*.tmp"):  # a write that crashed before its rename
             leftover.unlink()
-        self._files = sorted(directory.glob(f"*{_SUFFIX}"))
+        self._files = pending_batches(directory)
         self._bytes = sum(p.stat().st_size for p in self._files)
         self._next = int(self._files[-1].stem) + 1 if self._files else 0
         if self._files:
@@ -91,7 +93,7 @@ class Spool:
                 return path, decode(path.read_bytes())
             except (OSError, ValueError, KeyError) as exc:
                 log.error("spool file %s unreadable (%s); moved to bad/", path, exc)
-                self._set_aside(path, "bad")
+                self._set_aside(path, BAD, f"unreadable: {exc}")
 
     def remove(self, path: Path) -> None:
         with self._lock:
@@ -101,18 +103,55 @@ class Spool:
             self._bytes -= size
 
     def set_aside(self, path: Path, why: str) -> None:
-        """Keep a batch the store refused for good (HTTP 400) in `refused/`: never dropped."""
+        """Keep a batch the store refused for good (HTTP 400) in `refused/`, with the store's
+        reason beside it: never dropped, and `classnet spool --replay` sends it again once the
+        cause is fixed."""
         log.error("store refused spooled batch %s for good (%s); kept in refused/", path.name, why)
-        self._set_aside(path, "refused")
+        self._set_aside(path, REFUSED, why)
 
-    def _set_aside(self, path: Path, folder: str) -> None:
+    def _set_aside(self, path: Path, folder: str, why: str = "") -> None:
         target = self.directory / folder
         target.mkdir(exist_ok=True)
+        if why:
+            _write_durably(target / (path.stem + _WHY), why.encode())
         with self._lock:
             size = path.stat().st_size
             path.rename(target / path.name)
             self._files.remove(path)
             self._bytes -= size
+
+
+REFUSED = "refused"  # batches the store refused for good
+BAD = "bad"  # spool files that could not be read back
+_WHY = ".why"
+
+
+def pending_batches(directory: Path) -> list[Path]:
+    """The spool's batch files waiting to drain, oldest first (read-only: a running gateway's
+    spool can be looked at)."""
+    return sorted(directory.glob(f"*{_SUFFIX}"))
+
+
+@dataclass(frozen=True)
+class SetAside:
+    path: Path
+    why: str  # the store's words, or "" when not recorded
+
+
+def set_aside_batches(directory: Path, folder: str = REFUSED) -> list[SetAside]:
+    """The batches in `refused/` (or `bad/`), oldest first."""
+    found = []
+    for path in sorted((directory / folder).glob(f"*{_SUFFIX}")):
+        why_file = path.with_suffix(_WHY)
+        why = why_file.read_text(errors="replace").strip() if why_file.exists() else ""
+        found.append(SetAside(path, why))
+    return found
+
+
+def forget(item: SetAside) -> None:
+    """Remove a set-aside batch once it is in the store."""
+    item.path.with_suffix(_WHY).unlink(missing_ok=True)
+    item.path.unlink()
 
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
