@@ -2,6 +2,10 @@
 # (address -> {"kind": ..., raw values}). Each device answers the bus calls the firmware makes
 # the way its datasheet says the chip does; what a chip would NACK raises OSError(19), as
 # machine.I2C does when nothing acknowledges.
+import time
+
+import crc
+
 ENODEV = 19
 
 
@@ -48,7 +52,47 @@ class BH1750:
         return bytes([self.raw >> 8, self.raw & 0xFF])
 
 
-DEVICES = {"bme280": BME280, "bh1750": BH1750}
+class _Sensirion:
+    """A single-shot Sensirion humidity sensor: a measure command, then after the measurement
+    time a read of T and RH, each a big-endian word followed by its CRC. Read too early or
+    without a command and the chip NACKs (SHT3x-DIS 4.4, SHT4x 4.5). emu.json gives the raw
+    signals "t" and "rh" (0..65535); "fault": "crc" flips a bit of the RH word's CRC, as noise
+    on SDA would."""
+
+    def __init__(self, spec):
+        self.words = (spec["t"], spec["rh"])
+        self.fault = spec.get("fault")
+        self.ready_at = None  # ticks_us when the measurement a command started is done
+
+    def command(self, buf):
+        if bytes(buf) != self.MEASURE:
+            raise OSError(ENODEV)
+        self.ready_at = time.ticks_add(time.ticks_us(), self.MEASURE_US)
+
+    def result(self, n):
+        if self.ready_at is None or time.ticks_diff(time.ticks_us(), self.ready_at) < 0:
+            raise OSError(ENODEV)
+        self.ready_at = None
+        out = bytearray()
+        for word in self.words:
+            pair = bytes([word >> 8, word & 0xFF])
+            out += pair + bytes([crc.sensirion(pair)])
+        if self.fault == "crc":
+            out[5] ^= 0x01
+        return bytes(out[:n])
+
+
+class SHT3x(_Sensirion):
+    MEASURE = b"\x24\x00"  # single shot, high repeatability, no clock stretching
+    MEASURE_US = 15000  # SHT3x-DIS table 4: max 15 ms at high repeatability
+
+
+class SHT4x(_Sensirion):
+    MEASURE = b"\xfd"  # high precision
+    MEASURE_US = 8300  # SHT4x datasheet: max 8.3 ms at high repeatability
+
+
+DEVICES = {"bme280": BME280, "bh1750": BH1750, "sht3x": SHT3x, "sht4x": SHT4x}
 
 
 class I2C:
