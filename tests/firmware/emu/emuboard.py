@@ -1,12 +1,14 @@
 # An emulated board for the MicroPython unix port: the same methods as firmware/board.py, with
-# I2C sensors (i2c_devices.py), pins that deliver pulses at set rates, ADC pins at set levels and
-# Wi-Fi that is up or down, all from emu.json in the current directory (the "board's"
-# filesystem, where config.json and the outbox live too); its USB serial is stdin and stdout.
+# I2C sensors (i2c_devices.py), UART sensors (uart_devices.py), pins that deliver pulses at set
+# rates, ADC pins at set levels and Wi-Fi that is up or down, all from emu.json in the current
+# directory (the "board's" filesystem, where config.json and the outbox live too); its USB
+# serial is stdin and stdout.
 import json
 import sys
 import time
 
 import i2c_devices
+import uart_devices
 
 from firmware import board_usb
 
@@ -59,7 +61,7 @@ class Board:
         return ADC(self.emu.get("adc", {}).get(str(pin), 0.0))
 
     def uart(self, cfg, baudrate):
-        raise OSError("no UART on the emulated board")
+        return uart_devices.UART(self.emu.get("uart", {}).get(str(cfg.get("uart", 1))), baudrate)
 
     def dht22(self, pin):
         raise OSError("no DHT22 on the emulated board")
