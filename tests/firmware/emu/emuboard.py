@@ -1,13 +1,14 @@
 # An emulated board for the MicroPython unix port: the same methods as firmware/board.py, with
-# I2C sensors (i2c_devices.py), UART sensors (uart_devices.py), pins that deliver pulses at set
-# rates, ADC pins at set levels and Wi-Fi that is up or down, all from emu.json in the current
-# directory (the "board's" filesystem, where config.json and the outbox live too); its USB
-# serial is stdin and stdout.
+# I2C sensors (i2c_devices.py), UART sensors (uart_devices.py), DHT22 and DS18B20 probes
+# (pin_devices.py), pins that deliver pulses at set rates, ADC pins at set levels and Wi-Fi that
+# is up or down, all from emu.json in the current directory (the "board's" filesystem, where
+# config.json and the outbox live too); its USB serial is stdin and stdout.
 import json
 import sys
 import time
 
 import i2c_devices
+import pin_devices
 import uart_devices
 
 from firmware import board_usb
@@ -64,10 +65,10 @@ class Board:
         return uart_devices.UART(self.emu.get("uart", {}).get(str(cfg.get("uart", 1))), baudrate)
 
     def dht22(self, pin):
-        raise OSError("no DHT22 on the emulated board")
+        return pin_devices.DHT22(self.emu.get("dht22", {}).get(str(pin)))
 
     def ds18b20(self, pin):
-        raise OSError("no 1-Wire bus on the emulated board")
+        return pin_devices.DS18X20(self.emu.get("onewire", {}).get(str(pin), {}).get("probes", []))
 
     def ticks_ms(self):
         # A real pin interrupts whenever the pulse comes. Here the pulses that fell in the
