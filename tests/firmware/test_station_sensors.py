@@ -51,18 +51,32 @@ DHT22_BAD_SUM = "028C015FEF"
 DHT22_WARM_VALUES = {"temp_c": 35.1, "rh_pct": 65.2}
 DHT22_FROST_VALUES = {"temp_c": -10.1, "rh_pct": 65.2}
 
-# DS18B20 datasheet table 1: 0191h = +25.0625 °C, FF5Eh = -10.125 °C. Bytes 2..7 as after
-# power-up: TH, TL, configuration (12 bits), reserved.
-DS18B20_ROM = "28ff4c2e6014020b"
+# DS18B20 datasheet table 1: 0191h = +25.0625 °C, FF5Eh = -10.125 °C (1/16 °C steps). Bytes 2..7
+# as after power-up: TH, TL, configuration (12 bits), reserved.
+DS18B20_REST = "4b467fff0c10"
+# DS18S20 datasheet table 1: 0032h = +25.0 °C, in 1/2 °C steps; bytes 4..7 reserved, COUNT
+# REMAIN, COUNT PER °C.
+DS18S20_REST = "4b46ffff0c10"
 
 
-def scratchpad(raw: int, bad_crc: bool = False) -> str:
-    body = raw.to_bytes(2, "little", signed=raw < 0) + bytes.fromhex("4b467fff0c10")
+def rom(family: int, serial: str) -> str:
+    """A 1-Wire ROM code: family, 48-bit serial number (least significant byte first), CRC."""
+    body = bytes([family]) + bytes.fromhex(serial)
+    return (body + bytes([crc.maxim(body)])).hex()
+
+
+DS18B20_ROM = rom(0x28, "ff4c2e601402")
+DS18S20_ROM = rom(0x10, "5a37e1000800")
+
+
+def scratchpad(raw: int, rest: str = DS18B20_REST, bad_crc: bool = False) -> str:
+    body = raw.to_bytes(2, "little", signed=raw < 0) + bytes.fromhex(rest)
     return (body + bytes([crc.maxim(body) ^ bad_crc])).hex()
 
 
-def ds18b20(*pads: str) -> dict[str, object]:
-    return {"5": {"probes": [{"rom": DS18B20_ROM, "scratchpad": pad} for pad in pads]}}
+def onewire(*probes: tuple[str, str]) -> dict[str, object]:
+    """The 1-Wire bus on pin 5 with these (ROM code, scratchpad) probes, in scan order."""
+    return {"5": {"probes": [{"rom": code, "scratchpad": pad} for code, pad in probes]}}
 
 
 # PMS5003 manual, "Transport protocol": data 1..3 are PM1.0/PM2.5/PM10 at CF=1 (factory
@@ -206,8 +220,21 @@ GOOD = [
     Rig(
         "fi-emu-ds18b20",
         [{"type": "ds18b20", "pin": 5}, BME280],
-        {"onewire": ds18b20(scratchpad(-0x00A2))},
+        {"onewire": onewire((DS18B20_ROM, scratchpad(-0x00A2)))},
         [{"temp_c": -10.125, "rh_pct": BME280_RH, **BME280_VALUES}],
+        interval_s=2,
+    ),
+    Rig(
+        # ds18x20's scan() lists DS18S20s too: a DS18B20 station must not read one as its own.
+        "fi-emu-ds18b20-beside-ds18s20",
+        [{"type": "ds18b20", "pin": 5}, BME280],
+        {
+            "onewire": onewire(
+                (DS18S20_ROM, scratchpad(0x0032, DS18S20_REST)),
+                (DS18B20_ROM, scratchpad(0x0191)),
+            )
+        },
+        [{"temp_c": 25.0625, "rh_pct": BME280_RH, **BME280_VALUES}],
         interval_s=2,
     ),
 ]
@@ -275,7 +302,7 @@ FAULTY = [
     Rig(
         "fi-emu-ds18b20-crc",
         [{"type": "ds18b20", "pin": 5}, BME280],
-        {"onewire": ds18b20(scratchpad(0x0191, bad_crc=True))},
+        {"onewire": onewire((DS18B20_ROM, scratchpad(0x0191, bad_crc=True)))},
         [{"temp_c": None, "rh_pct": BME280_RH, **BME280_VALUES}],
         interval_s=2,
         log=["sensor ds18b20: CRC error"],
