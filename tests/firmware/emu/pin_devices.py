@@ -51,26 +51,31 @@ class DS18X20:
     the 9 bytes is not zero, as ds18x20.DS18X20 does."""
 
     def __init__(self, probes):
-        self.probes = {}
+        # [rom, scratchpad now, scratchpad after a conversion], in the order emu.json gives (a
+        # list: MicroPython's dict does not keep insertion order)
+        self.probes = []
         for p in probes:
             pad = bytes.fromhex(p["scratchpad"])
             power_on = POWER_ON_TEMP + pad[2:8]
-            self.probes[bytes.fromhex(p["rom"])] = [power_on + bytes([crc.maxim(power_on)]), pad]
+            power_on += bytes([crc.maxim(power_on)])
+            self.probes.append([bytes.fromhex(p["rom"]), power_on, pad])
         self.done_at = None  # ticks_ms when the running conversion completes
 
     def scan(self):
-        return [bytearray(rom) for rom in self.probes if rom[0] in (0x10, 0x22, 0x28)]
+        return [bytearray(p[0]) for p in self.probes if p[0][0] in (0x10, 0x22, 0x28)]
 
     def convert_temp(self):
         self.done_at = time.ticks_add(time.ticks_ms(), CONVERT_MS)
 
     def read_scratch(self, rom):
         if self.done_at is not None and time.ticks_diff(time.ticks_ms(), self.done_at) >= 0:
-            for pads in self.probes.values():
-                pads[0] = pads[1]
+            for p in self.probes:
+                p[1] = p[2]
             self.done_at = None
-        pads = self.probes.get(bytes(rom))
-        buf = bytearray(pads[0] if pads else b"\xff" * 9)
+        buf = bytearray(b"\xff" * 9)
+        for p in self.probes:
+            if p[0] == bytes(rom):
+                buf[:] = p[1]
         if crc.maxim(buf[:8]) != buf[8]:
             raise Exception("CRC error")
         return buf
