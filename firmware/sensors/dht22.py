@@ -1,15 +1,7 @@
-# DHT22 (AM2302) temperature/humidity on one GPIO. The board's `dht` module times the pulses; the
-# 5-byte frame decoding (AM2302 datasheet, "Data format") is here for boards that hand bytes over.
+# DHT22 (AM2302) temperature/humidity on one GPIO. The board's `dht` module times the pulses and
+# decodes the 5-byte frame (AM2302 datasheet, "Data format"); tests/firmware/emu/pin_devices.py
+# emulates it from such frames.
 from firmware.sensors import rounded
-
-
-def decode(frame):
-    """(temp_c, rh_pct) from the 5 bytes: RH*10, T*10 with bit 15 the sign, checksum."""
-    if (frame[0] + frame[1] + frame[2] + frame[3]) & 0xFF != frame[4]:
-        raise OSError("DHT22 checksum mismatch")
-    rh = (frame[0] << 8 | frame[1]) / 10
-    t = ((frame[2] & 0x7F) << 8 | frame[3]) / 10
-    return (-t if frame[2] & 0x80 else t), rh
 
 
 class DHT22:
@@ -19,7 +11,9 @@ class DHT22:
         self.dev = board.dht22(cfg["pin"])
 
     def read(self):
-        self.dev.measure()  # raises OSError on a timeout or a bad checksum
+        # Raises OSError(ETIMEDOUT) when the sensor does not answer and Exception("checksum
+        # error") on a bad frame: the station sends null for both.
+        self.dev.measure()
         return {
             "temp_c": rounded(self.dev.temperature(), 1),
             "rh_pct": rounded(self.dev.humidity(), 1),

@@ -2,6 +2,10 @@
 # datasheet 19-7487 rev 6, "Operation - Measuring Temperature" and "CRC Generation".
 from firmware.sensors import rounded, sleep_ms
 
+# Family codes (first ROM byte) of the probes whose scratchpad counts 1/16 °C: DS18B20 and DS1822.
+# MicroPython's ds18x20 scan() also lists the DS18S20 (0x10), which counts 1/2 °C.
+FAMILIES = (0x28, 0x22)
+
 
 def crc8_maxim(data):
     """Dallas/Maxim CRC-8 (x^8 + x^5 + x^4 + 1, reflected 0x8C, init 0)."""
@@ -33,7 +37,7 @@ class DS18B20:
 
     def __init__(self, board, cfg):
         self.bus = board.ds18b20(cfg["pin"])
-        roms = self.bus.scan()
+        roms = [rom for rom in self.bus.scan() if rom[0] in FAMILIES]
         if not roms:
             raise OSError("no DS18B20 answers on pin %s" % cfg["pin"])
         self.rom = roms[0]

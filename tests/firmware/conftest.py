@@ -78,9 +78,17 @@ def bme280_emu() -> dict[str, object]:
 
 
 def write_board(
-    fs: Path, station: str, broker_port: int, ntp_port: int, interval_s: int = 1, **extra: object
+    fs: Path,
+    station: str,
+    broker_port: int,
+    ntp_port: int,
+    interval_s: int = 1,
+    emu: dict[str, object] | None = None,
+    **extra: object,
 ) -> None:
-    """A board filesystem: config.json as `classnet flash` writes it, and emu.json."""
+    """A board filesystem: config.json as `classnet flash` writes it (`extra` replaces top-level
+    keys), and emu.json (`emu` replaces top-level keys: "i2c", "uart", "dht22", "onewire", ...).
+    """
     fs.mkdir(parents=True, exist_ok=True)
     config = {
         "station": station,
@@ -99,15 +107,16 @@ def write_board(
         ],
     }
     config.update(extra)
-    emu = {
+    board = {
         "wifi": True,
         "rssi": -61,
         "i2c": {"118": bme280_emu(), "35": {"kind": "bh1750", "raw": 1200}},
         "pulses": {"26": 12, "27": 0.5},
         "adc": {"34": 16000 / 26000},  # 225°: 16 kΩ with the 10 kΩ pull-up
     }
+    board.update(emu or {})
     (fs / "config.json").write_text(json.dumps(config))
-    (fs / "emu.json").write_text(json.dumps(emu))
+    (fs / "emu.json").write_text(json.dumps(board))
 
 
 class StationProc:

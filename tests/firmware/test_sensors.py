@@ -9,7 +9,6 @@ import pytest
 from firmware.sensors import (
     bh1750,
     bme280,
-    dht22,
     driver_class,
     ds18b20,
     particulates,
@@ -94,13 +93,6 @@ def test_scd4x_read_measurement_example() -> None:
     )
     assert data[2] == 0x33
     assert scd4x.co2_ppm(data) == 500
-
-
-def test_dht22_frames_from_the_am2302_datasheet() -> None:
-    assert dht22.decode(bytes([0x02, 0x8C, 0x01, 0x5F, 0xEE])) == (35.1, 65.2)
-    assert dht22.decode(bytes([0x02, 0x8C, 0x80, 0x65, 0x73]))[0] == -10.1
-    with pytest.raises(OSError):
-        dht22.decode(bytes([0x02, 0x8C, 0x01, 0x5F, 0xEF]))
 
 
 def test_ds18b20_scratchpad_values_from_the_datasheet_table() -> None:

@@ -1,10 +1,13 @@
 # An emulated board for the MicroPython unix port: the same methods as firmware/board.py, with
-# I2C devices that answer register reads, pins that deliver pulses at set rates, ADC pins at set
-# levels and Wi-Fi that is up or down, all from emu.json in the current directory (the "board's"
-# filesystem, where config.json and the outbox live too); its USB serial is stdin and stdout.
+# I2C sensors (i2c_devices.py), UART sensors (uart_devices.py), DHT22 and DS18B20 probes
+# (pin_devices.py), pins that deliver pulses at set rates, ADC pins at set levels and Wi-Fi that
+# is up or down, all from emu.json in the current directory (the "board's" filesystem, where
+# config.json and the outbox live too); its USB serial is stdin and stdout.
 import json
 import sys
 import time
+
+import i2c_devices
 
 from firmware import board_usb
 
@@ -15,78 +18,6 @@ def _load():
             return json.load(f)
     except OSError:
         return {}
-
-
-class BME280:
-    """Registers of a BME280 (datasheet 5.3): chip id, trimming blocks, data at 0xF7."""
-
-    def __init__(self, spec):
-        self.regs = bytearray(256)
-        self.regs[0xD0] = 0x60
-        cal1 = bytes.fromhex(spec["calib1"])
-        cal2 = bytes.fromhex(spec["calib2"])
-        self.regs[0x88 : 0x88 + len(cal1)] = cal1
-        self.regs[0xE1 : 0xE1 + len(cal2)] = cal2
-        p, t, h = spec["adc_p"], spec["adc_t"], spec["adc_h"]
-        self.regs[0xF7:0xFF] = bytes(
-            [
-                p >> 12,
-                p >> 4 & 255,
-                (p & 15) << 4,
-                t >> 12,
-                t >> 4 & 255,
-                (t & 15) << 4,
-                h >> 8,
-                h & 255,
-            ]
-        )
-        self.writes = []
-
-    def read(self, reg, n):
-        return bytes(self.regs[reg : reg + n])
-
-    def write(self, reg, buf):
-        self.writes.append((reg, bytes(buf)))
-
-
-class BH1750:
-    def __init__(self, spec):
-        self.raw = spec["raw"]
-
-    def command(self, buf):
-        pass
-
-    def result(self, n):
-        return bytes([self.raw >> 8, self.raw & 0xFF])
-
-
-DEVICES = {"bme280": BME280, "bh1750": BH1750}
-
-
-class I2C:
-    def __init__(self, specs):
-        self.devices = {}
-        for addr in specs:
-            spec = specs[addr]
-            self.devices[int(addr)] = DEVICES[spec["kind"]](spec)
-
-    def _dev(self, addr):
-        dev = self.devices.get(addr)
-        if dev is None:
-            raise OSError(19)  # ENODEV, as machine.I2C raises when nothing acknowledges
-        return dev
-
-    def readfrom_mem(self, addr, reg, n):
-        return self._dev(addr).read(reg, n)
-
-    def writeto_mem(self, addr, reg, buf):
-        self._dev(addr).write(reg, buf)
-
-    def writeto(self, addr, buf):
-        self._dev(addr).command(buf)
-
-    def readfrom(self, addr, n):
-        return self._dev(addr).result(n)
 
 
 class ADC:
@@ -113,7 +44,7 @@ class Board:
 
     def __init__(self):
         self.emu = _load()
-        self.bus = I2C(self.emu.get("i2c", {}))
+        self.bus = i2c_devices.I2C(self.emu.get("i2c", {}))
         self.pulses = []  # [pin, handler, hz, delivered]
         self.start = time.ticks_ms()
         self.wdt = None
@@ -128,14 +59,24 @@ class Board:
     def adc(self, pin):
         return ADC(self.emu.get("adc", {}).get(str(pin), 0.0))
 
+    # The UART and one-pin sensors are imported when a config names them, as the firmware's own
+    # drivers are: the heap-capped tests and bench/firmware_heap.py measure the firmware, not
+    # emulated devices a station does not have.
+
     def uart(self, cfg, baudrate):
-        raise OSError("no UART on the emulated board")
+        import uart_devices
+
+        return uart_devices.UART(self.emu.get("uart", {}).get(str(cfg.get("uart", 1))), baudrate)
 
     def dht22(self, pin):
-        raise OSError("no DHT22 on the emulated board")
+        import pin_devices
+
+        return pin_devices.DHT22(self.emu.get("dht22", {}).get(str(pin)))
 
     def ds18b20(self, pin):
-        raise OSError("no 1-Wire bus on the emulated board")
+        import pin_devices
+
+        return pin_devices.DS18X20(self.emu.get("onewire", {}).get(str(pin), {}).get("probes", []))
 
     def ticks_ms(self):
         # A real pin interrupts whenever the pulse comes. Here the pulses that fell in the
