@@ -8,7 +8,7 @@ import gc
 import json
 
 from firmware import clock, config, wire
-from firmware.mqtt import MQTTClient, MQTTError
+from firmware.mqtt import CertificateError, MQTTClient, MQTTError
 from firmware.outbox import Outbox
 from firmware.sensors import driver_class
 
@@ -46,6 +46,13 @@ class MqttUplink:
         )
         self.client.set_last_will(self.status_topic, OFFLINE, retain=True, qos=1)
         self.ping_ms = b["keepalive"] * 500
+        self.ca = b["ca"]
+        if b["tls"] and not self.ca:
+            log(
+                "warning broker: TLS without broker.ca: the link to %s is encrypted, but the "
+                "station cannot tell that broker from an impostor; give `classnet flash --ca` "
+                "the CA certificate that signed the broker's" % self.where
+            )
 
     def network_up(self):
         if self.board.wifi_connected():
@@ -58,13 +65,29 @@ class MqttUplink:
             return False
         return True
 
+    def _cadata(self):
+        if self.ca and self.client.cadata is None:
+            try:
+                with open(self.ca, "rb") as f:
+                    self.client.cadata = f.read()
+            except OSError:
+                raise CertificateError("there is no %s on the board" % self.ca) from None
+
     def connect(self):
         try:
+            self._cadata()
             self.client.connect()
             self.client.publish(self.status_topic, self.birth[0], retain=True, qos=1)
             self.client.publish(
                 wire.topic(self.cfg["station"], "meta"), self.birth[1], retain=True, qos=1
             )
+        except CertificateError as exc:
+            self.close()
+            raise OSError(
+                "the broker at %s failed the TLS certificate check: %s; broker.ca (%s) must be "
+                "the CA that signed the broker's certificate for %s (`classnet flash --ca FILE`)"
+                % (self.where, exc, self.ca, self.client.host)
+            ) from None
         except (OSError, MQTTError) as exc:
             self.close()
             raise OSError(

@@ -11,6 +11,8 @@ import errno
 import getpass
 import hashlib
 import json
+import re
+import ssl
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -135,6 +137,32 @@ def build_config(
     except station_config.ConfigError as exc:
         raise FlashError(str(exc)) from None
     return doc
+
+
+CA_FILE = "ca.der"  # on the board, next to config.json; named by the config's broker.ca
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def ca_certificate(path: Path) -> bytes:
+    """The broker's CA certificate as DER, the one form MicroPython's mbedTLS loads on every
+    port, from the PEM file a school gets with its broker (a DER file is taken as it is)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FlashError(f"cannot read the CA certificate {path}: {exc.strerror}") from None
+    if b"-----BEGIN" in data:
+        blocks = _PEM_CERT.findall(data)
+        if len(blocks) != 1:
+            raise FlashError(
+                f"{path} holds {len(blocks)} certificates: give --ca the one certificate of the "
+                "CA that signed the broker's (the station loads exactly one)"
+            )
+        data = ssl.PEM_cert_to_DER_cert(blocks[0].decode("ascii"))
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=data)
+    except ssl.SSLError:
+        raise FlashError(f"{path} is not a certificate (PEM or DER)") from None
+    return data
 
 
 def redacted(doc: dict[str, Any]) -> dict[str, Any]:
