@@ -338,6 +338,9 @@ def explain_board_error(line: str) -> str:
             "network name and password; ESP32 and Pico W use 2.4 GHz only; guest networks with a "
             "login page do not work (plug the station into a PC with `classnet bridge` instead)"
         )
+    if line.startswith("error broker:") and "TLS certificate check" in line:
+        # The station's sentence already says which file to fix; host and port are right.
+        return f"the board is on Wi-Fi but {line[len('error broker:') :].strip()}"
     if line.startswith("error broker:"):
         return (
             f"the board is on Wi-Fi but {line[len('error broker:') :].strip()}: check the broker "
@@ -360,7 +363,9 @@ def flash(
     progress: bool = True,
     echo: Callable[[str], None] = print,
     open_fn: Callable[[str], Any] = open_port,
+    extra: Sequence[tuple[str, bytes]] = (),
 ) -> Outcome:
+    """Upload the firmware, config.json and `extra` files (path on the board, content)."""
     port = open_fn(port_name)
     try:
         repl = RawRepl(port)
@@ -372,6 +377,7 @@ def flash(
             ) from None
         files = manifest.device_files()
         files.append(("config.json", json.dumps(cfg, indent=1).encode()))
+        files.extend(extra)
         bar = Progress(sum(len(d) for _, d in files)) if progress else None
         upload(repl, files, bar)
         echo(f"{len(files)} files written and verified (sha256); resetting the board")
