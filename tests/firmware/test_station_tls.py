@@ -4,14 +4,13 @@ mbedTLS) against a real Mosquitto with a TLS listener and a PKI made by the open
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from firmware.host.flash import CA_FILE, ca_certificate
 from tests.firmware import mpy
-from tests.firmware.conftest import write_board
+from tests.firmware.conftest import outbox_lines, write_board
 from tests.firmware.test_station import observations
 
 
@@ -23,14 +22,6 @@ def tls_board(fs: Path, station: str, server, sntp_port: int, ca_pem: Path | Non
     write_board(fs, station, server.port, sntp_port, broker=broker)
     if ca_pem is not None:
         (fs / CA_FILE).write_bytes(ca_certificate(ca_pem))
-
-
-def buffered(fs: Path) -> list[dict]:
-    return [
-        json.loads(line)
-        for f in sorted((fs / "outbox").glob("*.log"))
-        for line in f.read_bytes().splitlines()
-    ]
 
 
 @pytest.mark.slow
@@ -61,7 +52,7 @@ def test_a_wrong_ca_is_named_nothing_is_sent_and_readings_wait_for_the_right_one
     sub = subscribe(mosquitto_tls.port, station)
     proc = start_station(fs)
     where = f"127.0.0.1:{mosquitto_tls.tls_port}"
-    sub.wait(lambda: proc.output().count("error broker:") >= 2 and len(buffered(fs)) >= 3)
+    sub.wait(lambda: proc.output().count("error broker:") >= 2 and len(outbox_lines(fs)) >= 3)
     proc.kill()
     out = proc.output()
     assert (
@@ -73,7 +64,7 @@ def test_a_wrong_ca_is_named_nothing_is_sent_and_readings_wait_for_the_right_one
     assert sub.messages == [], "nothing reached the broker, not even the birth message"
 
     # The teacher flashes the right CA; the readings kept in flash arrive, once, in order.
-    kept = buffered(fs)
+    kept = outbox_lines(fs)
     (fs / CA_FILE).write_bytes(ca_certificate(tls_certs.ca))
     start_station(fs)
     sub.wait(lambda: {b["ts"] for b in kept} <= {o["ts"] for o in observations(sub, station)})
