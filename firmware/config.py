@@ -25,6 +25,8 @@ DEFAULTS = {
     "meta": {},
     "sensors": [],
 }
+# Sensors that count pin interrupts over the interval; a board in deep sleep counts nothing.
+PULSE_COUNTERS = ("rain", "anemometer")
 # ca: a file on the board with the DER certificate of the CA that signed the broker's; without
 # it a TLS link is encrypted but the broker unchecked (`classnet flash --ca` writes both).
 _BROKER = {
@@ -125,6 +127,12 @@ def validate(doc):
                 not isinstance(sensor.get("pin"), int)
             ):
                 problems.append('sensors[%d] (%s) needs a GPIO number: "pin": 27' % (i, kind))
+            if cfg["deep_sleep"] and kind in PULSE_COUNTERS:
+                problems.append(
+                    "deep_sleep: sensors[%d] (%s) counts pulses only while the station is awake, "
+                    "so it would report 0 after every sleep; set deep_sleep false or remove it"
+                    % (i, kind)
+                )
     if problems:
         raise ConfigError("config.json: " + "; ".join(problems))
     return cfg

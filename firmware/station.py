@@ -104,6 +104,12 @@ class MqttUplink:
     def close(self):
         self.client.close()
 
+    def sleep(self):
+        # Deep sleep is a planned absence: DISCONNECT makes the broker drop the last will, so the
+        # station is not shown offline between wakes. A dead battery still shows, by the age of
+        # the last reading (late, then offline: dashboard/data.py).
+        self.client.disconnect()
+
 
 def _reason(exc):
     # MicroPython's OSError carries only an errno number; name the usual ones.
@@ -337,7 +343,7 @@ class Station:
             self.service_network(next_read)
             if cfg["deep_sleep"] and (self.outbox.empty() or not self.connected):
                 self._release_held(force=True)  # RAM does not survive deep sleep
-                self.uplink.close()
+                self.uplink.sleep()
                 b.deepsleep(max(0, b.ticks_diff(next_read, b.ticks_ms())))
             wait = b.ticks_diff(next_read, b.ticks_ms())
             b.sleep_ms(min(1000, max(0, wait)))
