@@ -21,11 +21,11 @@ from tests.firmware.test_station import observations
 INTERVAL_S = 2
 
 
-def wake(start_station, fs: Path) -> tuple[str, int]:
-    """Boot the station and let it run until it deep-sleeps. Returns its output and the time it
-    asked to sleep, after checking that this is what remained of the interval: the interval
-    starts at the boot's first reading, so it is shorter than the interval by at most the time
-    the station was awake."""
+def wake(start_station, fs: Path) -> str:
+    """Boot the station, let it run until it deep-sleeps, check it asked to sleep for what
+    remained of the interval (which starts at the boot's first reading, so the sleep is shorter
+    than the interval by at most the time the station was awake), sleep that long, and return
+    the station's output."""
     log = fs / "station.log"
     seen = len(log.read_text()) if log.exists() else 0
     started = time.monotonic()
@@ -38,7 +38,7 @@ def wake(start_station, fs: Path) -> tuple[str, int]:
     sleep_ms = int(sleeps[0])
     assert 0 < INTERVAL_S * 1000 - sleep_ms <= awake_ms, (sleep_ms, awake_ms, out)
     time.sleep(sleep_ms / 1000)
-    return out, sleep_ms
+    return out
 
 
 def sleepy_board(fs: Path, station: str, broker_port: int, ntp_port: int) -> None:
@@ -69,7 +69,7 @@ def test_each_wake_reads_publishes_and_sleeps_what_remains_of_the_interval(
     sleepy_board(fs, station, mosquitto.port, sntp.port)
     sub = subscribe(mosquitto.port, station)
     for n in range(1, 5):
-        out, _ = wake(start_station, fs)
+        out = wake(start_station, fs)
         assert f"station {station} is online" in out, out
         sub.wait(lambda n=n: len(observations(sub, station)) == n)
         assert unsent(fs) == 0, "sent before sleeping"
@@ -93,7 +93,7 @@ def test_readings_of_wakes_without_a_broker_wait_in_flash_and_all_arrive_once(
     sub.wait(lambda: len(observations(sub, station)) == 1)
     mosquitto.stop()
     for n in range(1, 4):
-        out, _ = wake(start_station, fs)
+        out = wake(start_station, fs)
         assert f"error broker: cannot reach the broker at 127.0.0.1:{mosquitto.port}" in out
         assert unsent(fs) == n, "each wake's reading kept in the outbox across sleeps"
     restarted = servers.start_mosquitto(mosquitto.data_dir, port=mosquitto.port)
