@@ -84,7 +84,7 @@ class MqttUplink:
         except CertificateError as exc:
             self.close()
             raise OSError(
-                "the broker at %s failed the TLS certificate check: %s; broker.ca (%s) must be "
+                "the TLS certificate check of the broker at %s failed: %s; broker.ca (%s) must be "
                 "the CA that signed the broker's certificate for %s (`classnet flash --ca FILE`)"
                 % (self.where, exc, self.ca, self.client.host)
             ) from None

@@ -91,7 +91,7 @@ def connect_failure(broker: BrokerURL, exc: BaseException | None) -> str:
             if broker.ca
             else "give --broker-ca the CA certificate that signed it"
         )
-        return f"broker {broker} failed the TLS certificate check ({exc.verify_message}): {fix}"
+        return f"the TLS certificate check of broker {broker} failed ({exc.verify_message}): {fix}"
     return f"cannot connect to broker {broker}: {exc}"
 
 

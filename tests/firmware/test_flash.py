@@ -147,10 +147,10 @@ def test_board_errors_are_explained() -> None:
     broker = flash.explain_board_error("error broker: cannot reach the broker at h:1883: refused")
     assert "mosquitto_sub" in broker
     cert = flash.explain_board_error(
-        "error broker: the broker at h:8883 failed the TLS certificate check: The certificate is "
-        "not correctly signed by the trusted CA; broker.ca (ca.der) must be the CA that signed ..."
+        "error broker: the TLS certificate check of the broker at h:8883 failed: The certificate "
+        "is not correctly signed by the trusted CA; broker.ca (ca.der) must be the CA that ..."
     )
-    assert "mosquitto_sub" not in cert and cert.endswith("must be the CA that signed ...")
+    assert "mosquitto_sub" not in cert and cert.endswith("must be the CA that ...")
 
 
 class LinesPort:

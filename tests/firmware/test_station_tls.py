@@ -56,7 +56,7 @@ def test_a_wrong_ca_is_named_nothing_is_sent_and_readings_wait_for_the_right_one
     proc.kill()
     out = proc.output()
     assert (
-        f"error broker: the broker at {where} failed the TLS certificate check: The certificate "
+        f"error broker: the TLS certificate check of the broker at {where} failed: The certificate "
         "is not correctly signed by the trusted CA; broker.ca (ca.der) must be the CA that "
         "signed the broker's certificate for 127.0.0.1" in out
     ), out
@@ -95,16 +95,18 @@ def test_tls_without_a_ca_encrypts_and_says_once_the_broker_is_unchecked(
 def test_the_name_in_the_brokers_certificate_is_checked_under_micropython(
     micropython, tmp_path, mosquitto_tls, tls_certs
 ) -> None:
-    # The right CA, but the station dials a name the certificate does not carry.
+    # The right CA, but the station dials a name the certificate does not carry; then a CA file
+    # that is no certificate at all.
     (tmp_path / CA_FILE).write_bytes(ca_certificate(tls_certs.ca))
     code = (
         "import socket\nfrom firmware import mqtt\n"
         f"ca = open({CA_FILE!r}, 'rb').read()\n"
-        "for name in ('127.0.0.1', 'localhost', 'mqtt.other-school.example'):\n"
+        "for name, cadata in (('127.0.0.1', ca), ('localhost', ca),\n"
+        "                     ('mqtt.other-school.example', ca), ('127.0.0.1', b'PEM?')):\n"
         "    s = socket.socket()\n"
         f"    s.connect(socket.getaddrinfo('127.0.0.1', {mosquitto_tls.tls_port})[0][-1])\n"
         "    try:\n"
-        "        mqtt.tls_wrap(s, name, ca).close()\n"
+        "        mqtt.tls_wrap(s, name, cadata).close()\n"
         "        print(name, 'ok')\n"
         "    except mqtt.CertificateError as exc:\n"
         "        print(name, exc)\n"
@@ -113,6 +115,7 @@ def test_the_name_in_the_brokers_certificate_is_checked_under_micropython(
     out = mpy.run(micropython, code, tmp_path).splitlines()
     assert out[:2] == ["127.0.0.1 ok", "localhost ok"]
     assert out[2].startswith("mqtt.other-school.example The certificate Common Name (CN) does not")
+    assert out[3].startswith("127.0.0.1 the CA file is not a DER certificate"), out[3]
 
 
 def test_config_wants_tls_for_a_ca() -> None:

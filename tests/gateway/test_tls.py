@@ -73,7 +73,7 @@ def test_a_broker_the_ca_did_not_sign_is_refused_with_a_sentence(
         finally:
             gateway.stop(timeout=5)
     assert (
-        f"broker {url} failed the TLS certificate check (unable to get local issuer "
+        f"the TLS certificate check of broker {url} failed (unable to get local issuer "
         f"certificate): {fix.format(ca=ca_file)}; retrying" in caplog.text
     )
 
@@ -92,7 +92,7 @@ def test_the_bridge_publishes_over_checked_tls_and_names_a_wrong_ca(
 ) -> None:
     url = f"mqtts://127.0.0.1:{mosquitto_tls.tls_port}"
     wrong = StationSession(broker.parse_broker_url(url, tls_certs.other_ca), "fi-x-01")
-    with pytest.raises(SessionError, match=f"broker {url} failed the TLS certificate check"):
+    with pytest.raises(SessionError, match=f"TLS certificate check of broker {url} failed"):
         wrong.open()
     session = StationSession(broker.parse_broker_url(url, tls_certs.ca), "fi-x-01")
     session.open()
