@@ -29,7 +29,8 @@ class MQTTError(Exception):
 
 
 class CertificateError(OSError):
-    """The broker's TLS certificate failed the check against the CA the station was given."""
+    """The broker's TLS certificate failed the check against the station's CA, or there is no
+    usable CA to check it with."""
 
 
 def remaining_length(n):
@@ -244,8 +245,8 @@ def open_socket(host, port, tls=False, timeout_s=5, cadata=None):
 
 
 def tls_wrap(sock, host, cadata=None):
-    """TLS over a connected socket. With `cadata` (one DER certificate: MicroPython's mbedTLS
-    takes no PEM on every port) the broker must show a certificate that CA signed for `host`;
+    """TLS over a connected socket. With `cadata` (one DER certificate: not every MicroPython
+    port's mbedTLS parses PEM) the broker must show a certificate that CA signed for `host`;
     without it the link is encrypted but anyone could pose as the broker, since a board has no
     store of public CAs. Same code under CPython and MicroPython (1.23+ `ssl.SSLContext`)."""
     import ssl
