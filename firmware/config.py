@@ -25,7 +25,18 @@ DEFAULTS = {
     "meta": {},
     "sensors": [],
 }
-_BROKER = {"port": None, "tls": False, "username": None, "password": None, "keepalive": 60}
+# Sensors that count pin interrupts over the interval; a board in deep sleep counts nothing.
+PULSE_COUNTERS = ("rain", "anemometer")
+# ca: a file on the board with the DER certificate of the CA that signed the broker's; without
+# it a TLS link is encrypted but the broker unchecked (`classnet flash --ca` writes both).
+_BROKER = {
+    "port": None,
+    "tls": False,
+    "ca": None,
+    "username": None,
+    "password": None,
+    "keepalive": 60,
+}
 
 
 class ConfigError(ValueError):
@@ -71,6 +82,11 @@ def validate(doc):
                 broker["port"] = 8883 if broker["tls"] else 1883
             if not isinstance(broker["port"], int) or not 0 < broker["port"] < 65536:
                 problems.append("broker.port=%r must be 1..65535" % (broker["port"],))
+            ca = broker["ca"]
+            if ca is not None and (not isinstance(ca, str) or not ca or not broker["tls"]):
+                problems.append(
+                    'broker.ca=%r must name the CA file on the board, with "tls": true' % (ca,)
+                )
             cfg["broker"] = broker
     elif cfg["transport"] == "serial":
         # No network of its own: the bridge holds the broker login and sends the time.
@@ -111,6 +127,12 @@ def validate(doc):
                 not isinstance(sensor.get("pin"), int)
             ):
                 problems.append('sensors[%d] (%s) needs a GPIO number: "pin": 27' % (i, kind))
+            if cfg["deep_sleep"] and kind in PULSE_COUNTERS:
+                problems.append(
+                    "deep_sleep: sensors[%d] (%s) counts pulses only while the station is awake, "
+                    "so it would report 0 after every sleep; set deep_sleep false or remove it"
+                    % (i, kind)
+                )
     if problems:
         raise ConfigError("config.json: " + "; ".join(problems))
     return cfg

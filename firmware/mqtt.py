@@ -28,6 +28,11 @@ class MQTTError(Exception):
     """The broker answered something we cannot go on with (refused, malformed, wrong packet)."""
 
 
+class CertificateError(OSError):
+    """The broker's TLS certificate failed the check against the station's CA, or there is no
+    usable CA to check it with."""
+
+
 def remaining_length(n):
     """2.2.3: the Remaining Length as 1..4 bytes, 7 bits each, low group first."""
     if not 0 <= n <= 268435455:
@@ -86,8 +91,9 @@ def publish_header(topic, size, qos=0, retain=False, pid=0):
 
 
 class MQTTClient:
-    """One connection to the broker. `sock_factory(host, port, tls)` returns a connected socket;
-    the default opens a TCP (or TLS) socket, the tests hand in their own."""
+    """One connection to the broker. `sock_factory(host, port, tls, timeout_s, cadata)` returns
+    a connected socket; the default opens a TCP (or TLS) socket, the tests hand in their own.
+    `cadata`: the DER certificate of the CA that must have signed the broker's (see tls_wrap)."""
 
     def __init__(
         self,
@@ -100,6 +106,7 @@ class MQTTClient:
         tls=False,
         timeout_s=5,
         sock_factory=None,
+        cadata=None,
     ):
         self.client_id = client_id
         self.host = host
@@ -108,6 +115,7 @@ class MQTTClient:
         self.password = password
         self.keepalive = keepalive
         self.tls = tls
+        self.cadata = cadata
         self.timeout_s = timeout_s
         self.sock_factory = sock_factory or open_socket
         self.sock = None
@@ -120,7 +128,7 @@ class MQTTClient:
     def connect(self, clean_session=True):
         """Open the connection; returns the CONNACK's session-present flag."""
         self.close()
-        self.sock = self.sock_factory(self.host, self.port, self.tls, self.timeout_s)
+        self.sock = self.sock_factory(self.host, self.port, self.tls, self.timeout_s, self.cadata)
         self._write(
             connect_packet(
                 self.client_id,
@@ -219,7 +227,7 @@ class MQTTClient:
         return first & 0xF0, self._read_exact(size) if size else b""
 
 
-def open_socket(host, port, tls=False, timeout_s=5):
+def open_socket(host, port, tls=False, timeout_s=5, cadata=None):
     """A connected TCP socket (TLS-wrapped if asked), with `timeout_s` on every operation."""
     import socket
 
@@ -229,13 +237,35 @@ def open_socket(host, port, tls=False, timeout_s=5):
     try:
         sock.connect(addr)
         if tls:
-            import ssl
-
-            if hasattr(ssl, "create_default_context"):  # CPython
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-            else:  # MicroPython
-                sock = ssl.wrap_socket(sock, server_hostname=host)
+            sock = tls_wrap(sock, host, cadata)
     except Exception:
         sock.close()
         raise
     return sock
+
+
+def tls_wrap(sock, host, cadata=None):
+    """TLS over a connected socket. With `cadata` (one DER certificate: not every MicroPython
+    port's mbedTLS parses PEM) the broker must show a certificate that CA signed for `host`;
+    without it the link is encrypted but anyone could pose as the broker, since a board has no
+    store of public CAs. Same code under CPython and MicroPython (1.23+ `ssl.SSLContext`)."""
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if cadata is None:
+        if hasattr(ctx, "check_hostname"):  # CPython refuses CERT_NONE while it checks names
+            ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    else:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        try:
+            ctx.load_verify_locations(cadata=cadata)
+        except (ValueError, OSError) as exc:
+            raise CertificateError("the CA file is not a DER certificate (%s)" % exc) from None
+    try:
+        return ctx.wrap_socket(sock, server_hostname=host)
+    except ValueError as exc:
+        # A failed check: MicroPython raises ValueError with mbedTLS's verify text (other
+        # handshake failures are OSError), CPython an SSLCertVerificationError, a ValueError too.
+        why = getattr(exc, "verify_message", None) or str(exc)
+        raise CertificateError("; ".join(line for line in why.split("\n") if line)) from None

@@ -46,6 +46,8 @@ class SerialUplink:
     def close(self):
         pass
 
+    sleep = close  # the bridge holds the station's session and will: nothing to say
+
     def _exchange(self, messages, want_time):
         # Write every frame, then read answers until each frame is acknowledged (by seq and CRC)
         # and, for a ping, the time came; raise OSError when the bridge stays silent.

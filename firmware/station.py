@@ -8,7 +8,7 @@ import gc
 import json
 
 from firmware import clock, config, wire
-from firmware.mqtt import MQTTClient, MQTTError
+from firmware.mqtt import CertificateError, MQTTClient, MQTTError
 from firmware.outbox import Outbox
 from firmware.sensors import driver_class
 
@@ -46,6 +46,13 @@ class MqttUplink:
         )
         self.client.set_last_will(self.status_topic, OFFLINE, retain=True, qos=1)
         self.ping_ms = b["keepalive"] * 500
+        self.ca = b["ca"]
+        if b["tls"] and not self.ca:
+            log(
+                "warning broker: TLS without broker.ca: the link to %s is encrypted, but the "
+                "station cannot tell that broker from an impostor; give `classnet flash --ca` "
+                "the CA certificate that signed the broker's" % self.where
+            )
 
     def network_up(self):
         if self.board.wifi_connected():
@@ -58,13 +65,29 @@ class MqttUplink:
             return False
         return True
 
+    def _cadata(self):
+        if self.ca and self.client.cadata is None:
+            try:
+                with open(self.ca, "rb") as f:
+                    self.client.cadata = f.read()
+            except OSError:
+                raise CertificateError("there is no %s on the board" % self.ca) from None
+
     def connect(self):
         try:
+            self._cadata()
             self.client.connect()
             self.client.publish(self.status_topic, self.birth[0], retain=True, qos=1)
             self.client.publish(
                 wire.topic(self.cfg["station"], "meta"), self.birth[1], retain=True, qos=1
             )
+        except CertificateError as exc:
+            self.close()
+            raise OSError(
+                "the TLS certificate check of the broker at %s failed: %s; broker.ca (%s) must be "
+                "the CA that signed the broker's certificate for %s (`classnet flash --ca FILE`)"
+                % (self.where, exc, self.ca, self.client.host)
+            ) from None
         except (OSError, MQTTError) as exc:
             self.close()
             raise OSError(
@@ -80,6 +103,12 @@ class MqttUplink:
 
     def close(self):
         self.client.close()
+
+    def sleep(self):
+        # Deep sleep is a planned absence: DISCONNECT makes the broker drop the last will, so the
+        # station is not shown offline between wakes. A dead battery still shows, by the age of
+        # the last reading (late, then offline: dashboard/data.py).
+        self.client.disconnect()
 
 
 def _reason(exc):
@@ -314,7 +343,7 @@ class Station:
             self.service_network(next_read)
             if cfg["deep_sleep"] and (self.outbox.empty() or not self.connected):
                 self._release_held(force=True)  # RAM does not survive deep sleep
-                self.uplink.close()
+                self.uplink.sleep()
                 b.deepsleep(max(0, b.ticks_diff(next_read, b.ticks_ms())))
             wait = b.ticks_diff(next_read, b.ticks_ms())
             b.sleep_ms(min(1000, max(0, wait)))

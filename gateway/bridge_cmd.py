@@ -18,7 +18,7 @@ log = logging.getLogger("classnet.bridge")
 
 
 def run(args: argparse.Namespace) -> int:
-    url = broker.parse_broker_url(args.broker)
+    url = broker.parse_broker_url(args.broker, args.broker_ca)
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -54,4 +54,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="mqtt://STATION@host:1883 or mqtts://...; the station's password from "
         "CLASSNET_MQTT_PASSWORD or CLASSNET_MQTT_PASSWORD_FILE (default mqtt://localhost:1883)",
     )
+    broker.add_ca_argument(p)
     p.set_defaults(func=run)

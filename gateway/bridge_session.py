@@ -52,7 +52,7 @@ class StationSession:
         try:
             self.client.connect(self.url.host, self.url.port, keepalive=KEEPALIVE_S)
         except (OSError, ValueError) as exc:
-            raise SessionError(f"cannot reach {self.url}: {exc}") from None
+            raise SessionError(broker.connect_failure(self.url, exc)) from None
         self.client.loop_start()
         if not self._answered.wait(self.timeout_s) or not self._up.is_set():
             self.close()

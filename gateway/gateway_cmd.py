@@ -36,7 +36,7 @@ def parse_size(text: str) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    url = broker.parse_broker_url(args.broker)
+    url = broker.parse_broker_url(args.broker, args.broker_ca)
     # Gateways of one share group often run the same command line (on several machines, or
     # twice on one with their own spool dirs): with the same id they would take the session from
     # each other in turn. So in a group the id also depends on the host and spool dir, which stay
@@ -109,6 +109,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="mqtt://[user@]host:port or mqtts://...; password from CLASSNET_MQTT_PASSWORD "
         "(default mqtt://localhost:1883)",
     )
+    broker.add_ca_argument(p)
     add_store_argument(p, "sqlite:classnet.db")
     p.add_argument(
         "--client-id",

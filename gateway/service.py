@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections import Counter
@@ -85,6 +86,7 @@ class Gateway:
         self.spool = Spool(settings.spool_dir, settings.spool_max_bytes)
         self.client = broker.make_client(settings.broker, settings.client_id)
         self.client.on_connect = self._on_connect
+        self.client.on_connect_fail = self._on_connect_fail
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self._open = _Open()
@@ -164,6 +166,11 @@ class Gateway:
             self.settings.broker,
             "resumed" if flags.session_present else "new",
         )
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        # paho calls this inside its `except OSError:` and passes no exception: the active one
+        # says why (a refused port, a certificate that failed the check).
+        log.error("%s; retrying", broker.connect_failure(self.settings.broker, sys.exc_info()[1]))
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any

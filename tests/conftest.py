@@ -57,6 +57,20 @@ def mosquitto(tmp_path: Path) -> Iterator[servers.Server]:
 
 
 @pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory: pytest.TempPathFactory) -> servers.Certs:
+    """A CA, a server certificate it signed for 127.0.0.1, and an unrelated CA (per session)."""
+    return servers.make_certs(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def mosquitto_tls(tmp_path: Path, tls_certs: servers.Certs) -> Iterator[servers.Server]:
+    """A real Mosquitto with a plain listener (`port`) and a TLS one (`tls_port`)."""
+    server = servers.start_mosquitto(tmp_path / "mosquitto", certs=tls_certs)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def influxdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
     """A real InfluxDB 1.x shared by the session; tests isolate with `influx_db`."""
     server = servers.start_influxdb(tmp_path_factory.mktemp("influxdb"))

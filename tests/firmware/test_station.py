@@ -10,7 +10,7 @@ import pytest
 
 from firmware.sensors import bme280
 from gateway.contract import decode_obs, decode_status
-from tests.firmware.conftest import NTP_SKEW_S, write_board
+from tests.firmware.conftest import NTP_SKEW_S, outbox_lines, write_board
 from tests.firmware.test_sensors import ADC_T, DATASHEET_T, HUM
 
 
@@ -114,11 +114,7 @@ def test_killed_station_restarted_on_the_same_flash_loses_nothing(
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         time.sleep(0.2)
-        buffered = [
-            json.loads(line)
-            for f in sorted((fs / "outbox").glob("*.log"))
-            for line in f.read_bytes().splitlines()
-        ]
+        buffered = outbox_lines(fs)
         if len(buffered) >= 5:
             break
     proc.kill()  # power cut
