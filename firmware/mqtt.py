@@ -248,7 +248,8 @@ def tls_wrap(sock, host, cadata=None):
     """TLS over a connected socket. With `cadata` (one DER certificate: not every MicroPython
     port's mbedTLS parses PEM) the broker must show a certificate that CA signed for `host`;
     without it the link is encrypted but anyone could pose as the broker, since a board has no
-    store of public CAs. Same code under CPython and MicroPython (1.23+ `ssl.SSLContext`)."""
+    store of public CAs. Same code under CPython and MicroPython (1.22+: `ssl.SSLContext` over
+    the `tls` module)."""
     import ssl
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
