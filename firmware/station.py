@@ -10,7 +10,7 @@ import json
 from firmware import clock, config, wire
 from firmware.mqtt import CertificateError, MQTTClient, MQTTError
 from firmware.outbox import Outbox
-from firmware.sensors import driver_class
+from firmware.sensors import driver_class, problem
 
 VERSION = "1.0.0"
 OFFLINE = b'{"state":"offline"}'
@@ -137,7 +137,8 @@ class Station:
             try:  # now, so counters (rain, wind) start with the first interval
                 drv = cls(board, s)
             except Exception as exc:
-                log("sensor %s: %s (sending null, retrying each reading)" % (s["type"], exc))
+                why = problem(cls, s, exc)
+                log("sensor %s: %s (sending null, retrying each reading)" % (s["type"], why))
                 drv = None
             self.sensors.append([cls, s, drv])
         self.seq = 0
@@ -177,7 +178,7 @@ class Station:
                     drv = entry[2] = cls(self.board, scfg)
                 got = drv.read()
             except Exception as exc:  # one broken sensor never stops the station
-                log("sensor %s: %s (sending null)" % (scfg["type"], exc))
+                log("sensor %s: %s (sending null)" % (scfg["type"], problem(cls, scfg, exc)))
                 got = {}
                 for name in cls.FIELDS:
                     got[name] = None

@@ -41,6 +41,19 @@ def driver_class(kind):
     return getattr(mod, name)
 
 
+ENODEV = 19  # machine.I2C raises OSError(ENODEV) when nothing acknowledges the address
+
+
+def problem(cls, cfg, exc):
+    """What a teacher reads in the log when a sensor fails: for an I2C sensor that does not
+    answer, where it was looked for and what to check, instead of "[Errno 19] ENODEV"."""
+    if isinstance(exc, OSError) and exc.args and exc.args[0] == ENODEV and hasattr(cls, "ADDRESS"):
+        return "nothing answers at I2C address 0x%02x: check SDA/SCL wiring, power and address" % (
+            cfg.get("address", cls.ADDRESS)
+        )
+    return str(exc) or exc.__class__.__name__
+
+
 def rounded(value, digits):
     """A reading rounded for the wire (the sensors' own resolution is coarser)."""
     return None if value is None else round(value, digits)

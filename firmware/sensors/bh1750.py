@@ -10,10 +10,11 @@ def lux(data, mtreg=69):
 
 class BH1750:
     FIELDS = ("light_lux",)
+    ADDRESS = 0x23
 
     def __init__(self, board, cfg):
         self.i2c = board.i2c(cfg)
-        self.addr = cfg.get("address", 0x23)
+        self.addr = cfg.get("address", self.ADDRESS)
 
     def read(self):
         self.i2c.writeto(self.addr, b"\x01")  # power on

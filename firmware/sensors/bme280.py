@@ -93,10 +93,11 @@ def compensate(raw, calibration):
 
 class BME280:
     FIELDS = ("temp_c", "rh_pct", "pressure_hpa")
+    ADDRESS = 0x76
 
     def __init__(self, board, cfg):
         self.i2c = board.i2c(cfg)
-        self.addr = cfg.get("address", 0x76)
+        self.addr = cfg.get("address", self.ADDRESS)
         chip = self.i2c.readfrom_mem(self.addr, 0xD0, 1)[0]
         if chip != CHIP_ID:
             raise OSError(

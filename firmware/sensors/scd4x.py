@@ -4,8 +4,6 @@
 from firmware.sensors import sleep_ms
 from firmware.sensors.sht import words
 
-ADDRESS = 0x62
-
 
 def co2_ppm(data):
     """CO₂ (ppm) from the 9-byte read_measurement answer (CO₂, T, RH, each word + CRC)."""
@@ -15,10 +13,11 @@ def co2_ppm(data):
 
 class SCD4x:
     FIELDS = ("co2_ppm",)
+    ADDRESS = 0x62
 
     def __init__(self, board, cfg):
         self.i2c = board.i2c(cfg)
-        self.addr = cfg.get("address", ADDRESS)
+        self.addr = cfg.get("address", self.ADDRESS)
         self.i2c.writeto(self.addr, b"\x21\xb1")  # start_periodic_measurement
 
     def _command(self, cmd, n):

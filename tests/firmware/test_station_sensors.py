@@ -268,6 +268,7 @@ FAULTY = [
         exposure="indoor",
         interval_s=2,
         at_boot=NO_PM,
+        log=["sensor sht4x: nothing answers at I2C address 0x44: check SDA/SCL wiring"],
     ),
     Rig(
         "fi-emu-pms5003-cut-room",
