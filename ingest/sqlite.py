@@ -141,23 +141,25 @@ class SQLiteStore:
         try:
             if not read_only:
                 self._db = self._open_for_writing(path, timeout_s)
-                self._max_params = min(
-                    MAX_PARAMS, self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-                )
-                return
-            if not path.exists():
-                # A reader that starts before the first gateway gets the (empty) schema to read.
-                self._open_for_writing(path, timeout_s).close()
-            # SQLite itself refuses every write on this connection: a reader (the dashboard)
-            # has no write path, not even by mistake.
-            self._db = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro",
-                uri=True,
-                timeout=timeout_s,
-                check_same_thread=False,
-            )
+            else:
+                self._db = self._open_for_reading(path, timeout_s)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.url}: cannot open ({exc})", retryable=False) from None
+        self._max_params = min(MAX_PARAMS, self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+
+    @classmethod
+    def _open_for_reading(cls, path: Path, timeout_s: float) -> sqlite3.Connection:
+        if not path.exists():
+            # A reader that starts before the first gateway gets the (empty) schema to read.
+            cls._open_for_writing(path, timeout_s).close()
+        # SQLite itself refuses every write on this connection: a reader (the dashboard) has no
+        # write path, not even by mistake.
+        return sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro",
+            uri=True,
+            timeout=timeout_s,
+            check_same_thread=False,
+        )
 
     @staticmethod
     def _open_for_writing(path: Path, timeout_s: float) -> sqlite3.Connection:
