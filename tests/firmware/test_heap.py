@@ -17,7 +17,9 @@ from tests.firmware import heapfs
 HEAP_KIB = 144
 
 
-def test_the_firmware_run_completes_within_the_heap_budget(micropython: str, tmp_path: Path):
+def test_the_firmware_run_completes_within_the_heap_budget(
+    micropython: str, tmp_path: Path
+) -> None:
     fs = tmp_path / "board"
     heapfs.build(fs, precompiled=False)
     figures = heapfs.run_unix(micropython, fs, HEAP_KIB)
