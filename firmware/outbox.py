@@ -18,6 +18,7 @@ import os
 
 _HEAD = "head"
 _SUFFIX = ".log"
+MAX_LINE = 1024  # bytes: an observation line is under half that (14 fields)
 
 
 def _exists(path):
@@ -152,31 +153,45 @@ class Outbox:
     # -- reading
 
     def peek(self, max_lines=48, max_bytes=8192):
-        """The oldest unsent lines (at most `max_lines`, about `max_bytes`), oldest first, and the
-        position to `commit` once they are acknowledged. ([], None) when nothing is waiting."""
+        """The oldest unsent lines (at most `max_lines`, and `max_bytes` with their newlines),
+        oldest first, and the position to `commit` once they are acknowledged. ([], None) when
+        nothing is waiting."""
+        if max_bytes < MAX_LINE:
+            raise ValueError("outbox peek of %d bytes: at least %d" % (max_bytes, MAX_LINE))
         self._skip_finished()
         if not self.segs:
             return [], None
         lines = []
-        size = 0
         bad = 0
+        used = 0  # bytes consumed after head_off
+        # Reads of MAX_LINE bytes from the first line not yet taken, then slices. MicroPython's
+        # readline() reads a byte per call and grows its buffer 16 bytes at a time (a 24-line
+        # batch churned ~30 KB of heap); one read of the whole batch needs max_bytes in one
+        # piece, which a fragmented heap may not have.
         with open(self._seg_path(self.head_seg), "rb") as f:
-            f.seek(self.head_off)
-            off = self.head_off
-            while len(lines) < max_lines and size < max_bytes:
-                raw = f.readline()
-                if not raw.endswith(b"\n"):
-                    break  # end of segment (or a line still being written)
-                off += len(raw)
-                line = raw[:-1]
-                if line[:1] == b"{" and line[-1:] == b"}":
-                    lines.append(line)
-                    size += len(line) + 1
-                else:
+            while len(lines) < max_lines:
+                f.seek(self.head_off + used)
+                block = f.read(MAX_LINE)
+                end = block.find(b"\n")
+                if end < 0 and len(block) == MAX_LINE:
+                    used += MAX_LINE  # no observation is that long: skip it as corrupt
                     bad += 1
-        if off == self.head_off:
+                    continue
+                start = 0
+                while end >= 0 and len(lines) < max_lines and used + end - start < max_bytes:
+                    line = block[start:end]
+                    if line.startswith(b"{") and line.endswith(b"}"):
+                        lines.append(line)
+                    else:
+                        bad += 1
+                    used += end - start + 1
+                    start = end + 1
+                    end = block.find(b"\n", start)
+                if end >= 0 or not start:
+                    break  # max_lines or max_bytes reached, or the end of the segment
+        if not used:
             return [], None
-        return lines, (self.head_seg, off, bad)
+        return lines, (self.head_seg, self.head_off + used, bad)
 
     def commit(self, pos):
         """The lines returned with `pos` are safe at the broker: forget them."""

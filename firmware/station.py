@@ -157,6 +157,7 @@ class Station:
         self.online_said = False
         self.readings = 0
         self.wdt = None
+        self.next_read = None  # ticks of the next reading, from start()
 
     def _birth(self):
         meta = {"firmware": VERSION, "sensors": [s["type"] for s in self.cfg["sensors"]]}
@@ -320,34 +321,46 @@ class Station:
     # -- the loop
 
     def run(self):
+        self.start()
+        while self.step():
+            pass
+
+    def start(self):
+        """Start the watchdog and the reading schedule. run() calls it, then step() forever; so
+        does a harness that must return to its host between passes (bench/firmware_heap.py on
+        MicroPython's WebAssembly port, which collects garbage only then)."""
+        self.wdt = self.board.watchdog(self.cfg["watchdog_s"] * 1000)
+        self.next_read = self.board.ticks_ms()
+        log("station %s: firmware %s, every %d s" % (self.id, VERSION, self.cfg["interval_s"]))
+
+    def step(self):
+        """One pass of the main loop: sensor ticks, the reading when due, the network, then sleep
+        until the next thing to do (at most 1 s). False once `max_readings` are taken."""
         b = self.board
         cfg = self.cfg
-        self.wdt = b.watchdog(cfg["watchdog_s"] * 1000)
         interval_ms = cfg["interval_s"] * 1000
-        next_read = b.ticks_ms()
-        log("station %s: firmware %s, every %d s" % (self.id, VERSION, cfg["interval_s"]))
-        while True:
-            self.wdt.feed()
-            now = b.ticks_ms()
-            for entry in self.sensors:
-                if entry[2] is not None and hasattr(entry[2], "tick"):
-                    entry[2].tick(now)
-            if b.ticks_diff(now, next_read) >= 0:
-                if self.max_readings is not None and self.readings >= self.max_readings:
-                    self._release_held(force=True)
-                    return
-                self.take_reading()
-                gc.collect()
-                next_read = b.ticks_add(next_read, interval_ms)
-                if b.ticks_diff(now, next_read) >= 0:  # fell behind (a long outage): skip ahead
-                    next_read = b.ticks_add(now, interval_ms)
-            self.service_network(next_read)
-            if cfg["deep_sleep"] and (self.outbox.empty() or not self.connected):
-                self._release_held(force=True)  # RAM does not survive deep sleep
-                self.uplink.sleep()
-                b.deepsleep(max(0, b.ticks_diff(next_read, b.ticks_ms())))
-            wait = b.ticks_diff(next_read, b.ticks_ms())
-            b.sleep_ms(min(1000, max(0, wait)))
+        self.wdt.feed()
+        now = b.ticks_ms()
+        for entry in self.sensors:
+            if entry[2] is not None and hasattr(entry[2], "tick"):
+                entry[2].tick(now)
+        if b.ticks_diff(now, self.next_read) >= 0:
+            if self.max_readings is not None and self.readings >= self.max_readings:
+                self._release_held(force=True)
+                return False
+            self.take_reading()
+            gc.collect()
+            self.next_read = b.ticks_add(self.next_read, interval_ms)
+            if b.ticks_diff(now, self.next_read) >= 0:  # fell behind (a long outage): skip ahead
+                self.next_read = b.ticks_add(now, interval_ms)
+        self.service_network(self.next_read)
+        if cfg["deep_sleep"] and (self.outbox.empty() or not self.connected):
+            self._release_held(force=True)  # RAM does not survive deep sleep
+            self.uplink.sleep()
+            b.deepsleep(max(0, b.ticks_diff(self.next_read, b.ticks_ms())))
+        wait = b.ticks_diff(self.next_read, b.ticks_ms())
+        b.sleep_ms(min(1000, max(0, wait)))
+        return True
 
 
 def main(board, path="config.json", max_readings=None):

@@ -100,9 +100,22 @@ def line(obs):
 
 def batch(lines):
     """The `obs` body for already-encoded observation lines (oldest first): the single object for
-    one line, else a JSON array, built without decoding the lines again."""
+    one line, else a JSON array, built without decoding the lines again. One buffer of the
+    body's size: concatenating took three (a board's 6 KB batch cost 18 KB of heap)."""
     if not lines or len(lines) > MAX_BATCH:
         raise ValueError("%d observations in one message; 1 to %d" % (len(lines), MAX_BATCH))
     if len(lines) == 1:
         return lines[0]
-    return b"[" + b",".join(lines) + b"]"
+    size = len(lines) + 1  # "[", a comma after each line but the last, "]"
+    for item in lines:
+        size += len(item)
+    body = bytearray(size)
+    body[0] = 0x5B  # [
+    at = 1
+    for item in lines:
+        body[at : at + len(item)] = item
+        at += len(item)
+        body[at] = 0x2C  # ,
+        at += 1
+    body[-1] = 0x5D  # ] in place of the last comma
+    return body

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from firmware import config as station_config
-from firmware.host import manifest
+from firmware.host import manifest, precompile
 from firmware.host.ports import list_boards
 from firmware.host.rawrepl import RawRepl, RemoteError, ReplError
 
@@ -239,6 +239,8 @@ def upload(repl: RawRepl, files: Sequence[tuple[str, bytes]], progress: Progress
         )
     for directory in manifest.DIRECTORIES:
         repl.exec(f"try:\n os.mkdir({directory!r})\nexcept OSError:\n pass")
+    stale = [other for other in (precompile.counterpart(p) for p, _ in files) if other]
+    repl.exec(f"for p in {stale!r}:\n try:\n  os.remove(p)\n except OSError:\n  pass")
     for path, data in files:
         try:
             repl.exec(f"f = open({path!r}, 'wb')\nw = f.write\nd = binascii.a2b_base64")
@@ -275,6 +277,12 @@ def verify(repl: RawRepl, files: Sequence[tuple[str, bytes]]) -> None:
                 f"{path} on the board differs from the upload (sha256 {got[:12]} != "
                 f"{want[:12]}): a loose cable? run `classnet flash` again"
             )
+
+
+def board_mpy(repl: RawRepl) -> precompile.BoardMpy | None:
+    """The .mpy version the board loads, from its `sys.implementation._mpy` (None: not told)."""
+    got = repl.exec("import sys\nprint(getattr(sys.implementation, '_mpy', ''))").decode()
+    return precompile.BoardMpy.decode(int(got)) if got.strip().isdigit() else None
 
 
 # -- after the reset
@@ -375,7 +383,9 @@ def flash(
             raise FlashError(
                 f"the board on {port_name} does not answer as MicroPython; {MICROPYTHON_HELP}"
             ) from None
-        files = manifest.device_files()
+        files, why_source = precompile.for_board(manifest.device_files(), board_mpy(repl))
+        if why_source:
+            echo(why_source)
         files.append(("config.json", json.dumps(cfg, indent=1).encode()))
         files.extend(extra)
         bar = Progress(sum(len(d) for _, d in files)) if progress else None

@@ -11,11 +11,12 @@ import subprocess
 import threading
 import time
 import tty
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from firmware.host import flash, manifest
+from firmware.host import flash, manifest, precompile
 from firmware.host.ports import friendly_name
 from firmware.host.rawrepl import RawRepl, ReplError
 from gateway import cli
@@ -187,12 +188,31 @@ def test_a_board_without_micropython_is_named() -> None:
         RawRepl(Silent()).enter(attempts=1)
 
 
+def test_the_board_mpy_version_is_decoded() -> None:
+    assert str(precompile.BoardMpy.decode(0x2B06)) == "6.3 (xtensawin)"  # ESP32, MicroPython 1.23+
+    assert str(precompile.BoardMpy.decode(0xB06)) == "6.3 (x64)"  # the unix port these tests run
+    assert str(precompile.BoardMpy.decode(5)) == "5.0"  # MicroPython 1.12 to 1.18, no native code
+
+
+def test_modules_are_precompiled_only_for_a_board_that_loads_them() -> None:
+    files = manifest.device_files()
+    sent, why = precompile.for_board(files, precompile.BoardMpy(6, 1, "armv6m"))
+    assert why is None
+    assert sent[0] == files[0] == ("main.py", files[0][1])  # run at boot: only as source
+    assert [p for p, _ in sent[1:]] == [p[:-3] + ".mpy" for p, _ in files[1:]]
+    assert all(data[:2] == b"M\x06" for _, data in sent[1:])  # .mpy header: "M", version 6
+    sent, why = precompile.for_board(files, precompile.BoardMpy(5, 0, None))
+    assert sent == files
+    assert why is not None and "loads .mpy version 5.0, mpy-cross writes version 6" in why
+
+
 class PtyBoard:
     """A MicroPython "board" on a pty: the unix port's REPL on the master side (the tool opens
     the slave like a USB serial device). A soft reset (Ctrl-D) ends the REPL process; the board
-    then "boots" main.py from its filesystem, as a real board does, on the same serial line."""
+    then "boots" main.py from its filesystem, as a real board does, on the same serial line.
+    With `reports_mpy`, its REPL gives that as `sys.implementation._mpy` instead of its own."""
 
-    def __init__(self, micropython: str, fs: Path) -> None:
+    def __init__(self, micropython: str, fs: Path, reports_mpy: int | None = None) -> None:
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         self.path = os.ttyname(self.slave)
@@ -203,11 +223,16 @@ class PtyBoard:
         self.proc: subprocess.Popen[bytes] | None = None
         self.stopped = False
         self.boots = 0
+        self.repl = [micropython]
+        if reports_mpy is not None:
+            # `import sys` finds sys.modules first: the tool's query reads this stand-in.
+            fake = f"class I:\n _mpy = {reports_mpy}\nclass S:\n implementation = I\n"
+            self.repl += ["-i", "-c", fake + "import sys\nsys.modules['sys'] = S"]
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        argvs = [[self.micropython], [self.micropython, "main.py"]]
+        argvs = [self.repl, [self.micropython, "main.py"]]
         while not self.stopped and self.boots < len(argvs):
             self.proc = subprocess.Popen(
                 argvs[self.boots],
@@ -230,24 +255,34 @@ class PtyBoard:
         os.close(self.slave)
 
 
-@pytest.mark.slow
-def test_classnet_flash_uploads_verifies_and_the_board_comes_online_over_checked_tls(
-    micropython, tmp_path, mosquitto_tls, tls_certs, sntp, capsys
-) -> None:
+def flash_board(
+    micropython: str,
+    tmp_path: Path,
+    broker: int,
+    ntp: int,
+    capsys,
+    reports_mpy: int | None = None,
+    options: Sequence[str] = (),
+) -> tuple[Path, str, str]:
+    """Flash a pty board whose filesystem holds both forms of firmware/wire from an earlier
+    upload, each broken; return its filesystem and what `classnet flash` printed. `options`
+    are added to the command line."""
     from tests.firmware.conftest import write_board
 
     station = "fi-tampere-hervanta"
     fs = tmp_path / "board"
-    fs.mkdir()
+    (fs / "firmware").mkdir(parents=True)
+    (fs / "firmware" / "wire.py").write_text("raise ImportError('stale source')\n")
+    (fs / "firmware" / "wire.mpy").write_bytes(b"stale")
     # The teacher's template (no passwords) and secrets file; emu.json is the emulated hardware.
-    write_board(tmp_path / "t", station, mosquitto_tls.port, sntp.port)
+    write_board(tmp_path / "t", station, broker, ntp)
     template = json.loads((tmp_path / "t" / "config.json").read_text())
     del template["wifi"]["password"]
     (tmp_path / "station.json").write_text(json.dumps(template))
     (tmp_path / "secrets.json").write_text(json.dumps({"wifi_password": "s3cret-wifi"}))
     (fs / "emu.json").write_bytes((tmp_path / "t" / "emu.json").read_bytes())
 
-    board = PtyBoard(micropython, fs)
+    board = PtyBoard(micropython, fs, reports_mpy)
     try:
         time.sleep(0.3)
         rc = cli.main(
@@ -256,9 +291,8 @@ def test_classnet_flash_uploads_verifies_and_the_board_comes_online_over_checked
                 "--port", board.path,
                 "--config", str(tmp_path / "station.json"),
                 "--secrets", str(tmp_path / "secrets.json"),
-                "--broker-port", str(mosquitto_tls.tls_port),
-                "--ca", str(tls_certs.ca),
                 "--timeout", "60",
+                *options,
             ]
         )  # fmt: skip
         out, err = capsys.readouterr()
@@ -266,14 +300,50 @@ def test_classnet_flash_uploads_verifies_and_the_board_comes_online_over_checked
         assert f"done: station {station} is online" in out
         assert "100%" in err  # the progress bar
         assert "s3cret-wifi" not in out + err
-        for local, remote in manifest.DEVICE_FILES:
-            assert (fs / remote).read_bytes() == (manifest.FIRMWARE_DIR / local).read_bytes()
         on_board = json.loads((fs / "config.json").read_text())
         assert on_board["wifi"]["password"] == "s3cret-wifi"
-        assert on_board["broker"]["ca"] == "ca.der"
-        assert (fs / "ca.der").read_bytes() == flash.ca_certificate(tls_certs.ca)
-        assert "warning broker" not in out, "the broker was checked against the CA"
         assert not (fs / "firmware" / "host").exists()
         assert board.boots == 2  # the REPL, then main.py after the soft reset
     finally:
         board.stop()
+    return fs, out, err
+
+
+@pytest.mark.slow
+def test_classnet_flash_uploads_precompiled_modules_and_the_board_comes_online_over_checked_tls(
+    micropython, tmp_path, mosquitto_tls, tls_certs, sntp, capsys
+) -> None:
+    fs, out, _ = flash_board(
+        micropython,
+        tmp_path,
+        mosquitto_tls.port,
+        sntp.port,
+        capsys,
+        options=["--broker-port", str(mosquitto_tls.tls_port), "--ca", str(tls_certs.ca)],
+    )
+    on_board = json.loads((fs / "config.json").read_text())
+    assert on_board["broker"]["ca"] == "ca.der"
+    assert (fs / "ca.der").read_bytes() == flash.ca_certificate(tls_certs.ca)
+    assert "warning broker" not in out, "the broker was checked against the CA"
+    assert "source files" not in out
+    assert (fs / "main.py").read_bytes() == (manifest.FIRMWARE_DIR / "main.py").read_bytes()
+    for local, remote in manifest.DEVICE_FILES[1:]:
+        source = (manifest.FIRMWARE_DIR / local).read_bytes()
+        compiled = fs / (remote[:-3] + ".mpy")
+        assert compiled.read_bytes() == precompile.compile_module(source, remote)
+        assert not (fs / remote).exists()  # the stale wire.py is gone: it would hide wire.mpy
+
+
+@pytest.mark.slow
+def test_a_board_that_cannot_load_our_mpy_gets_the_sources(
+    micropython, tmp_path, mosquitto, sntp, capsys
+) -> None:
+    # .mpy version 5: MicroPython 1.12 to 1.18; mpy-cross writes version 6.
+    fs, out, _ = flash_board(
+        micropython, tmp_path, mosquitto.port, sntp.port, capsys, reports_mpy=5
+    )
+    assert out.count("uploading source files (.py)") == 1
+    assert "loads .mpy version 5.0" in out
+    for local, remote in manifest.DEVICE_FILES:
+        assert (fs / remote).read_bytes() == (manifest.FIRMWARE_DIR / local).read_bytes()
+    assert not list(fs.rglob("*.mpy"))

@@ -113,3 +113,28 @@ while True:
 print(b2.dropped, out[0], out[-1], len(out))
 """
     assert mpy.run(micropython, code, tmp_path).split() == ["20", "24", "44", "21"]
+
+
+def test_a_line_longer_than_any_observation_is_skipped_as_corrupt() -> None:
+    box = Outbox("ob", capacity=100, segment=10)
+    box.append(line(0))
+    with open("ob/00000000.log", "ab") as f:
+        f.write(b"{" + b"x" * 1500 + b"}\n")  # no observation is that long
+    box.append(line(1))
+    got = []
+    while True:
+        lines, pos = box.peek(7, 1024)  # the smallest peek: one MAX_LINE
+        if pos is None:
+            break
+        got += [json.loads(x)["seq"] for x in lines]
+        box.commit(pos)
+    assert got == [0, 1]
+    assert box.corrupt == 2  # 1024 bytes without a newline, then the rest up to it
+
+
+def test_a_batch_stays_within_max_bytes() -> None:
+    box = Outbox("ob", capacity=100, segment=100)
+    for i in range(50):
+        box.append(line(i))
+    lines, _ = box.peek(48, 1024)
+    assert sum(len(x) + 1 for x in lines) <= 1024 < sum(len(x) + 1 for x in lines) + len(line(0))
