@@ -147,12 +147,18 @@ class MQTTClient:
         return body[0] & 1
 
     def publish(self, topic, msg, retain=False, qos=0):
-        """Send `msg` (bytes); at QoS 1 return only after the broker's PUBACK for it."""
+        """Send `msg`: bytes, or a list of bytes sent one after another as one message (see
+        wire.batch_parts); at QoS 1 return only after the broker's PUBACK for it."""
+        parts = msg if isinstance(msg, list) else (msg,)
+        size = 0
+        for part in parts:
+            size += len(part)
         if qos:
             # 2.3.1: packet identifiers are 1..65535.
             self.pid = self.pid % 65535 + 1
-        self._write(publish_header(topic, len(msg), qos, retain, self.pid))
-        self._write(msg)
+        self._write(publish_header(topic, size, qos, retain, self.pid))
+        for part in parts:
+            self._write(part)
         if qos:
             self._wait_for(PUBACK, self.pid)
 

@@ -96,7 +96,7 @@ class MqttUplink:
 
     def send_obs(self, lines):
         """Publish encoded observation lines (oldest first) as one message; return on PUBACK."""
-        self.client.publish(self.obs_topic, wire.batch(lines), qos=1)
+        self.client.publish(self.obs_topic, wire.batch_parts(lines), qos=1)
 
     def ping(self):
         self.client.ping()

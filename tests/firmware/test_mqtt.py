@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from firmware import mqtt
+from firmware import mqtt, wire
 
 
 class FakeSock:
@@ -113,6 +113,21 @@ def test_connect_reads_connack_and_publish_waits_for_its_puback() -> None:
     # Remaining Length = 2+1 + 2 + 2 = 7
     assert bytes(sock.sent) == b"\x32\x07\x00\x01t\x00\x01hi"
     assert not sock.replies
+
+
+def test_a_message_in_parts_is_the_same_packet_as_in_one_piece() -> None:
+    lines = [b'{"ts":1}', b'{"ts":2}', b'{"ts":3}']
+    packets = []
+    for body in (wire.batch(lines), wire.batch_parts(lines)):
+        sock = FakeSock(b"\x20\x02\x00\x00" + b"\x40\x02\x00\x01")
+        c = client(sock)
+        c.connect()
+        sock.sent.clear()
+        c.publish("t", body, qos=1)
+        packets.append(bytes(sock.sent))
+    assert packets[0] == packets[1]
+    assert packets[0].endswith(b'[{"ts":1},{"ts":2},{"ts":3}]')
+    assert wire.batch(lines[:1]) == lines[0]  # one observation: the object, not an array
 
 
 def test_connack_refusal_names_the_cause() -> None:
