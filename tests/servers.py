@@ -144,7 +144,7 @@ def start_mosquitto(
         + extra_conf
     )
     server = run_mosquitto(conf, port, data_dir, log)
-    if certs is not None:
+    if certs is not None and tls_port is not None:
         server.tls_port = tls_port
         _wait(lambda: _accepts(tls_port), server, "accept TLS connections")
     return server
