@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -81,6 +83,26 @@ def add_ca_argument(parser: argparse.ArgumentParser) -> None:
         help="PEM certificate of the CA that signed an mqtts:// broker's certificate (a school's "
         "own broker); default: the system's public CAs",
     )
+
+
+def ack_all(client: mqtt.Client, mids: Sequence[int]) -> None:
+    """PUBACK (QoS 1) each message in `mids` with one socket write.
+
+    paho's `client.ack()` queues a 4-byte packet per message, wakes its network thread, and that
+    thread sends each with its own syscall: ~12 µs of interpreter time per message, about a
+    tenth of the gateway's whole budget per message at 10,000 messages/s (bench/ingest.py).
+    The PUBACKs of a batch as one queued packet are the same bytes on the wire (MQTT 3.1.1
+    §3.4.1: 0x40, remaining length 2, the packet identifier). `_packet_queue` is paho's own
+    queue that `ack()` uses; a paho without it gets one `ack()` per message."""
+    queue = getattr(client, "_packet_queue", None)
+    if queue is None:
+        for mid in mids:
+            client.ack(mid, 1)
+        return
+    if len(mids):
+        header = np.uint32(mqtt.PUBACK << 24 | 2 << 16)  # 0x40 0x02, then the identifier
+        packets = (np.asarray(mids, dtype=np.uint32) | header).astype(">u4").tobytes()
+        queue(mqtt.PUBACK, packets, 0, 0)
 
 
 def connect_failure(broker: BrokerURL, exc: BaseException | None) -> str:

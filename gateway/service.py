@@ -343,8 +343,7 @@ class Gateway:
             if cut.generation != self._generation:
                 log.debug("not acking %d messages from a lost connection", len(cut.mids))
                 return
-            for mid in cut.mids:
-                self.client.ack(mid, 1)
+            broker.ack_all(self.client, cut.mids)
 
     def _update_spool_gauges(self) -> None:
         self.metrics.spool_batches.set(len(self.spool))
