@@ -268,6 +268,11 @@ class Gateway:
             self.metrics.received.labels(kind).inc(n)
         for (_station, reason), n in batch.reject_counts.items():
             self.metrics.rejected.labels(reason).inc(n)
+        try:
+            self.store.prepare(batch)
+        except Exception:  # a bug there must not cost the batch: write() encodes it again
+            log.exception("preparing a batch of %d observations for the store failed", len(batch))
+            batch.prepared = None
         return batch
 
     def _make_safe(self, batch: Batch) -> bool:

@@ -42,6 +42,12 @@ class Store(Protocol):
 
     url: str  # without secrets: safe to log
 
+    def prepare(self, batch: Batch) -> None:
+        """Encode the batch for this store ahead of `write` (into `batch.prepared`). The gateway
+        calls it on its decoder thread, so the encoding overlaps the store's previous write;
+        `write` encodes for itself when it was not called."""
+        ...
+
     def write(self, batch: Batch) -> None:
         """Store a batch: observations, registry updates, dead letters and reject counts."""
         ...

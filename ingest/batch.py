@@ -84,6 +84,9 @@ class Batch:
     # (station, reason) -> how many fields, elements or messages were rejected
     reject_counts: dict[tuple[str, str], int] = field(default_factory=dict)
     created_ms: int = 0
+    # The store's own encoding of this batch, made ahead of its write (Store.prepare); never
+    # spooled: a batch read back from the spool is encoded again.
+    prepared: Any = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.obs)

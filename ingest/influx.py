@@ -142,14 +142,18 @@ class InfluxStore:
 
     # --- writes ---------------------------------------------------------------------------
 
+    def prepare(self, batch: Batch) -> None:
+        batch.prepared = (lineprotocol.encode_obs(batch.obs), self._side_lines(batch))
+
     def write(self, batch: Batch) -> None:
         if self.read_only:
             raise StoreError(f"{self.url}: opened read-only; nothing written", retryable=False)
         self.server_version()
-        lines = lineprotocol.encode_obs(batch.obs)
+        if batch.prepared is None:
+            self.prepare(batch)
+        lines, others = batch.prepared
         if lines:
             self._write_lines(lines, "ms")
-        others = self._side_lines(batch)
         if others:
             self._write_lines(others, "ns")
 

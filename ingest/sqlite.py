@@ -172,12 +172,18 @@ class SQLiteStore:
         db.executescript(SCHEMA)
         return db
 
+    def prepare(self, batch: Batch) -> None:
+        batch.prepared = [
+            *_obs_inserts(batch, self._max_params),
+            *_registry_upserts(batch.registry, self._max_params),
+        ]
+
     def write(self, batch: Batch) -> None:
+        if batch.prepared is None:
+            self.prepare(batch)
         try:
             with self._db:
-                for sql, values in _obs_inserts(batch, self._max_params):
-                    self._db.execute(sql, values)
-                for sql, values in _registry_upserts(batch.registry, self._max_params):
+                for sql, values in batch.prepared:
                     self._db.execute(sql, values)
                 self._db.executemany(
                     _INSERT_DEAD_LETTER,
