@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,9 +88,10 @@ def test_simulated_schools_reach_the_store_and_the_summary(
     assert set(registry.loc[sorted(stations), "state"]) == {"offline"}
     assert registry.loc[sorted(stations), "timezone"].notna().all()  # from the meta messages
 
-    today = datetime.now(UTC).date().isoformat()
+    # --end is a local date: east of UTC (Manila, Tokyo) today may already be tomorrow.
+    last_local_day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     summary = classnet(
-        "summary", "--store", gateway, "--start", "2020-01-01", "--end", today,
+        "summary", "--store", gateway, "--start", "2020-01-01", "--end", last_local_day,
         "--format", "csv", cwd=tmp_path,
     )  # fmt: skip
     assert summary.returncode == 0, summary.stderr
@@ -99,7 +100,7 @@ def test_simulated_schools_reach_the_store_and_the_summary(
     assert sum(int(r["n_obs"]) for r in rows) == expected
 
     export = classnet(
-        "export", "--store", gateway, "--start", "2020-01-01", "--end", today, "--derived",
+        "export", "--store", gateway, "--start", "2020-01-01", "--end", last_local_day, "--derived",
         cwd=tmp_path,
     )  # fmt: skip
     assert export.returncode == 0, export.stderr
