@@ -1,6 +1,6 @@
 """The station's clock end to end (issue 4): readings taken before the first NTP answer are held
 and stamped once the time is known; if it never is, they go without `ts` after the hold limit
-and the gateway stamps them on arrival."""
+and the gateway stamps them on arrival; once known, the clock is set again every resync_s."""
 
 from __future__ import annotations
 
@@ -63,6 +63,46 @@ def test_readings_before_the_first_ntp_answer_are_stamped_in_ntp_time_once_it_co
     gaps = [b - a for a, b in itertools.pairwise(host_ts)]
     assert all(0.5 <= g <= 2.5 for g in gaps), gaps  # 1 s interval, whole-second stamps
     assert "ntp: no time from 127.0.0.1" in proc.output()
+
+
+@pytest.mark.slow
+def test_the_clock_is_set_again_from_ntp_every_resync_interval(
+    tmp_path, mosquitto, sntp, start_station, subscribe
+) -> None:
+    station = "fi-emu-ntp-resync"
+    resync_s = 3
+    write_board(
+        tmp_path / "fs",
+        station,
+        mosquitto.port,
+        sntp.port,
+        ntp={"host": "127.0.0.1", "port": sntp.port, "resync_s": resync_s},
+    )
+    sub = subscribe(mosquitto.port, station)
+    start_station(tmp_path / "fs")
+    sub.wait(lambda: len(received(sub, station)) >= 2)
+    # The board's counter and NTP now disagree by an hour, as after a long drift: only a new
+    # query can tell the station.
+    jump_s = 3600
+    queries_before = sntp.queries
+    sntp.skew_s += jump_s
+    moved = time.time()
+    new_frame = moved + jump_s + NTP_SKEW_S
+    sub.wait(lambda: sum(o["ts"] > new_frame for o in received(sub, station)) >= 2)
+
+    obs = received(sub, station)
+    assert [o["seq"] for o in obs] == list(range(len(obs))), "each reading once, in order"
+    host_ts = [o["ts"] - NTP_SKEW_S for o in obs]
+    before = [t for t in host_ts if t < moved + jump_s / 2]
+    after = [t - jump_s for t in host_ts if t >= moved + jump_s / 2]
+    assert before and after, host_ts
+    # Taken back into one frame, the readings run on at the 1 s interval: each side was stamped
+    # in its own NTP time, and the new one reached the station within resync_s of the move.
+    gaps = [b - a for a, b in itertools.pairwise(before + after)]
+    assert all(0.5 <= g <= 2.5 for g in gaps), gaps
+    assert before[-1] <= moved + resync_s + 1.5, (moved, before)
+    assert after[-1] <= time.time() + 1
+    assert sntp.queries > queries_before, "the station asked again after resync_s"
 
 
 @pytest.mark.slow
