@@ -27,8 +27,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gateway.bridge import Bridge, PortSpec
-from gateway.bridge_session import StationSession
+from gateway.bridge.bridge import Bridge, PortSpec
+from gateway.bridge.session import StationSession
 from gateway.broker import BrokerURL
 from tests.bridge.harness import Station, direct, prefill, serial_board
 from tests.servers import require_binary, start_mosquitto

@@ -33,9 +33,9 @@ import pandas as pd  # noqa: E402
 
 from dashboard.app import create_app  # noqa: E402
 from dashboard.data import Data  # noqa: E402
-from gateway.asem import country_of, region_of  # noqa: E402
 from ingest import Batch, open_store  # noqa: E402
 from ingest.batch import OBS_COLUMNS  # noqa: E402
+from ingest.domain.asem import country_of, region_of  # noqa: E402
 from simulators import towns  # noqa: E402
 
 

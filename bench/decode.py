@@ -14,7 +14,7 @@ import statistics
 import time
 
 from firmware import wire
-from gateway.contract import decode_obs, parse_topic
+from ingest.domain.contract import decode_obs, parse_topic
 
 NOW = 1_763_884_800.0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gateway import stations as station_files
-from gateway.gateway_cmd import add_store_argument
+from ingest.domain import stations as station_files
+from ingest.url import add_store_argument
 
 
 def serve(store_url: str, stations: Path | None, host: str, port: int, refresh_s: float) -> int:

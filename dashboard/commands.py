@@ -18,9 +18,9 @@ from dashboard.core.actions import (
     write_export,
 )
 from dashboard.core.frames import CoreInputError
-from gateway import stations
-from gateway.errors import UserError
 from ingest import open_store
+from ingest.domain import stations
+from ingest.domain.errors import UserError
 
 
 def _date(text: str) -> date:

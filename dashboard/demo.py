@@ -23,8 +23,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from dashboard.data import utcnow
-from gateway.errors import UserError
 from ingest import Store, open_store
+from ingest.domain.errors import UserError
 
 log = logging.getLogger("classnet.demo")
 ROOT = Path(__file__).resolve().parents[1]

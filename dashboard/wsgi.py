@@ -14,14 +14,14 @@ from pathlib import Path
 
 from flask import Flask
 
-from gateway.errors import UserError
+from ingest.domain.errors import UserError
 
 
 def create_server() -> Flask:
     from dashboard.app import create_app
     from dashboard.data import Data
-    from gateway import stations
     from ingest import open_store
+    from ingest.domain import stations
 
     url = os.environ.get("CLASSNET_STORE")
     if not url:

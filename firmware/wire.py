@@ -1,7 +1,7 @@
 # The wire contract's shared facts (version 1): topics, station ids, fields and their ranges, and
 # the encoding a station uses. Runs unchanged under MicroPython and CPython: the firmware, the
-# simulators and the gateway's decoder (gateway/contract.py) all read these tables, so a field is
-# named and bounded in one place. See docs/protocol.md.
+# simulators and the gateway's decoder (ingest/domain/contract.py) all read these tables, so a field
+# is named and bounded in one place. See docs/protocol.md.
 import json
 
 VERSION = 1

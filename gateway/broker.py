@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware import wire
-from gateway.cli import UserError
+from ingest.domain.errors import UserError
 from ingest.url import secret
 
 KEEPALIVE_S = 60

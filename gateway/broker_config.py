@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware import wire
-from gateway.errors import UserError
+from ingest.domain.errors import UserError
 
 GATEWAY_USER = "classnet-gateway"
 DASHBOARD_USER = "classnet-dashboard"

@@ -13,15 +13,15 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from gateway.errors import UserError
+from ingest.domain.errors import UserError
 
 # Components that add subcommands, in the order `classnet --help` lists them.
 COMPONENT_CLIS = (
     "dashboard.cli",
     "gateway.gateway_cmd",
     "gateway.spool_cmd",
-    "gateway.bridge_cmd",
-    "ingest.commands",
+    "gateway.bridge.cli",
+    "gateway.store_cmd",
     "gateway.commands",
     "firmware.host.cli",
     "simulators.cli",

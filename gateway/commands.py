@@ -9,9 +9,16 @@ import sys
 from pathlib import Path
 
 from firmware import wire
-from gateway import broker_config, stations
-from gateway.contract import ContractError, decode_meta, decode_obs, decode_status, parse_topic
-from gateway.errors import UserError
+from gateway import broker_config
+from ingest.domain import stations
+from ingest.domain.contract import (
+    ContractError,
+    decode_meta,
+    decode_obs,
+    decode_status,
+    parse_topic,
+)
+from ingest.domain.errors import UserError
 
 
 def check_payload(station: str, kind: str, payload: bytes) -> tuple[list[str], list[str]]:

@@ -1,8 +1,8 @@
 """A flush's raw MQTT messages → one `ingest.Batch`, decoded a whole batch at a time.
 
-`gateway.contract` is the one definition of what is valid, and it decodes one message at a time
-(≈ 28 µs for a typical observation here). Most messages are clean, so a batch first goes through
-a fast path that parses each body with orjson and checks the whole batch's columns with
+`ingest.domain.contract` is the one definition of what is valid, and it decodes one message at a
+time (≈ 28 µs for a typical observation here). Most messages are clean, so a batch first goes
+through a fast path that parses each body with orjson and checks the whole batch's columns with
 numpy; any message in which the fast path sees anything unusual (a bad or missing value, an
 unknown key, a `station` key, odd framing) is decoded by `contract.decode_obs` instead, which
 keeps what is good and names what it drops. The fast path is only a filter for "nothing to
@@ -23,7 +23,14 @@ import orjson
 import pandas as pd
 
 from firmware import wire
-from gateway.contract import (
+from ingest.batch import (
+    OBS_COLUMNS,
+    UNKNOWN_STATION,
+    Batch,
+    DeadLetter,
+    registry_from_obs,
+)
+from ingest.domain.contract import (
     ContractError,
     Observation,
     Problem,
@@ -34,13 +41,6 @@ from gateway.contract import (
     decode_obs,
     decode_status,
     parse_topic,
-)
-from ingest.batch import (
-    OBS_COLUMNS,
-    UNKNOWN_STATION,
-    Batch,
-    DeadLetter,
-    registry_from_obs,
 )
 
 log = logging.getLogger("classnet.gateway")

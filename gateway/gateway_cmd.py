@@ -13,11 +13,12 @@ from pathlib import Path
 from types import FrameType
 
 from gateway import broker
-from gateway.cli import UserError
 from gateway.metrics import Metrics, serve
 from gateway.service import Gateway, Settings
 from gateway.spool import DEFAULT_DIR, DEFAULT_MAX_BYTES
 from ingest import StoreError, open_store
+from ingest.domain.errors import UserError
+from ingest.url import add_store_argument
 
 log = logging.getLogger("classnet.gateway")
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -80,18 +81,6 @@ def run(args: argparse.Namespace) -> int:
     log.info("stopping: writing what was received, then disconnecting")
     gateway.stop()
     return 0
-
-
-def add_store_argument(parser: argparse.ArgumentParser, default: str | None = None) -> None:
-    parser.add_argument(
-        "--store",
-        default=default,
-        required=default is None,
-        metavar="URL",
-        help="sqlite:///path.db, influxdb://[user@]host:8086/db or influxdb2://host:8086/bucket"
-        "?org=ORG; secrets from CLASSNET_INFLUX_PASSWORD / CLASSNET_INFLUX_TOKEN"
-        + (f" (default {default})" if default else ""),
-    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:

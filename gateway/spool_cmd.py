@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gateway.errors import UserError
-from gateway.gateway_cmd import add_store_argument
 from gateway.spool import (
     BAD,
     DEFAULT_DIR,
@@ -23,6 +21,8 @@ from gateway.spool import (
 )
 from ingest import StoreError, open_store
 from ingest.base import Store
+from ingest.domain.errors import UserError
+from ingest.url import add_store_argument
 
 
 @dataclass

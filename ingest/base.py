@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from firmware import wire
-from gateway.asem import country_of, region_of
-from gateway.contract import StationMeta
-from gateway.stations import merged_registry, registry_frame
 from ingest.batch import Batch
+from ingest.domain.asem import country_of, region_of
+from ingest.domain.contract import StationMeta
+from ingest.domain.stations import merged_registry, registry_frame
 
 LIVE_COLUMNS = ("last_seen", "state", "firmware", "battery_v", "rssi_dbm")
 REJECT_COLUMNS = ("time", "station", "topic", "reason", "detail", "payload")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from firmware import wire
-from gateway.asem import country_of, region_of
+from ingest.domain.asem import country_of, region_of
 
 MEASUREMENT = "obs"
 

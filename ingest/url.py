@@ -11,12 +11,13 @@ named by CLASSNET_INFLUX_PASSWORD_FILE / CLASSNET_INFLUX_TOKEN_FILE (Docker and 
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from gateway.cli import UserError
+from ingest.domain.errors import UserError
 
 SCHEMES = ("sqlite", "influxdb", "influxdbs", "influxdb2", "influxdb2s")
 
@@ -120,3 +121,15 @@ def _redacted(url: str) -> str:
     if parts.password:
         return url.replace(f":{parts.password}@", ":***@")
     return url
+
+
+def add_store_argument(parser: argparse.ArgumentParser, default: str | None = None) -> None:
+    parser.add_argument(
+        "--store",
+        default=default,
+        required=default is None,
+        metavar="URL",
+        help="sqlite:///path.db, influxdb://[user@]host:8086/db or influxdb2://host:8086/bucket"
+        "?org=ORG; secrets from CLASSNET_INFLUX_PASSWORD / CLASSNET_INFLUX_TOKEN"
+        + (f" (default {default})" if default else ""),
+    )

@@ -20,7 +20,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
-from gateway.cli import UserError
+from ingest.domain.errors import UserError
 from simulators import faults, towns
 from simulators.fleet import Fleet, Send
 from simulators.mqtt import Broker, BrokerError, Publisher

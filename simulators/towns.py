@@ -153,7 +153,7 @@ def meta(station: Station) -> dict[str, object]:
 
 
 def stations_toml(fleet: tuple[Station, ...]) -> str:
-    """A stations.toml (gateway/stations.py format) describing the fleet."""
+    """A stations.toml (ingest/domain/stations.py format) describing the fleet."""
     lines = ["# Simulated stations: written by `classnet simulate --write-stations`.", ""]
     for s in fleet:
         lines += [

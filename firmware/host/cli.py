@@ -11,7 +11,7 @@ from firmware.host.ports import list_boards
 
 
 def _flash_cmd(args: argparse.Namespace) -> int:
-    from gateway.cli import UserError
+    from ingest.domain.errors import UserError
 
     try:
         if args.list:

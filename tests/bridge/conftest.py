@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.bridge import Bridge, PortSpec
-from gateway.bridge_session import StationSession
+from gateway.bridge.bridge import Bridge, PortSpec
+from gateway.bridge.session import StationSession
 from gateway.broker import BrokerURL
 from ingest import open_store
 from tests import servers

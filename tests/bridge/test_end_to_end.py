@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from gateway.contract import decode_obs, decode_status
+from ingest.domain.contract import decode_obs, decode_status
 from tests import servers
 from tests.bridge.harness import Cable, direct, prefill, serial_board
 

@@ -1,4 +1,4 @@
-"""The bridge's protocol logic (gateway/bridge_link.py) fed bytes, publishing to a real Mosquitto
+"""The bridge's protocol logic (gateway/bridge/link.py) fed bytes, publishing to a real Mosquitto
 through the station's own session."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import json
 import logging
 
 from firmware import frame
-from gateway.bridge_link import Link
-from gateway.bridge_session import StationSession
+from gateway.bridge.link import Link
+from gateway.bridge.session import StationSession
 from gateway.broker import BrokerURL
 from tests import servers
 

@@ -7,8 +7,8 @@ import pytest
 from serial.tools.list_ports_common import ListPortInfo
 
 from firmware.host.ports import boards_from
-from gateway.bridge import PortSpec, find_board
-from gateway.errors import UserError
+from gateway.bridge.bridge import PortSpec, find_board
+from ingest.domain.errors import UserError
 
 
 def usb(device: str, vid: int, pid: int, serial: str | None) -> ListPortInfo:

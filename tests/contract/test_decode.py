@@ -1,4 +1,4 @@
-"""The wire contract decoder (gateway/contract.py), one behaviour per test."""
+"""The wire contract decoder (ingest/domain/contract.py), one behaviour per test."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import pytest
 
 from firmware import wire
-from gateway.contract import ContractError, Reason, decode_obs, parse_topic
+from ingest.domain.contract import ContractError, Reason, decode_obs, parse_topic
 
 NOW = 1_763_884_800.0  # 2025-11-23T08:00:00Z
 TOPIC = "classnet/v1/ph-manila-01/obs"

@@ -10,7 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from firmware import wire
-from gateway.contract import ContractError, decode_meta, decode_obs, decode_status, parse_topic
+from ingest.domain.contract import (
+    ContractError,
+    decode_meta,
+    decode_obs,
+    decode_status,
+    parse_topic,
+)
 
 NOW = 1_763_884_800.0
 TOPIC = parse_topic("classnet/v1/fi-tampere-hervanta/obs")

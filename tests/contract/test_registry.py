@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gateway import stations
-from gateway.asem import COUNTRIES, country_of, region_of
-from gateway.contract import decode_meta
-from gateway.errors import UserError
+from ingest.domain import stations
+from ingest.domain.asem import COUNTRIES, country_of, region_of
+from ingest.domain.contract import decode_meta
+from ingest.domain.errors import UserError
 
 GOOD = """
 [fi-tampere-hervanta]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.wsgi import create_server
-from gateway.errors import UserError
+from ingest.domain.errors import UserError
 
 
 def test_server_serves_the_dashboard_from_the_environment(tmp_path: Path, monkeypatch) -> None:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from firmware.sensors import bme280
-from gateway.contract import decode_obs, decode_status
+from ingest.domain.contract import decode_obs, decode_status
 from tests.firmware.conftest import NTP_SKEW_S, outbox_lines, write_board
 from tests.firmware.test_sensors import ADC_T, DATASHEET_T, HUM
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from firmware import config
-from gateway.contract import decode_obs
+from ingest.domain.contract import decode_obs
 from tests.firmware import mpy
 from tests.firmware.conftest import NTP_SKEW_S, write_board
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gateway.contract import decode_status
+from ingest.domain.contract import decode_status
 from tests import servers
 from tests.firmware.conftest import SntpServer, StationProc, Subscriber, bme280_emu, write_board
 from tests.firmware.emu import crc

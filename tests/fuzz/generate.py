@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from firmware import wire
-from gateway.contract import ContractError, decode_meta, decode_obs, decode_status, parse_topic
+from ingest.domain.contract import (
+    ContractError,
+    decode_meta,
+    decode_obs,
+    decode_status,
+    parse_topic,
+)
 
 VALID_STATIONS = 50
 HOSTILE_STATIONS = 60
@@ -213,7 +219,7 @@ def generate(total: int, seed: int, now: float) -> Fuzz:
 
 
 def expected_rejects(messages: list[tuple[str, bytes]], now: float) -> tuple[Counter[str], int]:
-    """What the contract (gateway/contract.py, the one definition of valid) says about each
+    """What the contract (ingest/domain/contract.py, the one definition of valid) says about each
     message, counted by reason: a whole message rejected counts once, each dropped field or array
     element once. Decoded here one message at a time, independently of the gateway's batch path.
     Also: how many distinct (topic, body) pairs are rejected whole (each is a dead letter)."""

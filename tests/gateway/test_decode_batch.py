@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware import wire
-from gateway.contract import ContractError, decode_obs
 from gateway.decode_batch import decode_messages
+from ingest.domain.contract import ContractError, decode_obs
 
 NOW = 1_763_884_800.0 + 86400
 TOPIC = "classnet/v1/fi-dec-01/obs"

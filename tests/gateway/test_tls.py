@@ -11,7 +11,7 @@ import pytest
 
 from firmware import wire
 from gateway import broker, gateway_cmd
-from gateway.bridge_session import SessionError, StationSession
+from gateway.bridge.session import SessionError, StationSession
 from gateway.cli import UserError, build_parser
 from gateway.service import Gateway
 from ingest import open_store

@@ -8,8 +8,8 @@ import pytest
 
 from gateway import cli
 from gateway.broker import parse_broker_url, stable_client_id, subscriptions
-from gateway.cli import UserError
 from gateway.gateway_cmd import parse_size
+from ingest.domain.errors import UserError
 from ingest.url import parse_store_url
 
 

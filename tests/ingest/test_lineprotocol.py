@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware import wire
-from gateway.asem import country_of, region_of
+from ingest.domain.asem import country_of, region_of
 from ingest.lineprotocol import MEASUREMENT, encode_obs, encode_point
 
 STATIONS = ["fi-tampere-01", "ph-manila-01", "se-lund-02"]

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from firmware import wire
+from gateway.importer import import_file
 from ingest import open_store
 from ingest.base import Store
 from ingest.batch import Batch, empty_obs, registry_from_obs
-from ingest.importer import import_file
 
 START = datetime(2025, 11, 1, tzinfo=UTC)
 END = datetime(2025, 12, 1, tzinfo=UTC)

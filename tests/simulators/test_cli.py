@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gateway.cli import EXIT_USER_ERROR, main
-from gateway.stations import load_stations
+from ingest.domain.stations import load_stations
 from simulators.cli import load_record
 
 NOW = 1761955200

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from firmware import wire
-from gateway.contract import ContractError, decode_obs, decode_status, parse_topic
+from ingest.domain.contract import ContractError, decode_obs, decode_status, parse_topic
 from simulators import faults, towns
 from simulators.fleet import Fleet, Send
 

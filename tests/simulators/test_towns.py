@@ -6,8 +6,8 @@ import zoneinfo
 from datetime import UTC, datetime
 
 from firmware import wire
-from gateway.asem import country_of, region_of
-from gateway.stations import load_stations
+from ingest.domain.asem import country_of, region_of
+from ingest.domain.stations import load_stations
 from simulators import towns
 
 

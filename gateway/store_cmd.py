@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from gateway.cli import UserError
-from gateway.gateway_cmd import add_store_argument
+from gateway.importer import import_file
 from ingest import StoreError, open_store
-from ingest.importer import import_file
+from ingest.domain.errors import UserError
+from ingest.url import add_store_argument
 
 
 def _progress(rows: int) -> None:

@@ -1,7 +1,7 @@
 """What `classnet bridge` does with the bytes a station sends: frames in (firmware/frame.py),
 publishes through the station's MQTT session, acknowledgements and time back to the board.
 
-No serial port here (gateway/bridge.py reads and writes it): `Link.feed(bytes) -> bytes`.
+No serial port here (gateway/bridge/bridge.py reads and writes it): `Link.feed(bytes) -> bytes`.
 An observation frame is acknowledged only after the broker's PUBACK for the message that
 carried it; while the broker is unreachable nothing is acknowledged, so the station keeps its
 readings in flash and the computer needs no buffer of its own.
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from firmware import frame, wire
-from gateway.contract import ContractError, Topic, decode_meta, decode_obs, decode_status
+from ingest.domain.contract import ContractError, Topic, decode_meta, decode_obs, decode_status
 
 log = logging.getLogger("classnet.bridge")
 

@@ -25,9 +25,9 @@ from typing import Any
 import pandas as pd
 
 from firmware import wire
-from gateway.asem import country_of, region_of
-from gateway.contract import StationMeta, check_meta
-from gateway.errors import UserError
+from ingest.domain.asem import country_of, region_of
+from ingest.domain.contract import StationMeta, check_meta
+from ingest.domain.errors import UserError
 
 DEFAULT_PATH = Path("stations.toml")
 COLUMNS = (

@@ -1,5 +1,5 @@
 """`classnet bridge --port auto --broker mqtt://STATION@host:1883`: a thin parser over
-gateway/bridge.py. The station's MQTT password comes from CLASSNET_MQTT_PASSWORD or the file
+gateway/bridge/bridge.py. The station's MQTT password comes from CLASSNET_MQTT_PASSWORD or the file
 CLASSNET_MQTT_PASSWORD_FILE names, never from the command line. See docs/build-a-station.md."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import threading
 from types import FrameType
 
 from gateway import broker
-from gateway.bridge import Bridge, PortSpec
-from gateway.bridge_session import StationSession
+from gateway.bridge.bridge import Bridge, PortSpec
+from gateway.bridge.session import StationSession
 
 log = logging.getLogger("classnet.bridge")
 

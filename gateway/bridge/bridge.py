@@ -1,7 +1,7 @@
 """`classnet bridge`: a station on a USB serial port, its readings to the broker.
 
 Opens the port (the one named, or with `--port auto` the one board found), hands what it reads
-to a `Link` (gateway/bridge_link.py) and writes back the replies. When the board disappears
+to a `Link` (gateway/bridge/link.py) and writes back the replies. When the board disappears
 (cable pulled, board reset) it says so, publishes the station offline and waits for the board
 to come back, recognising it by its USB serial number even under another port name.
 """
@@ -17,8 +17,8 @@ from typing import Any
 
 from firmware.host.flash import FlashError, open_port
 from firmware.host.ports import Board, list_boards
-from gateway.bridge_link import Link, Session
-from gateway.errors import UserError
+from gateway.bridge.link import Link, Session
+from ingest.domain.errors import UserError
 
 log = logging.getLogger("classnet.bridge")
 
