@@ -90,7 +90,7 @@ def ack_all(client: mqtt.Client, mids: Sequence[int]) -> None:
 
     paho's `client.ack()` queues a 4-byte packet per message, wakes its network thread, and that
     thread sends each with its own syscall: ~12 µs of interpreter time per message, about a
-    tenth of the gateway's whole budget per message at 10,000 messages/s (bench/ingest.py).
+    tenth of the gateway's whole budget per message at 10,000 messages/s (bench/gateway_chain.py).
     The PUBACKs of a batch as one queued packet are the same bytes on the wire (MQTT 3.1.1
     §3.4.1: 0x40, remaining length 2, the packet identifier). `_packet_queue` is paho's own
     queue that `ack()` uses; a paho without it gets one `ack()` per message."""

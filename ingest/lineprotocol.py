@@ -72,7 +72,7 @@ def encode_obs(obs: pd.DataFrame) -> bytes:
 def _field_texts(name: str, column: np.ndarray) -> list[str]:
     """`name=value` for each value of a float64 column (no NaN). A batch repeats few values
     (sensors report in steps of 0.1 and stations send the same battery or humidity again and
-    again), so each distinct value is formatted once (bench/ingest.py's 5,000-line batches:
+    again), so each distinct value is formatted once (bench/gateway_chain.py's 5,000-line batches:
     ~15 ms instead of 22-29 ms with repr() per value). Distinct by bit pattern, so -0.0 keeps
     its sign."""
     bits, inverse = np.unique(column.view("int64"), return_inverse=True)

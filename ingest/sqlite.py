@@ -89,7 +89,7 @@ def _obs_inserts(batch: Batch, max_params: int) -> Iterator[tuple[str, list[obje
 
     executemany would run one sqlite3_step per row, and the sqlite3 module releases the GIL
     around each step: with the gateway's network thread busy, every row then waits to get the
-    GIL back (a 5,000-row batch took ~80 µs a row in bench/ingest.py instead of ~10). A few
+    GIL back (a 5,000-row batch took ~80 µs a row in bench/gateway_chain.py instead of ~10). A few
     hundred rows per statement means a few hundred times fewer waits. Columns no observation in
     the batch carries are left out (NULL); SQLite binds NaN as NULL."""
     obs = batch.obs

@@ -20,8 +20,6 @@ settings.load_profile("classnet")
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     # Versions of the real parts this run tests against, read from the binaries themselves.
-    import shutil
-
     lines = []
     for label, argv in (
         ("mosquitto", ["mosquitto", "-h"]),
@@ -31,13 +29,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
             ["micropython", "-c", "import sys; print(sys.version, sys.implementation)"],
         ),
     ):
-        binary = argv[0] if shutil.which(argv[0]) else None
+        binary = servers.find_binary(argv[0])
         if binary is None:
-            try:
-                binary = servers.require_binary(argv[0])
-            except BaseException:
-                lines.append(f"{label}: not installed")
-                continue
+            lines.append(f"{label}: not installed")
+            continue
         lines.append(f"{label}: {servers.version_of([binary, *argv[1:]])}")
     return lines
 

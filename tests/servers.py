@@ -29,12 +29,17 @@ INSTALL = {
 }
 
 
-def require_binary(name: str) -> str:
-    """The path of a server binary, or a test failure that says how to install it."""
+def find_binary(name: str) -> str | None:
+    """The path of a server binary (the venv's own first, then PATH and the sbin dirs), or None."""
     search = os.pathsep.join(
         [str(Path(sys.executable).parent), os.environ.get("PATH", ""), "/usr/sbin", "/usr/bin"]
     )
-    path = shutil.which(name, path=search)
+    return shutil.which(name, path=search)
+
+
+def require_binary(name: str) -> str:
+    """The path of a server binary, or a test failure that says how to install it."""
+    path = find_binary(name)
     if path is None:
         pytest.fail(f"{name} not found; install it with: {INSTALL[name]}", pytrace=False)
     return path

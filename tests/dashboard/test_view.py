@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bench() -> Any:
-    # bench/dashboard.py builds the synthetic store; it is loaded by path (it is not a package).
+    # bench/compare_view.py builds the synthetic store; it is loaded by path (it is not a package).
     spec = importlib.util.spec_from_file_location(
-        "bench_dashboard", ROOT / "bench" / "dashboard.py"
+        "bench_compare_view", ROOT / "bench" / "compare_view.py"
     )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

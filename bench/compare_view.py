@@ -1,6 +1,6 @@
 """How fast the Compare view answers, and how much it sends (issue 7: p95 ≤ 300 ms, ≤ 1 MB).
 
-    .venv/bin/python bench/dashboard.py [--stations 50] [--days 7] [--runs 40] [--store URL]
+    .venv/bin/python bench/compare_view.py [--stations 50] [--days 7] [--runs 40] [--store URL]
 
 Builds a SQLite store with 50 schools × 7 days of 1-minute observations (504,000 rows, written
 with the store's own `write`), starts the real Dash app on it, and POSTs the Compare callbacks
