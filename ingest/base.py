@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from firmware import wire
-from dashboard import units  # noqa: F401  (throwaway: an upward import)
 from ingest.batch import Batch
 from ingest.domain.asem import country_of, region_of
 from ingest.domain.contract import StationMeta
