@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import time
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from tests import servers
+from tests.mqtt_clients import Subscriber
 
 
 def test_real_mosquitto_delivers_qos1(mosquitto: servers.Server) -> None:
-    got: list[bytes] = []
-    sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="harness-sub")
-    sub.on_message = lambda c, u, m: got.append(m.payload)
-    sub.connect("127.0.0.1", mosquitto.port)
-    sub.subscribe("classnet/v1/+/obs", qos=1)
-    sub.loop_start()
+    sub = Subscriber(mosquitto.port, "classnet/v1/+/obs")
     try:
-        time.sleep(0.2)  # let SUBACK arrive before publishing
         pub = subprocess.run(
             [
                 "mosquitto_pub",
@@ -37,12 +28,10 @@ def test_real_mosquitto_delivers_qos1(mosquitto: servers.Server) -> None:
             timeout=10,
         )
         assert pub.returncode == 0, pub.stderr
-        deadline = time.monotonic() + 5
-        while not got and time.monotonic() < deadline:
-            time.sleep(0.02)
+        sub.wait_for(1, timeout=5)
     finally:
-        sub.loop_stop()
-        sub.disconnect()
+        sub.close()
+    got = sub.payloads()
     assert got == [b'{"ts": 1763884800}']
 
 

@@ -8,7 +8,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from ingest import open_store
 from tests import servers
+from tests.waiting import wait_until
 
 
 def classnet(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -44,17 +44,19 @@ def gateway(mosquitto: servers.Server, tmp_path: Path) -> Iterator[str]:
 def _wait_for_count(store_url: str, expected: int, timeout: float = 120) -> int:
     store = open_store(store_url)
     start, end = datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
-    deadline = time.monotonic() + timeout
-    count = 0
+    counted = [0]
+
+    def enough() -> bool:
+        counted[0] = len(store.read(start, end))
+        return counted[0] >= expected
+
     try:
-        while time.monotonic() < deadline:
-            count = len(store.read(start, end))
-            if count >= expected:
-                return count
-            time.sleep(0.2)
+        wait_until(enough, timeout, f"{expected} observations in the store", every=0.2)
+    except AssertionError:
+        pass  # the caller's assertion names the count it got
     finally:
         store.close()
-    return count
+    return counted[0]
 
 
 def test_simulated_schools_reach_the_store_and_the_summary(

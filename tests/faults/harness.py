@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from firmware import wire
 from tests import servers
+from tests.waiting import hold, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,16 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def report(line: str) -> None:
     """A figure for the run's output: shown with `-s`, and in the captured output on failure."""
     print(f"[figures] {line}", flush=True)
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str, every: float = 0.1) -> float:
-    """Wait for a condition; the seconds it took. Deadlines are generous: the machine is shared."""
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
-    return time.monotonic() - started
 
 
 # --- the gateway as a process ----------------------------------------------------------------
@@ -215,7 +206,7 @@ class Publisher:
             # paho refuses a message whose 16-bit packet id is still outstanding, so at most
             # MAX_OUTSTANDING wait for their PUBACK; the caller waits, as a station's buffer does.
             while self.unacked() >= MAX_OUTSTANDING:
-                time.sleep(0.005)
+                hold(0.005, "a PUBACK frees a packet id")
             info = self.client.publish(topic, payload, qos=1)
             if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
                 raise RuntimeError(f"publish {topic}: {mqtt.error_string(info.rc)}")
@@ -224,7 +215,7 @@ class Publisher:
             if rate:
                 ahead = started + (i + 1) / rate - time.monotonic()
                 if ahead > 0:
-                    time.sleep(ahead)
+                    hold(ahead, "the publishing rate")
 
     def publish_in_background(
         self, messages: list[tuple[str, bytes]], rate: float | None = None

@@ -26,6 +26,7 @@ from tests.faults.harness import (
     sqlite_identities,
     wait_until,
 )
+from tests.waiting import hold
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +57,7 @@ def test_broker_restart_under_load_loses_nothing(mosquitto: servers.Server, tmp_
         published_before = sum(p.sent for p in publishers)
         broker.stop()  # SIGTERM: Mosquitto saves its persistence file and exits
         stopped = time.monotonic()
-        time.sleep(2.0)  # publishers and gateway find the broker gone
+        hold(2.0, "publishers and gateway find the broker gone")
         unacked_while_down = sum(p.unacked() for p in publishers)
         broker = servers.start_mosquitto(mosquitto.data_dir, port=mosquitto.port)
         restarted = time.monotonic()
@@ -65,7 +66,7 @@ def test_broker_restart_under_load_loses_nothing(mosquitto: servers.Server, tmp_
             pub.wait_all(timeout=120)
         wait_until(lambda: sqlite_count(db) >= N, 180, f"all {N} stored", 0.5)
         took = time.monotonic() - restarted
-        time.sleep(1.0)
+        hold(1.0, "anything still arriving would be a duplicate")
         stored = sqlite_identities(db)
         log = gateway.log_text()
     finally:

@@ -26,6 +26,7 @@ from tests.faults.harness import (
     sqlite_identities,
     wait_until,
 )
+from tests.waiting import hold
 
 pytestmark = pytest.mark.slow
 
@@ -58,14 +59,14 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         for _ in range(KILLS):
             # Random moments: some while messages stream in, some during the backlog drain
             # after a restart, some in the middle of a batch write.
-            time.sleep(rng.uniform(0.2, 2.5))
+            hold(rng.uniform(0.2, 2.5), "the gateway runs a random while before the next kill")
             before = sqlite_count(db)
             gateway.kill()
             kills.append((round(time.monotonic() - started, 2), publisher.sent, before))
             gateway.start()
         publisher.wait_all(timeout=180)
         wait_until(lambda: sqlite_count(db) >= N, 300, f"{N} observations in the store", 0.5)
-        time.sleep(1.0)  # anything still arriving would be a duplicate or an extra
+        hold(1.0, "anything still arriving would be a duplicate or an extra")
         elapsed = time.monotonic() - started
         stored = sqlite_identities(db)
     finally:

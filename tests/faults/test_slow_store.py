@@ -33,6 +33,7 @@ from tests.faults.harness import (
     rss_mib,
     wait_until,
 )
+from tests.waiting import hold
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +62,7 @@ class DelayingProxy:
                 body = self.rfile.read(length) if length else None
                 if self.path.startswith("/write"):
                     proxy.writes += 1
-                    time.sleep(proxy.delay)
+                    hold(proxy.delay, "the slow store")
                 conn = http.client.HTTPConnection("127.0.0.1", backend_port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 conn.request(self.command, self.path, body=body, headers=headers)
@@ -154,7 +155,7 @@ def test_slow_store_keeps_memory_bounded_and_drops_nothing(
         while time.monotonic() - slow_started < SLOW_PHASE_S:
             peak = max(peak, rss_mib(gateway.pid))
             broker_peak = max(broker_peak, rss_mib(mosquitto.pid))
-            time.sleep(0.2)
+            hold(0.2, "sample memory through the slow phase")
         stored_slow = influx_count(influxdb.port, db)
         slow_writes = proxy.writes - writes_before
         spool_batches = gateway.metric("classnet_spool_batches")
@@ -162,7 +163,7 @@ def test_slow_store_keeps_memory_bounded_and_drops_nothing(
         drained = wait_until(
             lambda: influx_count(influxdb.port, db) >= n, 240, f"all {n} stored", 0.5
         )
-        time.sleep(1.0)
+        hold(1.0, "anything still arriving would be a duplicate")
         per_station = servers.influx_query(
             influxdb.port, 'SELECT count("temp_c") FROM "obs" GROUP BY station', db
         )["results"][0]["series"]

@@ -28,6 +28,7 @@ from tests.faults.harness import (
     report,
     wait_until,
 )
+from tests.waiting import hold
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +77,7 @@ def test_full_spool_disk_stops_acking_says_so_then_resumes(
         wait_until(lambda: gateway.metric("classnet_spool_full") == 1.0, 60, "/metrics to say full")
         status, health = gateway.http("/healthz")
         full_at = gateway.metrics()
-        time.sleep(2.0)  # stays full and keeps running: no more acks, no crash
+        hold(2.0, "stays full and keeps running: no more acks, no crash")
         assert gateway.alive()
         log_full = gateway.log_text()
         influx = servers.start_influxdb(tmp_path / "influx", port=port)

@@ -20,6 +20,7 @@ from tests.faults.harness import (
     report,
     wait_until,
 )
+from tests.waiting import hold
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +58,7 @@ def test_influxdb_down_for_60_s_spools_then_drains_exactly(
             m = gateway.metrics()
             spool_peak = max(spool_peak, (m["classnet_spool_batches"], m["classnet_spool_bytes"]))
             unacked_peak = max(unacked_peak, publisher.unacked())
-            time.sleep(0.5)
+            hold(0.5, "sample the spool through the outage")
         published_during = publisher.sent
         influx = servers.start_influxdb(tmp_path / "influx", port=port)
         up_at = time.monotonic()
@@ -71,7 +72,7 @@ def test_influxdb_down_for_60_s_spools_then_drains_exactly(
             "the spool to drain into InfluxDB",
             0.5,
         )
-        time.sleep(1.0)
+        hold(1.0, "anything still arriving would be a duplicate")
         stored = influx_identities(port, "classnet")
         log = gateway.log_text()
     finally:

@@ -3,50 +3,22 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.cli import EXIT_USER_ERROR, main
 from simulators.cli import load_record
 from simulators.mqtt import Broker, BrokerError
-
-
-class Subscriber:
-    """Everything published under classnet/#, in arrival order."""
-
-    def __init__(self, port: int) -> None:
-        self.messages: list[tuple[str, bytes, bool]] = []
-        self._ready = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-sub")
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe("classnet/#", qos=1)
-        self.client.on_subscribe = lambda c, u, mid, rcs, p: self._ready.set()
-        self.client.on_message = lambda c, u, m: self.messages.append(
-            (m.topic, m.payload, bool(m.retain))
-        )
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        assert self._ready.wait(10)
-
-    def wait_for(self, count: int, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+from tests.mqtt_clients import Subscriber
+from tests.waiting import hold
 
 
 @pytest.fixture
 def subscriber(mosquitto):
     sub = Subscriber(mosquitto.port)
     yield sub
-    sub.stop()
+    sub.close()
 
 
 NOW = 1761955200
@@ -126,7 +98,7 @@ def test_retained_birth_and_clean_offline(mosquitto, tmp_path: Path):
         late.wait_for(6, timeout=5)
         retained = {t: json.loads(p) for t, p, r in late.messages if r}
     finally:
-        late.stop()
+        late.close()
     assert retained["classnet/v1/fi-tampere-01/status"] == {"state": "offline"}
     assert retained["classnet/v1/fi-tampere-01/meta"]["timezone"] == "Europe/Helsinki"
 
@@ -153,7 +125,7 @@ def test_dropped_will_makes_the_broker_publish_the_will(mosquitto, subscriber, t
     ]
     assert main(argv) == 0
     subscriber.wait_for(10)
-    time.sleep(0.5)
+    hold(0.5, "the will, if it came twice, would arrive now")
     status = [
         json.loads(p)["state"]
         for t, p, _ in subscriber.messages
