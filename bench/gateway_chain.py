@@ -1,8 +1,8 @@
 """Ingest benchmark: the real chain (Mosquitto → `classnet gateway` → SQLite / InfluxDB 1.x) on
 this machine, next to the limits measured in the same run.
 
-    PYTHONPATH=. python bench/gateway_chain.py                      # 200,000 observations, 500 stations
-    PYTHONPATH=. python bench/gateway_chain.py --observations 20000 # a quick look
+    PYTHONPATH=. python bench/gateway_chain.py                       # 200,000 obs, 500 stations
+    PYTHONPATH=. python bench/gateway_chain.py --observations 20000  # a quick look
 
 Prints, for each store and payload shape (one observation per message; arrays of 100 as a
 reconnecting station sends): sustained observations/s, the gateway's peak RSS, and the ratio to
