@@ -248,6 +248,43 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "ang mahinang baterya (mas mababa sa 3.4 V) o mahinang Wi-Fi (mas mababa sa −80 dBm). "
         "Ipinapakita ng mga tinanggihang sukat kung aling sensor ang nagpapadala ng maling halaga.",
     ),
+    "calibration.title": (
+        "Calibration day: our stations against the reference",
+        "Kalibrointipäivä: asemamme vertailuasemaa vasten",
+        "Araw ng kalibrasyon: ang aming mga istasyon laban sa reperensiya",
+    ),
+    "calibration.explain": (
+        "Every instrument has a measurement error: part of it is random (the points scatter) and "
+        "part is systematic (the station always reads a little too high, or too steeply). Only "
+        "the systematic part can be corrected. Standing side by side with a reference, each "
+        "station's readings are fitted to a straight line, reference = offset + slope × reading; "
+        "the left panel shows the readings as they were, the right one after the correction. "
+        "The ± numbers say how sure the fit is (about 95 %), and the spread is the random part "
+        "that stays. Without calibration, a school that looks 0.5 °C warmer may only have a "
+        "warmer sensor.",
+        "Jokaisessa mittalaitteessa on mittausvirhettä: osa on satunnaista (pisteet hajoavat) ja "
+        "osa systemaattista (asema näyttää aina vähän liikaa tai liian jyrkästi). Vain "
+        "systemaattisen osan voi korjata. Kun asemat seisovat vertailuaseman vieressä, kunkin "
+        "lukemiin sovitetaan suora, vertailu = siirto + kulmakerroin × lukema; vasen kuva näyttää "
+        "lukemat sellaisinaan, oikea korjattuina. ±-luvut kertovat sovituksen varmuuden (noin "
+        "95 %), ja hajonta on satunnainen osa, joka jää. Ilman kalibrointia 0,5 °C lämpimämmältä "
+        "näyttävällä koululla voi olla vain lämpimämpi anturi.",
+        "May pagkakamali sa pagsukat ang bawat instrumento: bahagi nito ay random (nagkakalat ang "
+        "mga punto) at bahagi ay sistematiko (laging medyo mataas o masyadong matarik ang basa ng "
+        "istasyon). Ang sistematikong bahagi lamang ang naitatama. Kapag magkatabi sa "
+        "reperensiya, inaangkop ang mga sukat ng bawat istasyon sa isang tuwid na linya, "
+        "reperensiya = offset + slope × sukat; ipinapakita ng kaliwang panel ang mga sukat gaya "
+        "ng dati, ang kanan pagkatapos ng pagtatama. Sinasabi ng mga numerong ± kung gaano "
+        "katiyak ang pag-angkop (mga 95 %), at ang spread ay ang random na bahaging natitira. "
+        "Kung walang kalibrasyon, ang paaralang mukhang 0.5 °C na mas mainit ay maaaring may mas "
+        "mainit na sensor lamang.",
+    ),
+    "calibration.before": ("Before correction", "Ennen korjausta", "Bago ang pagtatama"),
+    "calibration.after": ("After correction", "Korjauksen jälkeen", "Pagkatapos ng pagtatama"),
+    "calibration.perfect": ("Perfect agreement", "Täysi yhtäpitävyys", "Ganap na pagtutugma"),
+    "calibration.station": ("Station reading", "Aseman lukema", "Sukat ng istasyon"),
+    "calibration.reference": ("Reference", "Vertailuasema", "Reperensiya"),
+    "stations.corrected": ("Calibration", "Kalibrointi", "Kalibrasyon"),
 }
 
 KEYS: Final[frozenset[str]] = frozenset(_T)
