@@ -25,10 +25,12 @@ from dashboard.core import derived
 from dashboard.core.calibration import apply_corrections
 from dashboard.core.daily import daily_summary
 from dashboard.core.resample import Clock, resample
+from dashboard.core.siting import siting_class, siting_view
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
 from ingest import Store
 from ingest.domain.calibration import Correction, load_corrections
+from ingest.domain.siting import Siting, load_siting
 
 MAX_POINTS: Final = 2000
 # A station that sent nothing for this long is shown as late, then as offline.
@@ -124,6 +126,15 @@ class Data:
         self._cached["corrections"] = (time.monotonic(), found)
         return found
 
+    def siting(self) -> dict[str, Siting]:
+        """How each station is sited, from stations.toml (read with the registry, as often)."""
+        hit = self._cached.get("siting")
+        if hit is not None and time.monotonic() - hit[0] < self.registry_ttl_s:
+            return dict(hit[1])
+        found = load_siting(self.stations_path)
+        self._cached["siting"] = (time.monotonic(), found)
+        return found
+
     def _read(
         self, start: datetime, end: datetime, stations: Sequence[str] | None, fields: Sequence[str]
     ) -> pd.DataFrame:
@@ -201,12 +212,18 @@ class Data:
         period: str,
         clock: Clock,
         now: datetime | None = None,
+        well_sited: bool = False,
     ) -> dict[str, Any]:
         """Series of `variable` for `stations` over `period`, binned by the core on `clock`,
-        at most MAX_POINTS per station. JSON-ready for a dcc.Store."""
+        at most MAX_POINTS per station. JSON-ready for a dcc.Store. With `well_sited`, only
+        stations of WMO siting class 1–3 for `variable`; `left_out` names the others, `notes`
+        says when the comparison mixes sitings (`dashboard.core.siting`)."""
         now = now or utcnow()
         chosen, meta = self._outdoor(stations, now)
+        view = siting_view(chosen, self.siting(), variable, well_sited)
+        chosen, meta = view.kept, meta.loc[view.kept]
         out: dict[str, Any] = {"variable": variable, "period": period, "clock": clock}
+        out["left_out"], out["notes"] = view.left_out, view.notes
         out["series"] = []
         if not chosen:
             return out
@@ -379,11 +396,14 @@ class Data:
         now = now or utcnow()
         reg = self.registry(now)
         in_force = _in_force(self.corrections(), now)
+        sited = self.siting()
         rows = [
             {
                 "station": str(station),
                 "name": str(row["name"]),
                 "calibration": in_force.get(str(station), []),
+                "siting_temp": siting_class(sited.get(str(station)), "temp_c"),
+                "siting_wind": siting_class(sited.get(str(station)), "wind_speed_ms"),
                 "exposure": str(row["exposure"]),
                 "status": str(row["status"]),
                 "last_seen": _iso(row["last_seen"]),

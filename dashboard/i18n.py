@@ -285,6 +285,31 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
     "calibration.station": ("Station reading", "Aseman lukema", "Sukat ng istasyon"),
     "calibration.reference": ("Reference", "Vertailuasema", "Reperensiya"),
     "stations.corrected": ("Calibration", "Kalibrointi", "Kalibrasyon"),
+    "stations.siting_temp": (
+        "Siting (temperature)",
+        "Sijoitus (lämpötila)",
+        "Pagkakalagay (temperatura)",
+    ),
+    "stations.siting_wind": ("Siting (wind)", "Sijoitus (tuuli)", "Pagkakalagay (hangin)"),
+    "compare.well_sited": (
+        "Only well-sited schools (WMO class 1–3)",
+        "Vain hyvin sijoitetut koulut (WMO-luokka 1–3)",
+        "Mga paaralang maayos ang pagkakalagay lamang (WMO klase 1–3)",
+    ),
+    "siting.left_out": (
+        "Left out (siting class 4–5 or not described)",
+        "Jätetty pois (sijoitusluokka 4–5 tai ei kuvattu)",
+        "Hindi isinama (klase 4–5 o walang paglalarawan)",
+    ),
+    "siting.roof_mixed": (
+        "Note: some of these anemometers are on a roof, others at ground level; a roof speeds "
+        "the wind up and bends it, so part of the difference is the siting, not the weather.",
+        "Huom: osa näistä tuulimittareista on katolla, osa maan tasolla; katto kiihdyttää ja "
+        "kääntää tuulta, joten osa erosta johtuu sijoituksesta eikä säästä.",
+        "Paalala: nasa bubong ang ilan sa mga anemometer na ito at nasa lupa ang iba; "
+        "pinabibilis at binabaluktot ng bubong ang hangin, kaya bahagi ng pagkakaiba ay dahil "
+        "sa pagkakalagay, hindi sa panahon.",
+    ),
 }
 
 KEYS: Final[frozenset[str]] = frozenset(_T)

@@ -77,10 +77,14 @@ def _recent(letters: list[dict[str, Any]], lang: str) -> Any:
     )
 
 
+def _klass(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
 def _tables(payload: dict[str, Any], lang: str) -> tuple[Any, Any]:
     heads = ("stations.station", "stations.name", "stations.state", "stations.last_seen",
              "var.battery_v", "var.rssi_dbm", "stations.firmware",
-             "stations.corrected")  # fmt: skip
+             "stations.siting_temp", "stations.siting_wind", "stations.corrected")  # fmt: skip
     rows = [
         html.Tr(
             [
@@ -91,6 +95,8 @@ def _tables(payload: dict[str, Any], lang: str) -> tuple[Any, Any]:
                 html.Td(fmt("battery_v", s["battery_v"], None)),
                 html.Td(fmt("rssi_dbm", s["rssi_dbm"], None)),
                 html.Td(s["firmware"] or "–"),
+                html.Td(_klass(s.get("siting_temp")), className="siting-temp"),
+                html.Td(_klass(s.get("siting_wind")), className="siting-wind"),
                 html.Td("; ".join(s.get("calibration") or []) or "–"),
             ]
         )
