@@ -310,6 +310,82 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "pinabibilis at binabaluktot ng bubong ang hangin, kaya bahagi ng pagkakaiba ay dahil "
         "sa pagkakalagay, hindi sa panahon.",
     ),
+    "alert.subject": (
+        "ClassNet: {station} needs you: {problem}",
+        "ClassNet: {station} tarvitsee sinua: {problem}",
+        "ClassNet: kailangan ka ng {station}: {problem}",
+    ),
+    "alert.subject_recovered": (
+        "ClassNet: {station} is fine again: {problem}",
+        "ClassNet: {station} on taas kunnossa: {problem}",
+        "ClassNet: maayos na ulit ang {station}: {problem}",
+    ),
+    "alert.body": (
+        "Hello,\n\nstation {station} ({name}): {problem}, since {since}.\n{detail}\n"
+        "What to check: {check}\n\nYou get one e-mail when this starts and one when it ends.",
+        "Hei,\n\nasema {station} ({name}): {problem}, alkaen {since}.\n{detail}\n"
+        "Tarkista: {check}\n\nSaat yhden viestin, kun tämä alkaa, ja yhden, kun se päättyy.",
+        "Magandang araw,\n\nistasyon {station} ({name}): {problem}, mula {since}.\n{detail}\n"
+        "Suriin: {check}\n\nIsang e-mail kapag nagsimula ito at isa kapag natapos.",
+    ),
+    "alert.body_recovered": (
+        "Hello,\n\nstation {station} ({name}) is fine again: {problem} ended at {now} "
+        "(it started {since}).",
+        "Hei,\n\nasema {station} ({name}) on taas kunnossa: {problem} päättyi {now} "
+        "(alkoi {since}).",
+        "Magandang araw,\n\nmaayos na ulit ang istasyon {station} ({name}): natapos ang "
+        "{problem} noong {now} (nagsimula {since}).",
+    ),
+    "alert.problem.silent": (
+        "no readings received",
+        "lukemia ei ole tullut",
+        "walang natatanggap na sukat",
+    ),
+    "alert.check.silent": (
+        "power (battery, USB cable), the school Wi-Fi, and whether the station's light blinks.",
+        "virta (akku, USB-johto), koulun Wi-Fi ja vilkkuuko aseman valo.",
+        "kuryente (baterya, USB cable), ang Wi-Fi ng paaralan, at kung kumikislap ang ilaw.",
+    ),
+    "alert.problem.qc": (
+        "the {field} sensor fails quality control",
+        "{field}-anturi ei läpäise laadunvalvontaa",
+        "hindi pumapasa sa quality control ang sensor ng {field}",
+    ),
+    "alert.check.qc": (
+        "the sensor's cable and connector, water or dirt in the shield; a value that does not "
+        "change at all usually means a loose sensor.",
+        "anturin johto ja liitin, vesi tai lika suojuksessa; täysin muuttumaton arvo tarkoittaa "
+        "yleensä irronnutta anturia.",
+        "ang kable at konektor ng sensor, tubig o dumi sa shield; ang halagang hindi nagbabago "
+        "ay kadalasang maluwag na sensor.",
+    ),
+    "alert.problem.battery": ("battery low", "akku vähissä", "mahina ang baterya"),
+    "alert.check.battery": (
+        "charge or replace the battery, and that the solar panel is clean and in the sun.",
+        "lataa tai vaihda akku ja tarkista, että aurinkopaneeli on puhdas ja auringossa.",
+        "i-charge o palitan ang baterya, at tiyaking malinis at nasa araw ang solar panel.",
+    ),
+    "alert.problem.clock": (
+        "the station's clock is drifting",
+        "aseman kello jätättää tai edistää",
+        "hindi tama ang orasan ng istasyon",
+    ),
+    "alert.check.clock": (
+        "that the station reaches the Internet time server (NTP) after a restart; restart it.",
+        "että asema tavoittaa aikapalvelimen (NTP) uudelleenkäynnistyksen jälkeen; käynnistä "
+        "se uudelleen.",
+        "na naaabot ng istasyon ang time server (NTP) pagkatapos mag-restart; i-restart ito.",
+    ),
+    "alert.digest_subject": (
+        "ClassNet daily digest: {count} open problem(s)",
+        "ClassNetin päiväkooste: {count} avointa ongelmaa",
+        "Pang-araw-araw na buod ng ClassNet: {count} bukas na problema",
+    ),
+    "alert.digest_none": (
+        "Every station is fine.",
+        "Kaikki asemat ovat kunnossa.",
+        "Maayos ang lahat ng istasyon.",
+    ),
 }
 
 KEYS: Final[frozenset[str]] = frozenset(_T)
