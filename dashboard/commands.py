@@ -98,6 +98,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=calibration.MIN_OVERLAP.total_seconds() / 3600,
         help="least side-by-side time to fit (default %(default)g)",
     )
+    cal.add_argument(
+        "--offset-only",
+        action="store_true",
+        help="fit an offset alone (slope 1): for a spell with too little change for a slope",
+    )
     cal.add_argument("--write", action="store_true", help="add the corrections to stations.toml")
     cal.add_argument("--report", type=Path, metavar="HTML", help="write the classroom report")
     cal.add_argument("--lang", default="en", help="report language: en, fi, fil")
@@ -189,6 +194,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
         args.station,
         args.field,
         min_overlap=timedelta(hours=args.min_hours),
+        offset_only=args.offset_only,
     )
     sys.stdout.write(calibration.render_table(results))
     fits = [r for r in results if isinstance(r, calibration.Fit)]

@@ -148,8 +148,11 @@ def fit(
     field: str,
     min_overlap: timedelta = MIN_OVERLAP,
     seed: int = 0,
+    offset_only: bool = False,
 ) -> Fit | Refusal:
-    """Fit `reference ≈ offset + slope × station` for one field, or say why not."""
+    """Fit `reference ≈ offset + slope × station` for one field, or say why not. With
+    `offset_only` the slope stays 1 and the offset is the median difference: what a day of
+    little change (pressure on a calm day) can still tell, so no range is required."""
     pair = aligned(obs, station, reference, field)
     bin_width = pd.Timedelta(BIN).to_pytimedelta()
     overlap = bin_width * len(pair)
@@ -163,17 +166,18 @@ def fit(
     x, y = pair["x"].to_numpy(np.float64), pair["y"].to_numpy(np.float64)
     low, high = (float(v) for v in np.percentile(y, [5, 95]))
     needed = MIN_RANGE.get(field, 0.0)
-    if high - low < needed:
+    if high - low < needed and not offset_only:
         return Refusal(
             station,
             field,
             f"{reference}'s {field} only ranged {high - low:.3g} ({low:.4g} to {high:.4g}); "
             f"at least {needed:g} is needed to tell a slope from an offset: calibrate over a "
-            f"longer or more varied spell (a day and a night, a sunny day)",
+            f"longer or more varied spell (a day and a night, a sunny day), or fit an offset "
+            f"alone (--offset-only)",
         )
     rng = np.random.default_rng(seed)
-    slope, offset = theil_sen(x, y, rng)
-    boot = _bootstrap(x, y, rng)
+    slope, offset = (1.0, float(np.median(y - x))) if offset_only else theil_sen(x, y, rng)
+    boot = _bootstrap(x, y, rng, offset_only)
     return Fit(
         station=station,
         field=field,
@@ -191,7 +195,9 @@ def fit(
     )
 
 
-def _bootstrap(x: NDArray[np.float64], y: NDArray[np.float64], rng: np.random.Generator) -> NDArray:
+def _bootstrap(
+    x: NDArray[np.float64], y: NDArray[np.float64], rng: np.random.Generator, offset_only: bool
+) -> NDArray[np.float64]:
     """(slope, offset) of `BOOTSTRAP` moving-block resamples of hour-long blocks."""
     n = x.size
     block = min(BLOCK, n)
@@ -200,7 +206,10 @@ def _bootstrap(x: NDArray[np.float64], y: NDArray[np.float64], rng: np.random.Ge
     for b in range(BOOTSTRAP):
         starts = rng.integers(0, n - block + 1, starts_per_sample)
         index = (starts[:, None] + np.arange(block)).ravel()[:n]
-        out[b] = theil_sen(x[index], y[index], rng)
+        if offset_only:
+            out[b] = 1.0, np.median(y[index] - x[index])
+        else:
+            out[b] = theil_sen(x[index], y[index], rng)
     return out
 
 
@@ -210,6 +219,7 @@ def calibrate(
     stations: Sequence[str] | None = None,
     fields: Sequence[str] | None = None,
     min_overlap: timedelta = MIN_OVERLAP,
+    offset_only: bool = False,
 ) -> list[Fit | Refusal]:
     """A fit or a refusal for every station (except the reference) and correctable field that
     the reference and the station both measured."""
@@ -227,7 +237,7 @@ def calibrate(
         ref_rows = obs["station"] == reference
         for field in wanted:
             if obs.loc[rows, field].notna().any() and obs.loc[ref_rows, field].notna().any():
-                out.append(fit(obs, station, reference, field, min_overlap))
+                out.append(fit(obs, station, reference, field, min_overlap, 0, offset_only))
     return out
 
 

@@ -93,6 +93,14 @@ def test_refuses_too_narrow_a_range_to_tell_slope_from_offset(rng: np.random.Gen
     got = fit(obs, "fi-warm", "fi-ref", "temp_c")
     assert isinstance(got, Refusal)
     assert "at least 3 is needed" in got.reason and "temp_c" in got.reason
+    assert "--offset-only" in got.reason
+
+
+def test_an_offset_alone_is_fitted_over_a_spell_of_little_change(rng: np.random.Generator) -> None:
+    obs = side_by_side(rng, {"fi-warm": (1.0, 1.0)}, amplitude=0.5)
+    got = fit(obs, "fi-warm", "fi-ref", "temp_c", offset_only=True)
+    assert isinstance(got, Fit) and got.slope == 1.0 and got.slope_u == 0.0
+    assert abs(got.offset + 1.0) <= 2 * got.offset_u < 0.1
 
 
 def test_stations_that_did_not_stand_beside_the_reference_are_refused_by_name(
