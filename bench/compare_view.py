@@ -140,6 +140,7 @@ def run(store_url: str, stations: list[str], runs: int) -> dict[str, float]:
                 {"id": "compare-variable", "property": "value", "value": case["variable"]},
                 {"id": "compare-period", "property": "value", "value": case["period"]},
                 {"id": "compare-clock", "property": "value", "value": case["clock"]},
+                {"id": "compare-well-sited", "property": "value", "value": []},
                 {"id": "app-data-version", "property": "data", "value": {}},
             ],
             "compare-clock.value",

@@ -1,14 +1,16 @@
-"""`classnet summary` and `classnet export`: thin parsers over `dashboard.core.actions`."""
+"""`classnet summary`, `classnet export` and `classnet calibrate`: thin parsers over the core
+(`dashboard.core.actions`, `dashboard.core.calibration`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
+from dashboard.core import calibration
 from dashboard.core.actions import (
     SUMMARY_FIELDS,
     export_table,
@@ -20,6 +22,7 @@ from dashboard.core.actions import (
 from dashboard.core.frames import CoreInputError
 from ingest import open_store
 from ingest.domain import stations
+from ingest.domain.calibration import Correction, load_corrections, write_corrections
 from ingest.domain.errors import UserError
 
 
@@ -64,20 +67,85 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     export.set_defaults(func=run_export)
 
+    cal = subparsers.add_parser(
+        "calibrate",
+        help="calibration day: fit each station against a reference beside it",
+        description="Fit, per station and field, `corrected = offset + slope × reading` against "
+        "a reference station that stood beside them; print the table; with --write, add the "
+        "corrections to stations.toml (applied when data are read, never to what is stored).",
+    )
+    cal.add_argument("--store", required=True, help="store URL, e.g. sqlite:///classnet.db")
+    cal.add_argument("--reference", required=True, metavar="ID", help="the reference station")
+    cal.add_argument(
+        "--start", required=True, type=_moment, help="UTC start: 2026-12-01 or 2026-12-01T08:00"
+    )
+    cal.add_argument(
+        "--end", required=True, type=_end_moment, help="UTC end (a date: to the end of that day)"
+    )
+    cal.add_argument(
+        "--station", nargs="+", action="extend", metavar="ID", help="only these stations"
+    )
+    cal.add_argument("--field", nargs="+", action="extend", metavar="NAME", help="only these")
+    cal.add_argument(
+        "--from",
+        dest="valid_from",
+        type=_moment,
+        help="when the corrections apply from (default: --start)",
+    )
+    cal.add_argument(
+        "--min-hours",
+        type=float,
+        default=calibration.MIN_OVERLAP.total_seconds() / 3600,
+        help="least side-by-side time to fit (default %(default)g)",
+    )
+    cal.add_argument(
+        "--offset-only",
+        action="store_true",
+        help="fit an offset alone (slope 1): for a spell with too little change for a slope",
+    )
+    cal.add_argument("--write", action="store_true", help="add the corrections to stations.toml")
+    cal.add_argument("--report", type=Path, metavar="HTML", help="write the classroom report")
+    cal.add_argument("--lang", default="en", help="report language: en, fi, fil")
+    stations.add_argument(cal)
+    cal.set_defaults(func=run_calibrate)
 
-def _load(args: argparse.Namespace, fields: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def _moment(text: str) -> datetime:
+    """A UTC moment from a date (its UTC midnight) or a date-time (UTC unless it says)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date or date-time like 2026-12-01 or 2026-12-01T08:00"
+        ) from exc
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _end_moment(text: str) -> datetime:
+    """Like `_moment`, but a date alone means the end of that day (an inclusive last date)."""
+    moment = _moment(text)
+    return moment + timedelta(days=1) if "T" not in text and " " not in text else moment
+
+
+def _load(
+    args: argparse.Namespace, fields: list[str] | None
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Correction]]:
+    """Raw observations as stored, the registry, and the calibrations to apply to them."""
+    path = stations.resolve_path(args.stations)
+    corrections = load_corrections(path)
     store = open_store(args.store, read_only=True)
     try:
-        meta = store.stations(stations.resolve_path(args.stations))
+        meta = store.stations(path)
         start, end = utc_window(args.start, args.end)
-        return store.read(start, end, args.station, fields), meta
+        return store.read(start, end, args.station, fields), meta, corrections
     finally:
         store.close()
 
 
 def run_summary(args: argparse.Namespace) -> int:
     try:
-        obs, meta = _load(args, list(SUMMARY_FIELDS))
+        obs, meta, corrections = _load(args, list(SUMMARY_FIELDS))
+        obs = calibration.apply_corrections(obs, corrections)
         sys.stdout.write(
             render_summary(summary_table(obs, meta, args.start, args.end), args.format)
         )
@@ -88,8 +156,10 @@ def run_summary(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     try:
-        obs, meta = _load(args, None)
-        table = export_table(obs, meta, args.start, args.end, derived=args.derived)
+        obs, meta, corrections = _load(args, None)
+        table = export_table(
+            obs, meta, args.start, args.end, derived=args.derived, corrections=corrections
+        )
     except CoreInputError as exc:
         raise UserError(str(exc)) from exc
     if args.output is None:
@@ -102,4 +172,46 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError(
             f"cannot write {args.output}: {exc.strerror}; choose another --output"
         ) from exc
+    return 0
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    if args.end <= args.start:
+        raise UserError(f"--end {args.end:%Y-%m-%d %H:%M} is not after --start: swap them")
+    path = stations.resolve_path(args.stations)
+    store = open_store(args.store, read_only=True)
+    try:
+        wanted = None if args.station is None else [args.reference, *args.station]
+        obs = store.read(args.start, args.end, wanted, None)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        store.close()
+    # Fit on what the stations said, not on what an earlier calibration made of it.
+    results = calibration.calibrate(
+        obs,
+        args.reference,
+        args.station,
+        args.field,
+        min_overlap=timedelta(hours=args.min_hours),
+        offset_only=args.offset_only,
+    )
+    sys.stdout.write(calibration.render_table(results))
+    fits = [r for r in results if isinstance(r, calibration.Fit)]
+    if not fits:
+        raise UserError(f"nothing fitted against {args.reference}; see the reasons above")
+    valid_from = args.valid_from or args.start
+    if args.report is not None:
+        from dashboard.calibration_report import write_report
+
+        write_report(args.report, obs, fits, args.lang)
+        print(f"classroom report written to {args.report}")
+    if args.write:
+        target = path or stations.DEFAULT_PATH
+        write_corrections(target, [f.correction(valid_from) for f in fits])
+        load_corrections(target)  # what was written reads back, or the teacher hears now
+        print(
+            f"{len(fits)} correction(s) written to {target}, applying from "
+            f"{valid_from:%Y-%m-%d %H:%M} UTC"
+        )
     return 0

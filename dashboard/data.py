@@ -22,11 +22,15 @@ from tsdownsample import MinMaxDownsampler
 
 from dashboard.core import compare as core_compare
 from dashboard.core import derived
+from dashboard.core.calibration import apply_corrections
 from dashboard.core.daily import daily_summary
 from dashboard.core.resample import Clock, resample
+from dashboard.core.siting import siting_class, siting_view
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
 from ingest import Store
+from ingest.domain.calibration import Correction, load_corrections
+from ingest.domain.siting import Siting, load_siting
 
 MAX_POINTS: Final = 2000
 # A station that sent nothing for this long is shown as late, then as offline.
@@ -81,7 +85,7 @@ class Data:
     # The registry changes on a time scale of minutes; one read serves the callbacks of a page
     # update (several in the same second) instead of one read each.
     registry_ttl_s: float = 2.0
-    _cached: dict[str, tuple[float, pd.DataFrame]] = field(default_factory=dict, compare=False)
+    _cached: dict[str, tuple[float, Any]] = field(default_factory=dict, compare=False)
 
     def _stations(self) -> pd.DataFrame:
         hit = self._cached.get("stations")
@@ -113,10 +117,30 @@ class Data:
         seen = self.store.stations(self.stations_path)["last_seen"].dropna()
         return {str(s): int(t.value // 1_000_000) for s, t in seen.items()}
 
+    def corrections(self) -> list[Correction]:
+        """The calibrations in stations.toml (read with the registry, as often)."""
+        hit = self._cached.get("corrections")
+        if hit is not None and time.monotonic() - hit[0] < self.registry_ttl_s:
+            return list(hit[1])
+        found = load_corrections(self.stations_path)
+        self._cached["corrections"] = (time.monotonic(), found)
+        return found
+
+    def siting(self) -> dict[str, Siting]:
+        """How each station is sited, from stations.toml (read with the registry, as often)."""
+        hit = self._cached.get("siting")
+        if hit is not None and time.monotonic() - hit[0] < self.registry_ttl_s:
+            return dict(hit[1])
+        found = load_siting(self.stations_path)
+        self._cached["siting"] = (time.monotonic(), found)
+        return found
+
     def _read(
         self, start: datetime, end: datetime, stations: Sequence[str] | None, fields: Sequence[str]
     ) -> pd.DataFrame:
-        return self.store.read(start, end, stations=stations, fields=sorted(set(fields)))
+        # Calibrations are applied here, on the way out of the store: what is stored stays raw.
+        obs = self.store.read(start, end, stations=stations, fields=sorted(set(fields)))
+        return apply_corrections(obs, self.corrections())
 
     # -- map and now cards ------------------------------------------------------------------
     def latest(
@@ -188,12 +212,18 @@ class Data:
         period: str,
         clock: Clock,
         now: datetime | None = None,
+        well_sited: bool = False,
     ) -> dict[str, Any]:
         """Series of `variable` for `stations` over `period`, binned by the core on `clock`,
-        at most MAX_POINTS per station. JSON-ready for a dcc.Store."""
+        at most MAX_POINTS per station. JSON-ready for a dcc.Store. With `well_sited`, only
+        stations of WMO siting class 1–3 for `variable`; `left_out` names the others, `notes`
+        says when the comparison mixes sitings (`dashboard.core.siting`)."""
         now = now or utcnow()
         chosen, meta = self._outdoor(stations, now)
+        view = siting_view(chosen, self.siting(), variable, well_sited)
+        chosen, meta = view.kept, meta.loc[view.kept]
         out: dict[str, Any] = {"variable": variable, "period": period, "clock": clock}
+        out["left_out"], out["notes"] = view.left_out, view.notes
         out["series"] = []
         if not chosen:
             return out
@@ -365,10 +395,15 @@ class Data:
     def station_health(self, now: datetime | None = None) -> dict[str, Any]:
         now = now or utcnow()
         reg = self.registry(now)
+        in_force = _in_force(self.corrections(), now)
+        sited = self.siting()
         rows = [
             {
                 "station": str(station),
                 "name": str(row["name"]),
+                "calibration": in_force.get(str(station), []),
+                "siting_temp": siting_class(sited.get(str(station)), "temp_c"),
+                "siting_wind": siting_class(sited.get(str(station)), "wind_speed_ms"),
                 "exposure": str(row["exposure"]),
                 "status": str(row["status"]),
                 "last_seen": _iso(row["last_seen"]),
@@ -394,6 +429,18 @@ class Data:
             for _, r in letters.iterrows()
         ]
         return {"stations": rows, "rejects": rejects, "recent": recent}
+
+
+def _in_force(corrections: Sequence[Correction], now: datetime) -> dict[str, list[str]]:
+    """Per station, the corrections its readings get now, in words ("temp_c −0.42 since …")."""
+    latest: dict[tuple[str, str], Correction] = {}
+    for c in sorted(corrections, key=lambda c: c.valid_from):
+        if c.valid_from <= now:
+            latest[(c.station, c.field)] = c
+    out: dict[str, list[str]] = {}
+    for (station, _field), c in sorted(latest.items()):
+        out.setdefault(station, []).append(c.describe())
+    return out
 
 
 def _quantity(variable: str, frame: pd.DataFrame, meta: pd.DataFrame) -> np.ndarray:

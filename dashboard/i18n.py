@@ -248,6 +248,144 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "ang mahinang baterya (mas mababa sa 3.4 V) o mahinang Wi-Fi (mas mababa sa −80 dBm). "
         "Ipinapakita ng mga tinanggihang sukat kung aling sensor ang nagpapadala ng maling halaga.",
     ),
+    "calibration.title": (
+        "Calibration day: our stations against the reference",
+        "Kalibrointipäivä: asemamme vertailuasemaa vasten",
+        "Araw ng kalibrasyon: ang aming mga istasyon laban sa reperensiya",
+    ),
+    "calibration.explain": (
+        "Every instrument has a measurement error: part of it is random (the points scatter) and "
+        "part is systematic (the station always reads a little too high, or too steeply). Only "
+        "the systematic part can be corrected. Standing side by side with a reference, each "
+        "station's readings are fitted to a straight line, reference = offset + slope × reading; "
+        "the left panel shows the readings as they were, the right one after the correction. "
+        "The ± numbers say how sure the fit is (about 95 %), and the spread is the random part "
+        "that stays. Without calibration, a school that looks 0.5 °C warmer may only have a "
+        "warmer sensor.",
+        "Jokaisessa mittalaitteessa on mittausvirhettä: osa on satunnaista (pisteet hajoavat) ja "
+        "osa systemaattista (asema näyttää aina vähän liikaa tai liian jyrkästi). Vain "
+        "systemaattisen osan voi korjata. Kun asemat seisovat vertailuaseman vieressä, kunkin "
+        "lukemiin sovitetaan suora, vertailu = siirto + kulmakerroin × lukema; vasen kuva näyttää "
+        "lukemat sellaisinaan, oikea korjattuina. ±-luvut kertovat sovituksen varmuuden (noin "
+        "95 %), ja hajonta on satunnainen osa, joka jää. Ilman kalibrointia 0,5 °C lämpimämmältä "
+        "näyttävällä koululla voi olla vain lämpimämpi anturi.",
+        "May pagkakamali sa pagsukat ang bawat instrumento: bahagi nito ay random (nagkakalat ang "
+        "mga punto) at bahagi ay sistematiko (laging medyo mataas o masyadong matarik ang basa ng "
+        "istasyon). Ang sistematikong bahagi lamang ang naitatama. Kapag magkatabi sa "
+        "reperensiya, inaangkop ang mga sukat ng bawat istasyon sa isang tuwid na linya, "
+        "reperensiya = offset + slope × sukat; ipinapakita ng kaliwang panel ang mga sukat gaya "
+        "ng dati, ang kanan pagkatapos ng pagtatama. Sinasabi ng mga numerong ± kung gaano "
+        "katiyak ang pag-angkop (mga 95 %), at ang spread ay ang random na bahaging natitira. "
+        "Kung walang kalibrasyon, ang paaralang mukhang 0.5 °C na mas mainit ay maaaring may mas "
+        "mainit na sensor lamang.",
+    ),
+    "calibration.before": ("Before correction", "Ennen korjausta", "Bago ang pagtatama"),
+    "calibration.after": ("After correction", "Korjauksen jälkeen", "Pagkatapos ng pagtatama"),
+    "calibration.perfect": ("Perfect agreement", "Täysi yhtäpitävyys", "Ganap na pagtutugma"),
+    "calibration.station": ("Station reading", "Aseman lukema", "Sukat ng istasyon"),
+    "calibration.reference": ("Reference", "Vertailuasema", "Reperensiya"),
+    "stations.corrected": ("Calibration", "Kalibrointi", "Kalibrasyon"),
+    "stations.siting_temp": (
+        "Siting (temperature)",
+        "Sijoitus (lämpötila)",
+        "Pagkakalagay (temperatura)",
+    ),
+    "stations.siting_wind": ("Siting (wind)", "Sijoitus (tuuli)", "Pagkakalagay (hangin)"),
+    "compare.well_sited": (
+        "Only well-sited schools (WMO class 1–3)",
+        "Vain hyvin sijoitetut koulut (WMO-luokka 1–3)",
+        "Mga paaralang maayos ang pagkakalagay lamang (WMO klase 1–3)",
+    ),
+    "siting.left_out": (
+        "Left out (siting class 4–5 or not described)",
+        "Jätetty pois (sijoitusluokka 4–5 tai ei kuvattu)",
+        "Hindi isinama (klase 4–5 o walang paglalarawan)",
+    ),
+    "siting.roof_mixed": (
+        "Note: some of these anemometers are on a roof, others at ground level; a roof speeds "
+        "the wind up and bends it, so part of the difference is the siting, not the weather.",
+        "Huom: osa näistä tuulimittareista on katolla, osa maan tasolla; katto kiihdyttää ja "
+        "kääntää tuulta, joten osa erosta johtuu sijoituksesta eikä säästä.",
+        "Paalala: nasa bubong ang ilan sa mga anemometer na ito at nasa lupa ang iba; "
+        "pinabibilis at binabaluktot ng bubong ang hangin, kaya bahagi ng pagkakaiba ay dahil "
+        "sa pagkakalagay, hindi sa panahon.",
+    ),
+    "alert.subject": (
+        "ClassNet: {station} needs you: {problem}",
+        "ClassNet: {station} tarvitsee sinua: {problem}",
+        "ClassNet: kailangan ka ng {station}: {problem}",
+    ),
+    "alert.subject_recovered": (
+        "ClassNet: {station} is fine again: {problem}",
+        "ClassNet: {station} on taas kunnossa: {problem}",
+        "ClassNet: maayos na ulit ang {station}: {problem}",
+    ),
+    "alert.body": (
+        "Hello,\n\nstation {station} ({name}): {problem}, since {since}.\n{detail}\n"
+        "What to check: {check}\n\nYou get one e-mail when this starts and one when it ends.",
+        "Hei,\n\nasema {station} ({name}): {problem}, alkaen {since}.\n{detail}\n"
+        "Tarkista: {check}\n\nSaat yhden viestin, kun tämä alkaa, ja yhden, kun se päättyy.",
+        "Magandang araw,\n\nistasyon {station} ({name}): {problem}, mula {since}.\n{detail}\n"
+        "Suriin: {check}\n\nIsang e-mail kapag nagsimula ito at isa kapag natapos.",
+    ),
+    "alert.body_recovered": (
+        "Hello,\n\nstation {station} ({name}) is fine again: {problem} ended at {now} "
+        "(it started {since}).",
+        "Hei,\n\nasema {station} ({name}) on taas kunnossa: {problem} päättyi {now} "
+        "(alkoi {since}).",
+        "Magandang araw,\n\nmaayos na ulit ang istasyon {station} ({name}): natapos ang "
+        "{problem} noong {now} (nagsimula {since}).",
+    ),
+    "alert.problem.silent": (
+        "no readings received",
+        "lukemia ei ole tullut",
+        "walang natatanggap na sukat",
+    ),
+    "alert.check.silent": (
+        "power (battery, USB cable), the school Wi-Fi, and whether the station's light blinks.",
+        "virta (akku, USB-johto), koulun Wi-Fi ja vilkkuuko aseman valo.",
+        "kuryente (baterya, USB cable), ang Wi-Fi ng paaralan, at kung kumikislap ang ilaw.",
+    ),
+    "alert.problem.qc": (
+        "the {field} sensor fails quality control",
+        "{field}-anturi ei läpäise laadunvalvontaa",
+        "hindi pumapasa sa quality control ang sensor ng {field}",
+    ),
+    "alert.check.qc": (
+        "the sensor's cable and connector, water or dirt in the shield; a value that does not "
+        "change at all usually means a loose sensor.",
+        "anturin johto ja liitin, vesi tai lika suojuksessa; täysin muuttumaton arvo tarkoittaa "
+        "yleensä irronnutta anturia.",
+        "ang kable at konektor ng sensor, tubig o dumi sa shield; ang halagang hindi nagbabago "
+        "ay kadalasang maluwag na sensor.",
+    ),
+    "alert.problem.battery": ("battery low", "akku vähissä", "mahina ang baterya"),
+    "alert.check.battery": (
+        "charge or replace the battery, and that the solar panel is clean and in the sun.",
+        "lataa tai vaihda akku ja tarkista, että aurinkopaneeli on puhdas ja auringossa.",
+        "i-charge o palitan ang baterya, at tiyaking malinis at nasa araw ang solar panel.",
+    ),
+    "alert.problem.clock": (
+        "the station's clock is drifting",
+        "aseman kello jätättää tai edistää",
+        "hindi tama ang orasan ng istasyon",
+    ),
+    "alert.check.clock": (
+        "that the station reaches the Internet time server (NTP) after a restart; restart it.",
+        "että asema tavoittaa aikapalvelimen (NTP) uudelleenkäynnistyksen jälkeen; käynnistä "
+        "se uudelleen.",
+        "na naaabot ng istasyon ang time server (NTP) pagkatapos mag-restart; i-restart ito.",
+    ),
+    "alert.digest_subject": (
+        "ClassNet daily digest: {count} open problem(s)",
+        "ClassNetin päiväkooste: {count} avointa ongelmaa",
+        "Pang-araw-araw na buod ng ClassNet: {count} bukas na problema",
+    ),
+    "alert.digest_none": (
+        "Every station is fine.",
+        "Kaikki asemat ovat kunnossa.",
+        "Maayos ang lahat ng istasyon.",
+    ),
 }
 
 KEYS: Final[frozenset[str]] = frozenset(_T)

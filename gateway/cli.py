@@ -26,6 +26,7 @@ COMPONENT_CLIS = (
     "firmware.host.cli",
     "simulators.cli",
     "dashboard.commands",
+    "dashboard.alerts.cli",
 )
 
 EXIT_OK = 0

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
 
+from dashboard.core.calibration import correction_terms
 from dashboard.core.daily import SUMMARY_COLUMNS, daily_summary
 from dashboard.core.derived import (
     apparent_temp_c,
@@ -20,6 +22,7 @@ from dashboard.core.derived import (
 from dashboard.core.frames import FIELDS, CoreInputError, station_rows
 from dashboard.core.localtime import local_clock_time
 from dashboard.core.qc import flag_labels, qc_flags
+from ingest.domain.calibration import Correction
 
 SummaryFormat = Literal["csv", "table", "json"]
 ExportFormat = Literal["csv", "parquet"]
@@ -65,28 +68,40 @@ def summary_table(obs: pd.DataFrame, meta: pd.DataFrame, start: date, end: date)
 
 
 def export_table(
-    obs: pd.DataFrame, meta: pd.DataFrame, start: date, end: date, derived: bool = False
+    obs: pd.DataFrame,
+    meta: pd.DataFrame,
+    start: date,
+    end: date,
+    derived: bool = False,
+    corrections: Sequence[Correction] = (),
 ) -> pd.DataFrame:
     """Observations with UTC `time` and station `local_time`, for local dates `start`..`end`.
 
-    With `derived`, adds `DERIVED_COLUMNS` and a `<field>_qc` column per checked field holding
-    the failed checks by name ("" when none failed; see `dashboard.core.qc`).
+    A field with a calibration (`corrections`) holds the corrected value, beside it
+    `<field>_raw` as stored (equal where no correction was in force yet).
+    With `derived`, adds `DERIVED_COLUMNS` (from corrected values) and a `<field>_qc` column
+    per checked field holding the failed checks of the stored value by name ("" when none
+    failed; see `dashboard.core.qc`).
     """
     local = local_clock_time(obs, meta)
     keep = _in_dates(local, start, end).to_numpy()
-    obs, local = obs[keep], local[keep]
-    fields = [f for f in FIELDS if f in obs]
+    raw, local = obs[keep], local[keep]
+    offset, slope = correction_terms(raw, corrections)
+    fields = [f for f in FIELDS if f in raw]
+    columns: dict[str, object] = {}
+    for f in fields:
+        if f in offset:
+            columns[f] = offset[f] + slope[f] * raw[f].to_numpy(np.float64)
+            columns[f"{f}_raw"] = raw[f]
+        else:
+            columns[f] = raw[f]
     out = pd.DataFrame(
-        {
-            "station": obs["station"].astype(str),
-            "time": obs["time"],
-            "local_time": local,
-            **{f: obs[f] for f in fields},
-        }
+        {"station": raw["station"].astype(str), "time": raw["time"], "local_time": local, **columns}
     )
+    obs = out[["station", "time", *fields]]
     if derived:
         out = pd.concat([out, _derived(obs, meta)], axis=1)
-        flags = qc_flags(obs)
+        flags = qc_flags(raw)
         for column in flags:
             out[column] = flag_labels(flags[column].to_numpy())
     return out.sort_values(["station", "time"], ignore_index=True)

@@ -34,6 +34,8 @@ DAILY = "compare-daily"
 DAILY_DATA = "compare-daily-data"
 DOWNLOAD = "compare-download"
 DOWNLOAD_BUTTON = "compare-download-button"
+SITED = "compare-well-sited"
+SITING_NOTE = "compare-siting-note"
 CLOCKS = ("utc", "local", "solar")
 
 
@@ -73,6 +75,7 @@ def layout(**query: str) -> html.Div:
                             inline=True,
                         ),
                     ),
+                    dcc.Checklist(id=SITED, options=sited_options(DEFAULT), value=[]),
                     html.Button(
                         text("ctl.download"), id=DOWNLOAD_BUTTON, className="button", n_clicks=0
                     ),
@@ -80,6 +83,7 @@ def layout(**query: str) -> html.Div:
                 className="row controls-row",
             ),
             dcc.Graph(id=GRAPH, config={"displaylogo": False}),
+            html.P(id=SITING_NOTE, className="note"),
             explain("explain.clock"),
             text("compare.daily", html.H3),
             dcc.Graph(id=DAILY, config={"displaylogo": False}),
@@ -106,6 +110,21 @@ def control_options(lang: str) -> tuple[list, list, list, str]:
         [{"label": t(f"clock.{c}", lang), "value": c} for c in CLOCKS],
         t("ctl.pick", lang),
     )
+
+
+@callback(Output(SITED, "options"), Input(ids.LANG_PICK, "value"))
+def sited_options(lang: str) -> list[dict[str, str]]:
+    return [{"label": t("compare.well_sited", lang), "value": "sited"}]
+
+
+@callback(Output(SITING_NOTE, "children"), Input(DATA, "data"), Input(ids.LANG_PICK, "value"))
+def siting_note(payload: dict | None, lang: str) -> str:
+    """Which schools a well-sited comparison left out, and sitings that do not compare."""
+    payload = payload or {}
+    parts = [t(f"siting.{note}", lang) for note in payload.get("notes") or []]
+    if payload.get("left_out"):
+        parts.append(f"{t('siting.left_out', lang)}: {', '.join(payload['left_out'])}")
+    return " ".join(parts)
 
 
 @callback(
@@ -135,6 +154,7 @@ def select(
     Input(VARIABLE, "value"),
     Input(PERIOD, "value"),
     Input(CLOCK, "value"),
+    Input(SITED, "value"),
     Input(ids.VERSION, "data"),
     State(DATA, "data"),
 )
@@ -143,6 +163,7 @@ def compute(
     variable: str,
     period: str,
     clock: Any,
+    sited: list[str] | None,
     version: dict | None,
     previous: dict | None,
 ) -> Any:
@@ -153,7 +174,11 @@ def compute(
         return dash.no_update
     seen = {s: (version or {}).get(s) for s in stations}
     return {"seen": seen} | data().compare(
-        stations, variable or "temp_c", period or "day", clock or "solar"
+        stations,
+        variable or "temp_c",
+        period or "day",
+        clock or "solar",
+        well_sited=bool(sited),
     )
 
 

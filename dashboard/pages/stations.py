@@ -77,9 +77,14 @@ def _recent(letters: list[dict[str, Any]], lang: str) -> Any:
     )
 
 
+def _klass(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
 def _tables(payload: dict[str, Any], lang: str) -> tuple[Any, Any]:
     heads = ("stations.station", "stations.name", "stations.state", "stations.last_seen",
-             "var.battery_v", "var.rssi_dbm", "stations.firmware")  # fmt: skip
+             "var.battery_v", "var.rssi_dbm", "stations.firmware",
+             "stations.siting_temp", "stations.siting_wind", "stations.corrected")  # fmt: skip
     rows = [
         html.Tr(
             [
@@ -90,6 +95,9 @@ def _tables(payload: dict[str, Any], lang: str) -> tuple[Any, Any]:
                 html.Td(fmt("battery_v", s["battery_v"], None)),
                 html.Td(fmt("rssi_dbm", s["rssi_dbm"], None)),
                 html.Td(s["firmware"] or "–"),
+                html.Td(_klass(s.get("siting_temp")), className="siting-temp"),
+                html.Td(_klass(s.get("siting_wind")), className="siting-wind"),
+                html.Td("; ".join(s.get("calibration") or []) or "–"),
             ]
         )
         for s in payload.get("stations", [])

@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from firmware import wire
+from ingest.domain import calibration, contacts, siting
 from ingest.domain.asem import country_of, region_of
 from ingest.domain.contract import StationMeta, check_meta
 from ingest.domain.errors import UserError
@@ -42,7 +43,9 @@ COLUMNS = (
     "public_exact_location",
 )
 # Keys only a coordinator's file may set (they are not part of what a station says about itself).
-_FILE_ONLY = ("public_exact_location",)
+_FILE_ONLY = ("public_exact_location", calibration.KEY, siting.KEY, contacts.KEY)
+# A table holding only these describes a station whose position comes from its own `meta`.
+_CARE_ONLY = frozenset({calibration.KEY, siting.KEY, contacts.KEY})
 
 
 def add_argument(parser: argparse.ArgumentParser) -> None:
@@ -93,7 +96,15 @@ def parse_stations(text: str, source: str = "stations.toml") -> list[tuple[Stati
             station, {k: v for k, v in table.items() if k not in _FILE_ONLY}, where
         )
         errors.extend(p.detail for p in problems)
+        if calibration.KEY in table:
+            errors.extend(calibration.parse_corrections(station, table[calibration.KEY], where)[1])
+        if siting.KEY in table:
+            errors.extend(siting.parse_siting(table[siting.KEY], where)[1])
+        if contacts.KEY in table:
+            errors.extend(contacts.parse_contact(table[contacts.KEY], where)[1])
         for required in ("lat", "lon", "timezone"):
+            if set(table) <= _CARE_ONLY:
+                break
             if getattr(meta, required) is None and required not in table:
                 errors.append(f"{where}: {required} is missing")
         out.append((meta, exact is True))

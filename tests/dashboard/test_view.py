@@ -180,6 +180,7 @@ def test_callbacks_over_http_compute_then_download_csv(store_data: tuple[Data, l
             {"id": "compare-variable", "property": "value", "value": "temp_c"},
             {"id": "compare-period", "property": "value", "value": "day"},
             {"id": "compare-clock", "property": "value", "value": "local"},
+            {"id": "compare-well-sited", "property": "value", "value": []},
             {"id": "app-data-version", "property": "data", "value": {}},
         ],
         "compare-clock.value",

@@ -1,0 +1,156 @@
+"""`classnet alerts` against a real SMTP server: one e-mail per episode in the teacher's language,
+and no alert lost while the mail server is unreachable (or the service restarts)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dashboard.demo import ROOT, Demo, classnet, free_port
+from ingest import open_store
+from tests import servers
+from tests.alerts.smtp import start_smtp
+from tests.care.store import write_obs
+
+STATION = "fi-tampere-01"
+
+
+def contact_toml(path: Path, language: str) -> Path:
+    path.write_text(
+        "# who hears about our station\n"
+        f'[{STATION}.contact]\nemail = "weather.club@school.example.fi"\n'
+        f'language = "{language}"\ntimezone = "Europe/Helsinki"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def start_alerts(folder: Path, store_url: str, smtp_port: int, metrics_port: int,
+                 *extra: str) -> subprocess.Popen:  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    log = (folder / "alerts.log").open("ab")
+    return subprocess.Popen(
+        classnet("alerts", "--store", store_url, "--stations", str(folder / "stations.toml"),
+                 "--smtp", f"smtp://127.0.0.1:{smtp_port}", "--state-dir", str(folder / "state"),
+                 "--metrics-port", str(metrics_port), "--retry-max-delay", "0.5", *extra),
+        cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+
+
+def metric(port: int, name: str) -> float:
+    """A value from the service's /metrics (0 until it answers)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+    except urllib.error.URLError:
+        return 0.0
+    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def wait_until(what: object, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not what():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=15)
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[Demo]:
+    mosquitto = servers.start_mosquitto(tmp_path / "mosquitto")
+    demo = Demo(data_dir=tmp_path, stations=1)
+    demo.broker_port = mosquitto.port
+    try:
+        demo.start_gateway()
+        yield demo
+    finally:
+        demo.stop()
+        mosquitto.stop()
+
+
+@pytest.mark.slow
+def test_a_silent_station_gets_one_alert_and_one_recovery_in_finnish(
+    tmp_path: Path, gateway: Demo
+) -> None:
+    contact_toml(tmp_path / "stations.toml", "fi")
+    smtp_port, metrics_port = free_port(), free_port()
+    controller, inbox = start_smtp(smtp_port)
+    alerts = start_alerts(tmp_path, gateway.store_url, smtp_port, metrics_port,
+                          "--check-every", "0.5", "--silent-after", "3",
+                          "--min-silent", "0")  # fmt: skip
+    try:
+        # Readings every 2 s; from 12 s on the station is offline for 16 s, then flushes.
+        simulate = subprocess.run(
+            classnet("simulate", "--broker", gateway.broker_url, "--count", "1", "--towns",
+                     "tampere", "--interval", "2", "--duration", "40s",
+                     "--offline", f"{STATION}@12s+16s"),
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert simulate.returncode == 0, simulate.stderr
+        alert, recovery = inbox.wait_for(2, timeout_s=10)
+        stop(alerts)
+        assert len(inbox.received()) == 2
+        assert alert["Subject"] == f"ClassNet: {STATION} tarvitsee sinua: lukemia ei ole tullut"
+        assert alert["To"] == "weather.club@school.example.fi"
+        assert "(Europe/Helsinki)" in alert.get_content()
+        assert "Tarkista: virta" in alert.get_content()
+        assert recovery["Subject"] == (
+            f"ClassNet: {STATION} on taas kunnossa: lukemia ei ole tullut"
+        )
+    finally:
+        if alerts.poll() is None:
+            stop(alerts)
+        controller.stop()
+
+
+def test_an_unreachable_mail_server_loses_no_alert(tmp_path: Path) -> None:
+    contact_toml(tmp_path / "stations.toml", "en")
+    store_url = f"sqlite:///{tmp_path / 'classnet.db'}"
+    store = open_store(store_url)
+    # Heard from every minute until 40 minutes ago, then nothing.
+    now = pd.Timestamp.now(tz="UTC").floor("min")
+    times = pd.date_range(now - pd.Timedelta(hours=2), now - pd.Timedelta(minutes=40), freq="1min")
+    write_obs(store, pd.DataFrame({"station": STATION, "time": times, "temp_c": 3.0}))
+    store.close()
+    smtp_port, metrics_port = free_port(), free_port()  # nothing listens on smtp_port yet
+    alerts = start_alerts(tmp_path, store_url, smtp_port, metrics_port, "--check-every", "0.3")
+    try:
+        wait_until(lambda: metric(metrics_port, "classnet_alerts_send_failures_total") >= 2)
+        assert metric(metrics_port, "classnet_alerts_unsent") == 1
+        assert metric(metrics_port, 'classnet_alerts_queued_total{kind="alert"}') == 1
+        stop(alerts)  # a restart while the mail server is still down keeps the alert on disk
+        assert len(list((tmp_path / "state" / "outbox").glob("*.eml"))) == 1
+
+        controller, inbox = start_smtp(smtp_port)
+        try:
+            alerts = start_alerts(tmp_path, store_url, smtp_port, metrics_port,
+                                  "--check-every", "0.3")  # fmt: skip
+            (message,) = inbox.wait_for(1)
+            wait_until(lambda: metric(metrics_port, "classnet_alerts_sent_total") == 1)
+            assert metric(metrics_port, "classnet_alerts_unsent") == 0
+            # More checks after the restart: the episode is still open, nothing more is queued.
+            wait_until(lambda: metric(metrics_port, "classnet_alerts_checks_total") >= 5)
+            assert metric(metrics_port, 'classnet_alerts_queued_total{kind="alert"}') == 0
+            assert message["Subject"] == f"ClassNet: {STATION} needs you: no readings received"
+        finally:
+            stop(alerts)
+            controller.stop()
+        assert len(inbox.received()) == 1
+    finally:
+        if alerts.poll() is None:
+            stop(alerts)
