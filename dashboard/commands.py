@@ -15,12 +15,15 @@ from dashboard.core.actions import (
     render_summary,
     summary_table,
     utc_window,
+    without_timezone,
     write_export,
 )
 from dashboard.core.frames import CoreInputError
-from ingest import open_store
+from firmware import wire
+from ingest.command import opened_store
 from ingest.domain import stations
 from ingest.domain.errors import UserError
+from ingest.url import add_store_argument
 
 
 def _date(text: str) -> date:
@@ -30,8 +33,17 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-06-01") from exc
 
 
+def _station(text: str) -> str:
+    if not wire.is_station_id(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a station id (a country code, a dash and a slug, "
+            "e.g. fi-tampere-hervanta)"
+        )
+    return text
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, help="store URL, e.g. sqlite:///classnet.db")
+    add_store_argument(parser)
     parser.add_argument("--start", required=True, type=_date, help="first local date, YYYY-MM-DD")
     parser.add_argument("--end", required=True, type=_date, help="last local date, YYYY-MM-DD")
     parser.add_argument(
@@ -39,6 +51,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         dest="station",
         nargs="+",
         action="extend",
+        type=_station,
         metavar="ID",
         help="only these stations",
     )
@@ -58,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="add dew point, sea-level pressure, feels-like, QC flags",
     )
+    export.add_argument("--seq", action="store_true", help="add each station's message counter")
     export.add_argument("--format", choices=["csv", "parquet"], default="csv")
     export.add_argument(
         "--output", "-o", type=Path, help="file to write (default: standard output)"
@@ -65,33 +79,57 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.set_defaults(func=run_export)
 
 
-def _load(args: argparse.Namespace, fields: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    store = open_store(args.store, read_only=True)
+def load(args: argparse.Namespace, fields: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The observations and station metadata a summary or export asks for; nothing stored in
+    that window (or for those stations) is a sentence saying so, not an empty table."""
     try:
-        meta = store.stations(stations.resolve_path(args.stations))
         start, end = utc_window(args.start, args.end)
-        return store.read(start, end, args.station, fields), meta
-    finally:
-        store.close()
+    except CoreInputError as exc:
+        raise UserError(str(exc)) from None
+    with opened_store(args.store, read_only=True) as store:
+        meta = store.stations(stations.resolve_path(args.stations))
+        obs = store.read(start, end, args.station, fields)
+    if obs.empty:
+        which = f"station {', '.join(args.station)}" if args.station else "any station"
+        raise UserError(
+            f"no observations from {which} for local dates {args.start} .. {args.end} in "
+            f"{args.store}; check the dates and station ids (classnet rejects shows what was "
+            "refused)"
+        )
+    return obs, meta
+
+
+def _note_unzoned(names: list[str], what: str) -> None:
+    if names:
+        print(
+            f"note: {', '.join(names)} {'has' if len(names) == 1 else 'have'} no time zone "
+            f"(no meta message, not in stations.toml): {what}",
+            file=sys.stderr,
+        )
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    obs, meta = load(args, list(SUMMARY_FIELDS))
+    unzoned = without_timezone(obs, meta)
+    _note_unzoned(unzoned, "left out, a local day needs one; add it to stations.toml")
+    obs = obs[~obs["station"].astype(str).isin(unzoned)]
+    if obs.empty:
+        raise UserError("no station with a time zone to summarise; add them to stations.toml")
     try:
-        obs, meta = _load(args, list(SUMMARY_FIELDS))
-        sys.stdout.write(
-            render_summary(summary_table(obs, meta, args.start, args.end), args.format)
-        )
+        table = summary_table(obs, meta, args.start, args.end)
     except CoreInputError as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(str(exc)) from None
+    sys.stdout.write(render_summary(table, args.format))
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
+    obs, meta = load(args, [*wire.FIELD_NAMES, "seq"] if args.seq else None)
+    _note_unzoned(without_timezone(obs, meta), "exported by UTC dates, local_time left empty")
     try:
-        obs, meta = _load(args, None)
         table = export_table(obs, meta, args.start, args.end, derived=args.derived)
     except CoreInputError as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(str(exc)) from None
     if args.output is None:
         write_export(table, args.format, sys.stdout.buffer)
         return 0
@@ -101,5 +139,5 @@ def run_export(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(
             f"cannot write {args.output}: {exc.strerror}; choose another --output"
-        ) from exc
+        ) from None
     return 0

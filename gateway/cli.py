@@ -9,10 +9,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from ingest.base import StoreError
+from ingest.command import advice
 from ingest.domain.errors import UserError
 
 # Components that add subcommands, in the order `classnet --help` lists them.
@@ -28,10 +33,17 @@ COMPONENT_CLIS = (
     "dashboard.commands",
 )
 
+# Exit codes, the same for every subcommand (docs/operations.md lists them):
 EXIT_OK = 0
-EXIT_USAGE = 2
-# A failure the user can fix (bad file, unreachable server): the message says how.
+# Done, but some input was set aside: `import` refused rows or dropped fields, `check-payload`
+# would drop something. The summary says what and why.
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2  # the command line itself is wrong (argparse's own code)
+# A failure the user can fix (bad file, unreachable server): one sentence says what and how.
 EXIT_USER_ERROR = 3
+# A bug: one line says where the full traceback was written.
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
 
 
 def _version() -> str:
@@ -84,8 +96,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"classnet {args.command}: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except StoreError as exc:  # a command that forgot `opened_store` still says one sentence
+        print(f"classnet {args.command}: {advice(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `classnet export ... | head`: the reader had enough
+        return EXIT_OK
+    except Exception:
+        where = _write_trace(args.command)
+        print(
+            f"classnet {args.command}: unexpected error (a bug); the full trace is in {where} - "
+            "please attach it to an issue",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _write_trace(command: str) -> str:
+    """The current exception's traceback in a new file under the temp folder (not the working
+    folder, which a failed command must leave as it was); its path."""
+    fd, path = tempfile.mkstemp(prefix=f"classnet-{command}-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(f"classnet {_version()} {' '.join(sys.argv)}\n")
+        traceback.print_exc(file=out)
+    return path
 
 
 if __name__ == "__main__":

@@ -64,16 +64,32 @@ def summary_table(obs: pd.DataFrame, meta: pd.DataFrame, start: date, end: date)
     return daily.sort_values(["station", "date"], ignore_index=True)
 
 
+def without_timezone(obs: pd.DataFrame, meta: pd.DataFrame) -> list[str]:
+    """Stations in `obs` with no time zone in `meta` (no `meta` message yet, not in
+    stations.toml): their local days are unknown. The contract does not require `meta`."""
+    stations = pd.Index(obs["station"].astype(str).unique())
+    zones = meta.reindex(stations)["timezone"] if "timezone" in meta else pd.Series(index=stations)
+    return sorted(str(s) for s, tz in zones.items() if not isinstance(tz, str) or not tz)
+
+
 def export_table(
     obs: pd.DataFrame, meta: pd.DataFrame, start: date, end: date, derived: bool = False
 ) -> pd.DataFrame:
     """Observations with UTC `time` and station `local_time`, for local dates `start`..`end`.
 
+    A station without a time zone (`without_timezone`) is kept by its UTC dates, with
+    `local_time` empty, so it never blocks the others. A `seq` column in `obs` is kept.
     With `derived`, adds `DERIVED_COLUMNS` and a `<field>_qc` column per checked field holding
     the failed checks by name ("" when none failed; see `dashboard.core.qc`).
     """
-    local = local_clock_time(obs, meta)
-    keep = _in_dates(local, start, end).to_numpy()
+    unzoned = without_timezone(obs, meta)
+    meta = meta.reindex(meta.index.union(pd.Index(obs["station"].astype(str).unique())))
+    zoned = ~obs["station"].astype(str).isin(unzoned).to_numpy()
+    local = pd.Series(pd.NaT, index=obs.index, dtype="datetime64[ns]", name="local_time")
+    if zoned.any():
+        local[zoned] = local_clock_time(obs[zoned], meta)
+    day = local.where(zoned, obs["time"].dt.tz_localize(None))
+    keep = _in_dates(day, start, end).to_numpy()
     obs, local = obs[keep], local[keep]
     fields = [f for f in FIELDS if f in obs]
     out = pd.DataFrame(
@@ -81,6 +97,7 @@ def export_table(
             "station": obs["station"].astype(str),
             "time": obs["time"],
             "local_time": local,
+            **({"seq": obs["seq"].astype("Int64")} if "seq" in obs else {}),
             **{f: obs[f] for f in fields},
         }
     )

@@ -51,7 +51,8 @@ def test_import_then_rejects_for_a_teacher(
     )
     assert cli.main(["import", "--store", store, str(log)]) == 1  # some rows were rejected
     out = capsys.readouterr().out
-    assert "3 rows, 2 observations stored" in out and "rejected (bad_ts): 1" in out
+    assert "3 rows read, 2 observations stored" in out and "rows refused (bad_ts): 1" in out
+    assert "fields dropped (out_of_range): 1" in out
     assert cli.main(["rejects", "--store", store, "--station", "ph-manila-01"]) == 0
     out = capsys.readouterr().out
     assert "out_of_range" in out and "bad_ts" in out
