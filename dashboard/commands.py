@@ -124,6 +124,10 @@ def run_summary(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    if args.output is not None and not args.output.parent.is_dir():
+        raise UserError(
+            f"cannot write {args.output}: no folder {args.output.parent}; choose another --output"
+        )
     obs, meta = load(args, [*wire.FIELD_NAMES, "seq"] if args.seq else None)
     _note_unzoned(without_timezone(obs, meta), "exported by UTC dates, local_time left empty")
     try:

@@ -154,9 +154,13 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.url}: cannot open it: {exc}", retryable=False) from None
         except OSError as exc:  # its folder cannot be made (a file in the way, no permission)
+            why = (
+                f"{exc.filename} is a file, not a folder"
+                if isinstance(exc, FileExistsError | NotADirectoryError)
+                else f"{exc.strerror} ({exc.filename})"
+            )
             raise StoreError(
-                f"{self.url}: cannot create it there: {exc.strerror} ({exc.filename}); "
-                "choose another path in --store",
+                f"{self.url}: cannot create it there: {why}; choose another path in --store",
                 retryable=False,
             ) from None
         self._max_params = min(MAX_PARAMS, self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
