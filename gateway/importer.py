@@ -45,7 +45,7 @@ _FIELDS = list(wire.FIELD_NAMES)
 @dataclass
 class ImportResult:
     rows: int = 0  # data rows read (blank lines not counted)
-    stored: int = 0  # observations written (copies of one reading count once)
+    stored: int = 0  # observations written (copies of one reading in one chunk count once)
     dropped_fields: Counter[str] = field(default_factory=Counter)  # by reason
     refused_rows: Counter[str] = field(default_factory=Counter)  # by reason
     ignored_columns: set[str] = field(default_factory=set)  # not in the contract
@@ -156,9 +156,11 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     on_dropped: Callable[[Dropped], None] | None = None,
     now: float | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportResult:
-    """Check and store every row of `path` (.csv, else JSON Lines). `progress` is told the rows
-    read so far; `on_dropped` hears of every dropped field and refused row, in file order."""
+    """Check and store every row of `path` (.csv, else JSON Lines), `chunk_rows` to a store
+    write. `progress` is told the rows read so far; `on_dropped` hears of every dropped field
+    and refused row, in file order."""
     result = ImportResult()
     items = _csv_items if path.suffix.lower() == ".csv" else _jsonl_items
     now = time.time() if now is None else now
@@ -192,7 +194,7 @@ def import_file(
                 result.dropped_fields[problem.reason] += 1
             if on_dropped:
                 on_dropped(problem)
-        if result.rows % CHUNK_ROWS == 0:
+        if result.rows % chunk_rows == 0:
             result.stored += _write(store, rows, batch)
             # Reject counts are kept per (station, reason, batch time): each chunk its own time.
             rows, batch = [], Batch(created_ms=int(now * 1000) + result.rows)
