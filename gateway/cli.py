@@ -1,7 +1,10 @@
 """The `classnet` command: one entry point, a subcommand per component.
 
-Each component keeps its own subcommands in a `cli` module with a `register(subparsers)` function
-that adds thin parsers over functions the tests call directly (WeeWX's *_cmd / *_actions split).
+Each component keeps its subcommands in `*_cmd` modules, each with a `register(subparsers)`
+function that adds thin parsers over typed action functions the tests call directly (WeeWX's
+*_cmd / *_actions split). A command that reads or writes a store opens it with
+`ingest.command.opened_store` (one `--store` option: `ingest.url.add_store_argument`) and shows
+progress with `ingest.command.Progress`; a mistake the user can fix is a `UserError` sentence.
 """
 
 from __future__ import annotations
@@ -22,15 +25,15 @@ from ingest.domain.errors import UserError
 
 # Components that add subcommands, in the order `classnet --help` lists them.
 COMPONENT_CLIS = (
-    "dashboard.cli",
+    "dashboard.dashboard_cmd",
     "gateway.gateway_cmd",
     "gateway.spool_cmd",
-    "gateway.bridge.cli",
+    "gateway.bridge.bridge_cmd",
     "gateway.store_cmd",
-    "gateway.commands",
-    "firmware.host.cli",
-    "simulators.cli",
-    "dashboard.commands",
+    "gateway.check_cmd",
+    "firmware.host.flash_cmd",
+    "simulators.simulate_cmd",
+    "dashboard.report_cmd",
 )
 
 # Exit codes, the same for every subcommand (docs/operations.md lists them):

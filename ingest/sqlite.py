@@ -169,12 +169,19 @@ class SQLiteStore:
     def _open_for_reading(path: Path, timeout_s: float) -> sqlite3.Connection:
         # SQLite itself refuses every write on this connection: a reader (the dashboard) has no
         # write path, not even by mistake.
-        return sqlite3.connect(
+        db = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro",
             uri=True,
             timeout=timeout_s,
             check_same_thread=False,
         )
+        try:
+            # Now, not at the first read: a file that is no store is a sentence at open.
+            db.execute("SELECT 1 FROM obs LIMIT 0")
+        except sqlite3.Error as exc:
+            db.close()
+            raise sqlite3.DatabaseError(f"not a ClassNet store ({exc})") from None
+        return db
 
     @staticmethod
     def _open_for_writing(path: Path, timeout_s: float) -> sqlite3.Connection:

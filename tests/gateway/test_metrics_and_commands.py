@@ -63,3 +63,24 @@ def test_missing_import_file_is_a_sentence(
 ) -> None:
     assert cli.main(["import", "--store", "sqlite:x.db", str(tmp_path / "nope.csv")]) == 3
     assert "not found" in capsys.readouterr().err
+
+
+def test_a_bug_is_one_line_naming_the_file_with_the_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway import check_cmd as commands
+
+    def broken(station: str, kind: str, payload: bytes) -> tuple[list[str], list[str]]:
+        raise RuntimeError("a decoder bug")
+
+    # The one way to reach the "unexpected" branch is a bug, so one is put in.
+    monkeypatch.setattr(commands, "check_payload", broken)
+    body = tmp_path / "msg.json"
+    body.write_text('{"ts": 1763884800}')
+    assert cli.main(["check-payload", "fi-a-01", str(body)]) == cli.EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("classnet check-payload: unexpected error (a bug); the full trace is in ")
+    trace = Path(err.split("the full trace is in ")[1].split(" - ")[0])
+    assert "RuntimeError: a decoder bug" in trace.read_text()
+    trace.unlink()

@@ -12,8 +12,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.cli import EXIT_USER_ERROR, main
-from simulators.cli import load_record
 from simulators.mqtt import Broker, BrokerError
+from simulators.simulate_cmd import load_record
 
 
 class Subscriber:
