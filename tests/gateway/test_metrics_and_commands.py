@@ -84,3 +84,22 @@ def test_a_bug_is_one_line_naming_the_file_with_the_trace(
     trace = Path(err.split("the full trace is in ")[1].split(" - ")[0])
     assert "RuntimeError: a decoder bug" in trace.read_text()
     trace.unlink()
+
+
+def test_export_of_a_station_without_metadata_with_seq(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = f"sqlite:///{tmp_path / 'obs.db'}"
+    rows = tmp_path / "sd.csv"
+    rows.write_text("station,ts,seq,temp_c\nfi-nometa-01,2024-06-01T10:00:00Z,41,12.5\n")
+    assert cli.main(["import", "--store", store, str(rows)]) == 0
+    capsys.readouterr()
+    dates = ["--start", "2024-06-01", "--end", "2024-06-01"]
+    assert cli.main(["export", "--store", store, *dates, "--seq"]) == 0
+    out, err = capsys.readouterr()
+    header, line = out.splitlines()
+    assert header.startswith("station,time,local_time,seq,temp_c")
+    assert line.startswith("fi-nometa-01,2024-06-01T10:00:00Z,,41,12.5")
+    assert "fi-nometa-01 has no time zone" in err and "local_time left empty" in err
+    assert cli.main(["summary", "--store", store, *dates]) == 3
+    assert "no station with a time zone to summarise" in capsys.readouterr().err
