@@ -106,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `classnet export ... | head`: the reader had enough
         return EXIT_OK
+    except OSError as exc:  # a file, folder or port the command was pointed at: fixable there
+        print(f"classnet {args.command}: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except Exception:
         where = _write_trace(args.command)
         print(
@@ -114,6 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def _os_error(exc: OSError) -> str:
+    """`[Errno 13] Permission denied: '/x'` as a sentence with what to check."""
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    what = exc.strerror or str(exc)
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        what = "a file is in the way where a folder is needed"
+    return (
+        f"{where + ': ' if where else ''}{what}; check the path, its permissions and free space "
+        "(or the address and port)"
+    )
 
 
 def _write_trace(command: str) -> str:

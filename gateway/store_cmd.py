@@ -73,6 +73,8 @@ def _import_cmd(args: argparse.Namespace) -> int:
     path: Path = args.file
     if not path.is_file():
         raise UserError(f"{path}: not found; give the .csv or .jsonl file to import")
+    if args.problems is not None and not args.problems.parent.is_dir():
+        raise UserError(f"--problems {args.problems}: no folder {args.problems.parent}")
     with (
         opened_store(args.store, read_only=False, create=True) as store,
         Progress("rows") as progress,

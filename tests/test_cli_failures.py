@@ -144,6 +144,18 @@ CASES = [
     Case("flash: a WPA2 password too short", ["flash", "--dry-run", "--config", "{in}/st.json",
          "--secrets", "{in}/secrets.json"], 3, "wifi password has 5 characters; WPA2 needs 8",
          {"st.json": json.dumps(STATION_JSON), "secrets.json": '{"wifi_password": "short"}'}),
+    Case("broker-config: out through a file", ["broker-config", "--station", "fi-a-01", "--out",
+         "{in}/notes.txt/broker"], 3, "a file is in the way where a folder is needed",
+         {"notes.txt": "x"}),
+    Case("gateway: spool dir through a file", ["gateway", "--spool-dir", "{in}/notes.txt/spool",
+         "--store", "sqlite:{in}/g.db", "--metrics-port", "-1"], 3,
+         "a file is in the way where a folder is needed", {"notes.txt": "x", "g.db": ""}),
+    Case("import: --problems into a missing folder", ["import", "--store", "sqlite:new.db",
+         "{in}/good.csv", "--problems", "{in}/no/such/p.csv"], 3,
+         "--problems {in}/no/such/p.csv: no folder", {"good.csv": GOOD_ROWS}),
+    Case("simulate: record into a missing folder", ["simulate", "--count", "1", "--fast",
+         "--duration", "10m", "--record", "{in}/no/such/r.jsonl"], 3,
+         "no/such/r.jsonl: No such file or directory"),
     Case("spool: no spool here", ["spool"], 3, "no spool at classnet-spool"),
     Case("simulate: not an MQTT URL", ["simulate", "--broker", "http://x", "--fast",
          "--duration", "1m"], 3, "broker 'http://x': write it as mqtt://[user@]host:port"),
@@ -210,8 +222,9 @@ def test_a_bad_input_is_one_sentence_and_the_documented_code(
     assert "Traceback" not in err + done.stdout, err
     said = err + done.stdout
     assert done.returncode == case.code, f"exit {done.returncode}: {err}"
-    lines = [line for line in said.splitlines() if case.says in line]
-    assert lines, f"no line says {case.says!r}:\n{said}"
+    says = case.says.replace("{in}", str(inputs))
+    lines = [line for line in said.splitlines() if says in line]
+    assert lines, f"no line says {says!r}:\n{said}"
     if case.code == 3:  # the whole error is that one line (flash lists one line per problem)
         first = err.splitlines()[0]
         assert first.startswith(f"classnet {case.argv[0]}: "), err
