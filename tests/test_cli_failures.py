@@ -19,6 +19,8 @@ import pytest
 
 from tests import servers
 
+pytestmark = pytest.mark.slow  # a process per row: minutes on a shared machine
+
 ROOT = Path(__file__).resolve().parents[1]
 DATES = ["--start", "2024-06-01", "--end", "2024-06-02"]
 # A port nothing listens on: the store is unreachable.
