@@ -158,6 +158,8 @@ CASES = [
     Case("simulate: record into a missing folder", ["simulate", "--count", "1", "--fast",
          "--duration", "10m", "--record", "{in}/no/such/r.jsonl"], 3,
          "no/such/r.jsonl: No such file or directory"),
+    Case("demo: data dir through a file", ["demo", "--data-dir", "{in}/notes.txt/demo"], 3,
+         "a file is in the way where a folder is needed", {"notes.txt": "x"}),
     Case("spool: no spool here", ["spool"], 3, "no spool at classnet-spool"),
     Case("simulate: not an MQTT URL", ["simulate", "--broker", "http://x", "--fast",
          "--duration", "1m"], 3, "broker 'http://x': write it as mqtt://[user@]host:port"),
