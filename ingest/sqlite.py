@@ -137,7 +137,7 @@ def _multirow(
 class SQLiteStore:
     def __init__(self, path: Path, timeout_s: float = 30.0, read_only: bool = False) -> None:
         self.path = path
-        self.url = f"sqlite:///{path.resolve()}"
+        self.url = f"sqlite:///{path.resolve().as_posix().lstrip('/')}"  # not sqlite:////abs
         if read_only and not path.is_file():
             # A reader never creates a store: a mistyped path would otherwise become an empty
             # database that shows nothing, and a file left behind.
