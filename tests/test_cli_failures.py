@@ -72,6 +72,8 @@ CASES = [
     Case("rejects: InfluxDB down", ["rejects", "--store", DOWN], 3, "Connection refused"),
     Case("import: InfluxDB down", ["import", "--store", DOWN, "{in}/good.csv"], 3,
          "is the store running", {"good.csv": GOOD_ROWS}),
+    Case("export: an InfluxDB database that is not there", ["export", "--store", "{open}/nosuch",
+         *DATES], 3, "database not found: nosuch; check the database (or bucket) name"),
     Case("summary: HTTP 401", ["summary", "--store", "{secured}", *DATES], 3,
          "HTTP 401 {\"error\":\"authorization failed\"}; the server refused the login"),
     Case("gateway: a store path through a file",
@@ -208,7 +210,7 @@ def _classnet(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_a_bad_input_is_one_sentence_and_the_documented_code(
-    case: Case, tmp_path: Path, seeded: str, secured: str
+    case: Case, tmp_path: Path, seeded: str, secured: str, influxdb: servers.Server
 ) -> None:
     work, inputs = tmp_path / "work", tmp_path / "in"
     work.mkdir()
@@ -218,7 +220,10 @@ def test_a_bad_input_is_one_sentence_and_the_documented_code(
         (inputs / name).write_text(text)
     before = _files(tmp_path)
     argv = [
-        a.replace("{in}", str(inputs)).replace("{store}", seeded).replace("{secured}", secured)
+        a.replace("{in}", str(inputs))
+        .replace("{store}", seeded)
+        .replace("{secured}", secured)
+        .replace("{open}", f"influxdb://127.0.0.1:{influxdb.port}")
         for a in case.argv
     ]
     done = _classnet(argv, work)
