@@ -57,7 +57,9 @@ class _ProblemLog:
             )
         if self.shown < SHOWN_PROBLEMS:
             self.shown += 1
-            print(f"\r{problem.detail}", file=sys.stderr)
+            # On a terminal, over the progress line; in a log, a plain line.
+            start = "\r" if sys.stderr.isatty() else ""
+            print(start + problem.detail, file=sys.stderr)
         elif not self._csv:
             self.hidden += 1
 
