@@ -17,10 +17,19 @@ from dash import Dash
 from dashboard import shell
 from dashboard.data import Data
 from dashboard.i18n import t
+from ingest import StoreError
 
 ASSETS = Path(__file__).with_name("assets")
 PAGES = ("now", "compare", "regions", "leaderboard", "classrooms", "stations")
 DATA_KEY = "CLASSNET_DATA"
+
+
+def on_error(exc: Exception) -> None:
+    """Callbacks that fail because the store cannot be read leave what the page shows (None:
+    no update) and log nothing: the banner says so, and `Data.store_state` logs the change
+    once, instead of a traceback per callback per refresh. Anything else is a bug: raised."""
+    if not isinstance(exc, StoreError):
+        raise exc
 
 
 def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
@@ -35,6 +44,7 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
         title=t("app.title"),
         suppress_callback_exceptions=True,
         update_title="",  # no "Updating..." flicker in the tab on every live refresh
+        on_error=on_error,
     )
     app.server.config[DATA_KEY] = data
     for page in PAGES:

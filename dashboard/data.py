@@ -8,6 +8,7 @@ downsampled (min/max-preserving) so no trace carries more than `MAX_POINTS` poin
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,9 +29,11 @@ from dashboard.core.resample import Clock, resample
 from dashboard.core.siting import siting_class, siting_view
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
-from ingest import Store
+from ingest import Store, StoreError
 from ingest.domain.calibration import Correction, load_corrections
 from ingest.domain.siting import Siting, load_siting
+
+log = logging.getLogger("classnet.dashboard")
 
 MAX_POINTS: Final = 2000
 # A station that sent nothing for this long is shown as late, then as offline.
@@ -86,6 +89,7 @@ class Data:
     # update (several in the same second) instead of one read each.
     registry_ttl_s: float = 2.0
     _cached: dict[str, tuple[float, Any]] = field(default_factory=dict, compare=False)
+    _last_state: dict[str, str] = field(default_factory=dict, compare=False)
 
     def _stations(self) -> pd.DataFrame:
         hit = self._cached.get("stations")
@@ -110,6 +114,22 @@ class Data:
             np.where(age > STALE_AFTER, "stale", "online"),
         )
         return frame.assign(status=status)
+
+    def store_state(self) -> str | None:
+        """ "down" when the store cannot be read, "empty" when no station has delivered anything
+        yet, None when there is something to show. Logs once when the state changes (the
+        callbacks that fail meanwhile stay quiet: see `dashboard.app.on_error`)."""
+        try:
+            frame = self._stations()
+            state = None if frame["last_seen"].notna().any() else "empty"
+        except StoreError as exc:
+            state, why = "down", str(exc)
+        else:
+            why = "no station has delivered anything yet" if state else "readable again"
+        if self._last_state.get("store", "ok") != (state or "ok"):
+            self._last_state["store"] = state or "ok"
+            log.log(logging.WARNING if state else logging.INFO, "store %s: %s", self.store.url, why)
+        return state
 
     def version(self) -> dict[str, int]:
         """When each station last delivered something (Unix ms; cheap: registry only). A page

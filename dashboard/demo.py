@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
+
 from dashboard.data import utcnow
-from ingest import Store, open_store
+from ingest import Store, StoreError, open_store
 from ingest.domain.errors import UserError
 
 log = logging.getLogger("classnet.demo")
@@ -161,6 +164,28 @@ class Demo:
             ),
         )  # fmt: skip
 
+    def reader(self, timeout_s: float = 30.0) -> Store:
+        """The store, read-only, once the gateway has made it: a reader never creates one, and
+        the gateway process takes a moment to start."""
+        gateway = next(proc for name, proc in self.procs if name == "gateway")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                store = open_store(self.store_url, read_only=True)
+            except StoreError:
+                store = None
+            if store is not None:
+                try:
+                    store.stations()  # the schema is there too
+                    return store
+                except (sqlite3.Error, pd.errors.DatabaseError):
+                    store.close()
+            if gateway.poll() is not None or time.monotonic() > deadline:
+                raise UserError(
+                    f"the gateway did not create {self.store_url}; see {self.data_dir}/gateway.log"
+                )
+            time.sleep(0.1)
+
     def gap_days(self, store: Store) -> float:
         """How much history to backfill: all of it on a first run, the gap since the newest
         observation on a later one."""
@@ -213,7 +238,7 @@ def run_demo(data_dir: Path, host: str, port: int, refresh_s: float, broker: str
     try:
         kind = demo.start_broker()
         demo.start_gateway()
-        store = open_store(demo.store_url, read_only=True)
+        store = demo.reader()
         days = demo.gap_days(store)
         feeder = threading.Thread(target=demo.simulate, args=(days,), daemon=True)
         feeder.start()

@@ -92,6 +92,20 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
     ),
     "compare.min": ("lowest", "alin", "pinakamababa"),
     "compare.max": ("highest", "ylin", "pinakamataas"),
+    "banner.store_down": (
+        "The weather data cannot be read right now: the data store is not answering. This page "
+        "shows live data again as soon as it is back.",
+        "Säätietoja ei voi juuri nyt lukea: tietovarasto ei vastaa. Sivu näyttää tiedot taas "
+        "heti, kun se palaa.",
+        "Hindi mabasa ang datos ng panahon ngayon: hindi sumasagot ang imbakan ng datos. Babalik "
+        "ang live na datos sa pahinang ito sa sandaling bumalik ito.",
+    ),
+    "banner.store_empty": (
+        "No station has sent a reading yet. The map fills in as soon as the first one arrives.",
+        "Yksikään asema ei ole vielä lähettänyt lukemaa. Kartta täyttyy heti, kun ensimmäinen "
+        "saapuu.",
+        "Wala pang istasyong nagpadala ng sukat. Mapupuno ang mapa sa sandaling dumating ang una.",
+    ),
     "compare.empty": (
         "No readings for these schools in this period yet.",
         "Näiltä kouluilta ei ole vielä lukemia tältä ajalta.",

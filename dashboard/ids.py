@@ -13,6 +13,7 @@ SELECTED = "app-selected"  # dcc.Store: list of station ids the student picked
 TICK = "app-tick"  # dcc.Interval: live refresh
 VERSION = "app-data-version"  # dcc.Store: changes only when new observations arrived
 URL = "app-url"
+STORE_BANNER = "app-store-banner"  # says when the store is unreachable or holds no station yet
 
 
 def text(key: str) -> dict[str, str]:

@@ -110,6 +110,7 @@ def layout(refresh_s: float) -> html.Div:
             dcc.Store(id=ids.SELECTED, storage_type="session"),
             dcc.Store(id=ids.VERSION),
             dcc.Interval(id=ids.TICK, interval=int(refresh_s * 1000)),
+            html.Div(id=ids.STORE_BANNER, role="alert", className="store-banner", hidden=True),
             html.Main(dash.page_container, className="main"),
         ],
         className="app",
@@ -143,3 +144,16 @@ def version(_tick: int | None, current: dict[str, int] | None) -> Any:
     # Nothing downstream runs unless some station delivered something new.
     latest = data().version()
     return dash.no_update if latest == current else latest
+
+
+@callback(
+    Output(ids.STORE_BANNER, "children"),
+    Output(ids.STORE_BANNER, "hidden"),
+    Input(ids.TICK, "n_intervals"),
+    Input(ids.LANG_PICK, "value"),
+)
+def store_banner(_tick: int | None, lang: str) -> tuple[str, bool]:
+    """A visible sentence while the store cannot be read or holds no station yet; gone on the
+    first refresh after it is back."""
+    state = data().store_state()
+    return (t(f"banner.store_{state}", lang), False) if state else ("", True)

@@ -20,15 +20,18 @@ from ingest.domain.errors import UserError
 def create_server() -> Flask:
     from dashboard.app import create_app
     from dashboard.data import Data
-    from ingest import open_store
+    from ingest import StoreError, open_store
+    from ingest.command import advice
     from ingest.domain import stations
 
     url = os.environ.get("CLASSNET_STORE")
     if not url:
         raise UserError("set CLASSNET_STORE to the store URL, e.g. sqlite:///var/lib/classnet.db")
     path = os.environ.get("CLASSNET_STATIONS")
-    data = Data(
-        open_store(url, read_only=True), stations.resolve_path(Path(path) if path else None)
-    )
+    try:
+        store = open_store(url, read_only=True)
+    except StoreError as exc:
+        raise UserError(f"CLASSNET_STORE: {advice(exc)}") from None
+    data = Data(store, stations.resolve_path(Path(path) if path else None))
     refresh_s = float(os.environ.get("CLASSNET_REFRESH_S", "15"))
     return create_app(data, refresh_s=refresh_s).server

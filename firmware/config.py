@@ -29,7 +29,7 @@ DEFAULTS = {
 PULSE_COUNTERS = ("rain", "anemometer")
 # ca: a file on the board with the DER certificate of the CA that signed the broker's; without
 # it a TLS link is encrypted but the broker unchecked (`classnet flash --ca` writes both).
-_BROKER = {
+BROKER_DEFAULTS = {
     "port": None,
     "tls": False,
     "ca": None,
@@ -40,7 +40,12 @@ _BROKER = {
 
 
 class ConfigError(ValueError):
-    pass
+    """Every problem found, joined in the message; `problems` keeps them apart (`classnet flash`
+    adds its own and names the teacher's file)."""
+
+    def __init__(self, message, problems=()):
+        super().__init__(message)
+        self.problems = list(problems) or [message]
 
 
 def _merge(defaults, doc):
@@ -77,7 +82,7 @@ def validate(doc):
         if not isinstance(broker, dict) or not broker.get("host"):
             problems.append('broker.host is missing: "broker": {"host": "mqtt.example.org"}')
         else:
-            broker = _merge(_BROKER, broker)
+            broker = _merge(BROKER_DEFAULTS, broker)
             if broker["port"] is None:
                 broker["port"] = 8883 if broker["tls"] else 1883
             if not isinstance(broker["port"], int) or not 0 < broker["port"] < 65536:
@@ -121,20 +126,21 @@ def validate(doc):
             kind = sensor.get("type") if isinstance(sensor, dict) else None
             if kind not in DRIVERS:
                 problems.append(
-                    "sensors[%d].type=%r is not one of %s" % (i, kind, ", ".join(sorted(DRIVERS)))
+                    "sensor %d: type=%r is not one of %s"
+                    % (i + 1, kind, ", ".join(sorted(DRIVERS)))
                 )
             elif kind in ("rain", "anemometer", "vane", "dht22", "ds18b20", "battery") and (
                 not isinstance(sensor.get("pin"), int)
             ):
-                problems.append('sensors[%d] (%s) needs a GPIO number: "pin": 27' % (i, kind))
+                problems.append('sensor %d (%s) needs a GPIO number: "pin": 27' % (i + 1, kind))
             if cfg["deep_sleep"] and kind in PULSE_COUNTERS:
                 problems.append(
-                    "deep_sleep: sensors[%d] (%s) counts pulses only while the station is awake, "
+                    "deep_sleep: sensor %d (%s) counts pulses only while the station is awake, "
                     "so it would report 0 after every sleep; set deep_sleep false or remove it"
-                    % (i, kind)
+                    % (i + 1, kind)
                 )
     if problems:
-        raise ConfigError("config.json: " + "; ".join(problems))
+        raise ConfigError("config.json: " + "; ".join(problems), problems)
     return cfg
 
 

@@ -51,9 +51,8 @@ def parse_broker_url(url: str, ca: Path | None = None) -> BrokerURL:
     the CA an mqtts:// broker's certificate must be signed by, instead of the public ones."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise UserError(
-            f"broker {parts.hostname or url!r}: use mqtt://host:1883 or mqtts://host:8883"
-        )
+        shown = url.replace(f":{parts.password}@", ":***@") if parts.password else url
+        raise UserError(f"broker {shown!r}: use mqtt://host:1883 or mqtts://host:8883")
     if parts.password:
         raise UserError("broker URL carries a password; put it in CLASSNET_MQTT_PASSWORD instead")
     tls = parts.scheme == "mqtts"

@@ -1,7 +1,10 @@
 """The `classnet` command: one entry point, a subcommand per component.
 
-Each component keeps its own subcommands in a `cli` module with a `register(subparsers)` function
-that adds thin parsers over functions the tests call directly (WeeWX's *_cmd / *_actions split).
+Each component keeps its subcommands in `*_cmd` modules, each with a `register(subparsers)`
+function that adds thin parsers over typed action functions the tests call directly (WeeWX's
+*_cmd / *_actions split). A command that reads or writes a store opens it with
+`ingest.command.opened_store` (one `--store` option: `ingest.url.add_store_argument`) and shows
+progress with `ingest.command.Progress`; a mistake the user can fix is a `UserError` sentence.
 """
 
 from __future__ import annotations
@@ -9,30 +12,42 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from ingest.base import StoreError
+from ingest.command import advice
 from ingest.domain.errors import UserError
 
 # Components that add subcommands, in the order `classnet --help` lists them.
 COMPONENT_CLIS = (
-    "dashboard.cli",
+    "dashboard.dashboard_cmd",
     "gateway.gateway_cmd",
     "gateway.spool_cmd",
-    "gateway.bridge.cli",
+    "gateway.bridge.bridge_cmd",
     "gateway.store_cmd",
-    "gateway.commands",
-    "firmware.host.cli",
-    "simulators.cli",
-    "dashboard.commands",
-    "dashboard.alerts.cli",
+    "gateway.check_cmd",
+    "firmware.host.flash_cmd",
+    "simulators.simulate_cmd",
+    "dashboard.report_cmd",
+    "dashboard.alerts.alerts_cmd",
 )
 
+# Exit codes, the same for every subcommand (docs/operations.md lists them):
 EXIT_OK = 0
-EXIT_USAGE = 2
-# A failure the user can fix (bad file, unreachable server): the message says how.
+# Done, but some input was set aside: `import` refused rows or dropped fields, `check-payload`
+# would drop something. The summary says what and why.
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2  # the command line itself is wrong (argparse's own code)
+# A failure the user can fix (bad file, unreachable server): one sentence says what and how.
 EXIT_USER_ERROR = 3
+# A bug: one line says where the full traceback was written.
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
 
 
 def _version() -> str:
@@ -85,8 +100,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"classnet {args.command}: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except StoreError as exc:  # a command that forgot `opened_store` still says one sentence
+        print(f"classnet {args.command}: {advice(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `classnet export ... | head`: the reader had enough
+        return EXIT_OK
+    except OSError as exc:  # a file, folder or port the command was pointed at: fixable there
+        print(f"classnet {args.command}: {_os_error(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception:
+        where = _write_trace(args.command)
+        print(
+            f"classnet {args.command}: unexpected error (a bug); the full trace is in {where} - "
+            "please attach it to an issue",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _os_error(exc: OSError) -> str:
+    """`[Errno 13] Permission denied: '/x'` as a sentence with what to check."""
+    where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    what = exc.strerror or str(exc)
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        what = "a file is in the way where a folder is needed"
+    return (
+        f"{where + ': ' if where else ''}{what}; check the path, its permissions and free space "
+        "(or the address and port)"
+    )
+
+
+def _write_trace(command: str) -> str:
+    """The current exception's traceback in a new file under the temp folder (not the working
+    folder, which a failed command must leave as it was); its path."""
+    fd, path = tempfile.mkstemp(prefix=f"classnet-{command}-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(f"classnet {_version()} {' '.join(sys.argv)}\n")
+        traceback.print_exc(file=out)
+    return path
 
 
 if __name__ == "__main__":

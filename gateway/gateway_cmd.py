@@ -17,6 +17,7 @@ from gateway.metrics import Metrics, serve
 from gateway.service import Gateway, Settings
 from gateway.spool import DEFAULT_DIR, DEFAULT_MAX_BYTES
 from ingest import StoreError, open_store
+from ingest.command import advice
 from ingest.domain.errors import UserError
 from ingest.url import add_store_argument
 
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = open_store(args.store)
     except StoreError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(advice(exc)) from None
     metrics = Metrics()
     gateway = Gateway(settings, store, metrics)
     if args.metrics_port >= 0:

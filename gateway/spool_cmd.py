@@ -4,7 +4,6 @@ for good (kept in `refused/` with the store's reason) again once the cause is fi
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,8 +18,9 @@ from gateway.spool import (
     pending_batches,
     set_aside_batches,
 )
-from ingest import StoreError, open_store
+from ingest import StoreError
 from ingest.base import Store
+from ingest.command import Progress, opened_store
 from ingest.domain.errors import UserError
 from ingest.url import add_store_argument
 
@@ -32,7 +32,7 @@ class Replayed:
 
 
 def replay_refused(
-    directory: Path, store: Store, progress: Callable[[int, int], None] | None = None
+    directory: Path, store: Store, progress: Callable[[int], None] | None = None
 ) -> Replayed:
     """Write the batches in `refused/` to `store`, oldest first, removing each once stored.
     Stops at the first one the store still refuses (StoreError naming the file); it and the
@@ -53,7 +53,7 @@ def replay_refused(
         done.batches += 1
         done.observations += len(batch)
         if progress is not None:
-            progress(done.batches, len(items))
+            progress(done.batches)
     return done
 
 
@@ -81,11 +81,6 @@ def describe(directory: Path) -> list[str]:
     return lines
 
 
-def _progress(done: int, total: int) -> None:
-    if sys.stderr.isatty():  # a progress line in a terminal; nothing in a log file
-        print(f"\r  {done}/{total} batches", end="", file=sys.stderr, flush=True)
-
-
 def _spool_cmd(args: argparse.Namespace) -> int:
     if not args.replay:
         for line in describe(args.spool_dir):
@@ -93,17 +88,8 @@ def _spool_cmd(args: argparse.Namespace) -> int:
         return 0
     if not (args.spool_dir / REFUSED).is_dir():
         raise UserError(f"nothing to replay: no {REFUSED}/ in {args.spool_dir}")
-    try:
-        store = open_store(args.store)
-        try:
-            done = replay_refused(args.spool_dir, store, _progress)
-        finally:
-            store.close()
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
-    finally:
-        if sys.stderr.isatty():
-            print(file=sys.stderr)
+    with opened_store(args.store, read_only=False) as store, Progress("batches") as progress:
+        done = replay_refused(args.spool_dir, store, progress)
     print(f"replayed {done.batches} batches ({done.observations:,} observations) to {args.store}")
     return 0
 

@@ -3,50 +3,95 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import sys
 from pathlib import Path
 
-from gateway.importer import import_file
-from ingest import StoreError, open_store
+from gateway.import_rows import Dropped
+from gateway.importer import ImportResult, import_file
+from ingest.command import Progress, opened_store
 from ingest.domain.errors import UserError
 from ingest.url import add_store_argument
 
+SHOWN_PROBLEMS = 20  # on the terminal; --problems FILE lists every one
 
-def _progress(rows: int) -> None:
-    if sys.stderr.isatty():  # a progress line in a terminal; nothing in a log file
-        print(f"\r  {rows:,} rows", end="", file=sys.stderr, flush=True)
+
+def import_report(path: Path, result: ImportResult, not_shown: int) -> list[str]:
+    """The closing summary: what was stored, dropped and refused, by reason."""
+    lines = [f"{path}: {result.rows:,} rows read, {result.stored:,} observations stored"]
+    if result.ignored_columns:
+        lines.append(
+            "  ignored columns (not contract fields): " + ", ".join(sorted(result.ignored_columns))
+        )
+    for reason, n in sorted(result.dropped_fields.items()):
+        lines.append(f"  fields dropped ({reason}): {n:,}")
+    for reason, n in sorted(result.refused_rows.items()):
+        lines.append(f"  rows refused ({reason}): {n:,}")
+    if not_shown:
+        lines.append(f"  {not_shown:,} more not shown; --problems FILE lists every one")
+    return lines
+
+
+class _ProblemLog:
+    """Where each dropped field and refused row goes: the first few to stderr, and every one
+    to `target` (CSV) when given."""
+
+    def __init__(self, target: Path | None) -> None:
+        self.shown = 0
+        self.hidden = 0
+        self._out = target.open("w", newline="", encoding="utf-8") if target else None
+        self._csv = csv.writer(self._out) if self._out else None
+        if self._csv:
+            self._csv.writerow(["row", "station", "field", "reason", "detail"])
+
+    def __call__(self, problem: Dropped) -> None:
+        if self._csv:
+            self._csv.writerow(
+                [
+                    problem.row,
+                    problem.station or "",
+                    problem.field or "",
+                    problem.reason,
+                    problem.detail,
+                ]
+            )
+        if self.shown < SHOWN_PROBLEMS:
+            self.shown += 1
+            # On a terminal, over the progress line; in a log, a plain line.
+            start = "\r" if sys.stderr.isatty() else ""
+            print(start + problem.detail, file=sys.stderr)
+        elif not self._csv:
+            self.hidden += 1
+
+    def __enter__(self) -> _ProblemLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._out:
+            self._out.close()
 
 
 def _import_cmd(args: argparse.Namespace) -> int:
     path: Path = args.file
     if not path.is_file():
-        raise UserError(f"{path} not found")
-    try:
-        store = open_store(args.store)
-        try:
-            result = import_file(store, path, _progress)
-        finally:
-            store.close()
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
-    print(f"{path}: {result.rows:,} rows, {result.stored:,} observations stored")
-    for reason, n in sorted(result.rejects.items()):
-        print(f"  rejected ({reason}): {n:,}")
-    return 0 if not result.rejects else 1
+        raise UserError(f"{path}: not found; give the .csv or .jsonl file to import")
+    if args.problems is not None and not args.problems.parent.is_dir():
+        raise UserError(f"--problems {args.problems}: no folder {args.problems.parent}")
+    with (
+        opened_store(args.store, read_only=False, create=True) as store,
+        Progress("rows") as progress,
+        _ProblemLog(args.problems) as problems,
+    ):
+        result = import_file(store, path, progress, problems)
+    for line in import_report(path, result, problems.hidden):
+        print(line)
+    return 0 if result.complete else 1
 
 
 def _rejects_cmd(args: argparse.Namespace) -> int:
-    try:
-        store = open_store(args.store)
-        try:
-            letters = store.rejects(args.station, args.limit)
-            counts = store.reject_counts(station=args.station)
-        finally:
-            store.close()
-    except StoreError as exc:
-        raise UserError(str(exc)) from None
+    with opened_store(args.store, read_only=True) as store:
+        letters = store.rejects(args.station, args.limit)
+        counts = store.reject_counts(station=args.station)
     if counts.empty:
         print("no rejects" + (f" for {args.station}" if args.station else ""))
         return 0
@@ -65,11 +110,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "import",
         help="load observations from JSON Lines or CSV (with a station column)",
-        description="Validate and store observations from a file: an SD-card log or an export "
-        "from another tool. Rows the contract refuses are counted and dead-lettered.",
+        description="Check and store observations from a file: an SD-card log or an export "
+        "from another tool. Each cell is checked on its own: a bad cell drops that field of "
+        "that row, a row without a usable station or time is refused (and kept as a dead "
+        "letter, see `classnet rejects`), each named by its row number. Times: Unix seconds, "
+        "milliseconds, or ISO 8601 with an offset, from 1970 on. Exit status 0: everything "
+        "stored; 1: stored, but some fields were dropped or rows refused; 3: nothing done.",
     )
     add_store_argument(p)
-    p.add_argument("file", type=Path, help=".jsonl (one object per line) or .csv")
+    p.add_argument("file", type=Path, help=".csv (a header row) or .jsonl (one object per line)")
+    p.add_argument(
+        "--problems",
+        type=Path,
+        metavar="FILE",
+        help="write every dropped field and refused row to FILE (CSV: row, station, field, "
+        f"reason, detail); the terminal shows the first {SHOWN_PROBLEMS}",
+    )
     p.set_defaults(func=_import_cmd)
 
     p = sub.add_parser(

@@ -80,10 +80,11 @@ class Store(Protocol):
 
 
 def check_fields(fields: Sequence[str] | None) -> list[str]:
-    """The fields a read asks for (all by default); an unknown name is the caller's mistake."""
+    """The fields a read asks for (all contract fields by default; `seq`, the station's counter,
+    when asked for by name); an unknown name is the caller's mistake."""
     if fields is None:
         return list(wire.FIELD_NAMES)
-    unknown = [f for f in fields if f not in wire.FIELDS]
+    unknown = [f for f in fields if f not in wire.FIELDS and f != "seq"]
     if unknown:
         raise ValueError(
             f"unknown field(s) {', '.join(unknown)}; known: {', '.join(wire.FIELD_NAMES)}"

@@ -137,29 +137,51 @@ def _multirow(
 class SQLiteStore:
     def __init__(self, path: Path, timeout_s: float = 30.0, read_only: bool = False) -> None:
         self.path = path
-        self.url = f"sqlite:///{path.resolve()}"
+        self.url = f"sqlite:///{path.resolve().as_posix().lstrip('/')}"  # not sqlite:////abs
+        if read_only and not path.is_file():
+            # A reader never creates a store: a mistyped path would otherwise become an empty
+            # database that shows nothing, and a file left behind.
+            raise StoreError(
+                f"no store at {path}: check the path in --store, or start the gateway first "
+                f"(classnet gateway --store {self.url}) so it creates the store",
+                retryable=False,
+            )
         try:
             if not read_only:
                 self._db = self._open_for_writing(path, timeout_s)
             else:
                 self._db = self._open_for_reading(path, timeout_s)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.url}: cannot open ({exc})", retryable=False) from None
+            raise StoreError(f"{self.url}: cannot open it: {exc}", retryable=False) from None
+        except OSError as exc:  # its folder cannot be made (a file in the way, no permission)
+            why = (
+                f"{exc.filename} is a file, not a folder"
+                if isinstance(exc, FileExistsError | NotADirectoryError)
+                else f"{exc.strerror} ({exc.filename})"
+            )
+            raise StoreError(
+                f"{self.url}: cannot create it there: {why}; choose another path in --store",
+                retryable=False,
+            ) from None
         self._max_params = min(MAX_PARAMS, self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
 
-    @classmethod
-    def _open_for_reading(cls, path: Path, timeout_s: float) -> sqlite3.Connection:
-        if not path.exists():
-            # A reader that starts before the first gateway gets the (empty) schema to read.
-            cls._open_for_writing(path, timeout_s).close()
+    @staticmethod
+    def _open_for_reading(path: Path, timeout_s: float) -> sqlite3.Connection:
         # SQLite itself refuses every write on this connection: a reader (the dashboard) has no
         # write path, not even by mistake.
-        return sqlite3.connect(
+        db = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro",
             uri=True,
             timeout=timeout_s,
             check_same_thread=False,
         )
+        try:
+            # Now, not at the first read: a file that is no store is a sentence at open.
+            db.execute("SELECT 1 FROM obs LIMIT 0")
+        except sqlite3.Error as exc:
+            db.close()
+            raise sqlite3.DatabaseError(f"not a ClassNet store ({exc})") from None
+        return db
 
     @staticmethod
     def _open_for_writing(path: Path, timeout_s: float) -> sqlite3.Connection:

@@ -218,6 +218,7 @@ bind-address = "127.0.0.1:{rpc_port}"
   bind-address = "127.0.0.1:{port}"
   log-enabled = false
   max-body-size = 0
+  auth-enabled = {auth}
 [monitor]
   store-enabled = false
 [continuous_queries]
@@ -235,15 +236,18 @@ def _pings(port: int) -> bool:
         return False
 
 
-def start_influxdb(data_dir: Path, port: int | None = None) -> Server:
-    """A private InfluxDB 1.x on loopback (HTTP API on `port`)."""
+def start_influxdb(data_dir: Path, port: int | None = None, auth: bool = False) -> Server:
+    """A private InfluxDB 1.x on loopback (HTTP API on `port`); with `auth`, every request
+    needs a login (and none is made: each is refused with HTTP 401)."""
     binary = require_binary("influxd")
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     rpc_port = free_port()
     log = data_dir / "influxd.log"
     conf = data_dir / "influxdb.conf"
-    conf.write_text(INFLUXDB_CONF.format(port=port, rpc_port=rpc_port, data=data_dir))
+    conf.write_text(
+        INFLUXDB_CONF.format(port=port, rpc_port=rpc_port, data=data_dir, auth=str(auth).lower())
+    )
     with log.open("ab") as out:
         proc = subprocess.Popen([binary, "-config", str(conf)], stdout=out, stderr=out)
     server = Server("influxdb", proc, port, data_dir, log)

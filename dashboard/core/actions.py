@@ -67,6 +67,14 @@ def summary_table(obs: pd.DataFrame, meta: pd.DataFrame, start: date, end: date)
     return daily.sort_values(["station", "date"], ignore_index=True)
 
 
+def without_timezone(obs: pd.DataFrame, meta: pd.DataFrame) -> list[str]:
+    """Stations in `obs` with no time zone in `meta` (no `meta` message yet, not in
+    stations.toml): their local days are unknown. The contract does not require `meta`."""
+    stations = pd.Index(obs["station"].astype(str).unique())
+    zones = meta.reindex(stations)["timezone"] if "timezone" in meta else pd.Series(index=stations)
+    return sorted(str(s) for s, tz in zones.items() if not isinstance(tz, str) or not tz)
+
+
 def export_table(
     obs: pd.DataFrame,
     meta: pd.DataFrame,
@@ -77,14 +85,22 @@ def export_table(
 ) -> pd.DataFrame:
     """Observations with UTC `time` and station `local_time`, for local dates `start`..`end`.
 
+    A station without a time zone (`without_timezone`) is kept by its UTC dates, with
+    `local_time` empty, so it never blocks the others. A `seq` column in `obs` is kept.
     A field with a calibration (`corrections`) holds the corrected value, beside it
     `<field>_raw` as stored (equal where no correction was in force yet).
     With `derived`, adds `DERIVED_COLUMNS` (from corrected values) and a `<field>_qc` column
     per checked field holding the failed checks of the stored value by name ("" when none
     failed; see `dashboard.core.qc`).
     """
-    local = local_clock_time(obs, meta)
-    keep = _in_dates(local, start, end).to_numpy()
+    unzoned = without_timezone(obs, meta)
+    meta = meta.reindex(meta.index.union(pd.Index(obs["station"].astype(str).unique())))
+    zoned = ~obs["station"].astype(str).isin(unzoned).to_numpy()
+    local = pd.Series(pd.NaT, index=obs.index, dtype="datetime64[ns]", name="local_time")
+    if zoned.any():
+        local[zoned] = local_clock_time(obs[zoned], meta)
+    day = local.where(zoned, obs["time"].dt.tz_localize(None))
+    keep = _in_dates(day, start, end).to_numpy()
     raw, local = obs[keep], local[keep]
     offset, slope = correction_terms(raw, corrections)
     fields = [f for f in FIELDS if f in raw]
@@ -96,11 +112,17 @@ def export_table(
         else:
             columns[f] = raw[f]
     out = pd.DataFrame(
-        {"station": raw["station"].astype(str), "time": raw["time"], "local_time": local, **columns}
+        {
+            "station": raw["station"].astype(str),
+            "time": raw["time"],
+            "local_time": local,
+            **({"seq": raw["seq"].astype("Int64")} if "seq" in raw else {}),
+            **columns,
+        }
     )
-    obs = out[["station", "time", *fields]]
+    corrected = out[["station", "time", *fields]]
     if derived:
-        out = pd.concat([out, _derived(obs, meta)], axis=1)
+        out = pd.concat([out, _derived(corrected, meta)], axis=1)
         flags = qc_flags(raw)
         for column in flags:
             out[column] = flag_labels(flags[column].to_numpy())

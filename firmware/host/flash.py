@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from firmware import config as station_config
-from firmware.host import manifest, precompile
+from firmware.host import manifest, precompile, station_check
 from firmware.host.ports import list_boards
 from firmware.host.rawrepl import RawRepl, RemoteError, ReplError
 
@@ -96,7 +96,10 @@ def read_secrets(
     """Wi-Fi and MQTT passwords from a file (JSON, or KEY=value lines) or asked without echo."""
     secrets: dict[str, str] = {}
     if path is not None:
-        text = path.read_text()
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise FlashError(f"cannot read the secrets file {path}: {exc.strerror}") from None
         try:
             doc = json.loads(text)
             secrets = {str(k): str(v) for k, v in doc.items()}
@@ -112,13 +115,8 @@ def read_secrets(
     return secrets
 
 
-def build_config(
-    template: dict[str, Any],
-    overrides: dict[str, Any],
-    secrets: dict[str, str],
-) -> dict[str, Any]:
-    """The board's config.json: a template (or nothing), command-line values, then secrets;
-    checked with the firmware's own validator so mistakes surface here, not on the board."""
+def merge_config(template: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A template (or nothing) with command-line values (dotted keys) on top."""
     doc = json.loads(json.dumps(template))
     for dotted, value in overrides.items():
         if value is None:
@@ -128,8 +126,35 @@ def build_config(
         for key in parents:
             node = node.setdefault(key, {})
         node[last] = value
+    return doc
+
+
+def check_config(doc: dict[str, Any], source: str, board: str | None = None) -> None:
+    """Every problem of a config without its passwords, all at once, one line each naming
+    `source` (the teacher's file); raises FlashError when there is any."""
+    problems = station_check.config_problems(doc, board)
+    if problems:
+        raise FlashError("\n".join(f"{source}: {p}" for p in problems))
+
+
+def build_config(
+    template: dict[str, Any],
+    overrides: dict[str, Any],
+    secrets: dict[str, str],
+    source: str = "config.json",
+    board: str | None = None,
+) -> dict[str, Any]:
+    """The board's config.json: a template (or nothing), command-line values, then secrets;
+    checked with `check_config` and the firmware's own validator so mistakes surface here, not
+    on the board."""
+    doc = merge_config(template, overrides)
+    check_config(doc, source, board)
     if doc.get("transport", "wifi") == "wifi":
-        doc.setdefault("wifi", {})["password"] = secrets.get("wifi_password", "")
+        password = secrets.get("wifi_password", "")
+        why = station_check.password_problem(password)
+        if why:
+            raise FlashError(why)
+        doc.setdefault("wifi", {})["password"] = password
     if secrets.get("mqtt_password"):
         doc.setdefault("broker", {})["password"] = secrets["mqtt_password"]
     try:
@@ -412,8 +437,12 @@ def load_template(path: Path | None) -> dict[str, Any]:
         return {}
     try:
         doc = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise FlashError(f"cannot read {path}: {exc}") from None
+    except OSError as exc:
+        raise FlashError(f"cannot read {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise FlashError(
+            f"{path} is not JSON ({exc}); check the line and column it names"
+        ) from None
     if not isinstance(doc, dict):
         raise FlashError(f"{path} must hold one JSON object")
     return doc

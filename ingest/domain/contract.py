@@ -29,6 +29,7 @@ __all__ = [
     "StationMeta",
     "Topic",
     "check_meta",
+    "check_value",
     "decode_meta",
     "decode_obs",
     "decode_status",
@@ -183,7 +184,7 @@ def _load_json(topic: Topic, payload: bytes) -> Any:
         raise ContractError(Reason.BAD_JSON, topic.where, f"not JSON ({exc})") from None
 
 
-def _check_value(name: str, value: Any) -> tuple[float | None, Reason | None, str]:
+def check_value(name: str, value: Any) -> tuple[float | None, Reason | None, str]:
     """The stored value of one field, or the reason it is dropped and the sentence to say so."""
     if value is None:
         return None, None, ""
@@ -273,7 +274,7 @@ def _decode_one(
             if (kind is float or kind is int) and bounds[0] <= value <= bounds[1]:
                 values[name] = float(value)
                 continue
-            checked, reason, why = _check_value(name, value)
+            checked, reason, why = check_value(name, value)
             if reason is None:
                 values[name] = checked
             else:

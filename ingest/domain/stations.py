@@ -17,6 +17,7 @@ coordinator can correct a school's coordinates or time zone without touching its
 from __future__ import annotations
 
 import argparse
+import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -73,11 +74,12 @@ def parse_stations(text: str, source: str = "stations.toml") -> list[tuple[Stati
 
     Returns (metadata, public_exact_location) per station.
     """
+    text, errors = _without_repeated_tables(text, source)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{source}: not valid TOML ({exc})") from None
-    errors: list[str] = []
+        errors.append(f"{source}: not valid TOML ({exc})")
+        raise UserError("invalid station metadata:\n  " + "\n  ".join(errors)) from None
     out: list[tuple[StationMeta, bool]] = []
     for station, table in doc.items():
         where = f"{source} [{station}]"
@@ -111,6 +113,34 @@ def parse_stations(text: str, source: str = "stations.toml") -> list[tuple[Stati
     if errors:
         raise UserError("invalid station metadata:\n  " + "\n  ".join(errors))
     return out
+
+
+_TABLE = re.compile(r"^\s*\[\s*\"?([^\[\]\"]+?)\"?\s*\]\s*(#.*)?$")
+
+
+def _without_repeated_tables(text: str, source: str) -> tuple[str, list[str]]:
+    """The text with the second and later `[station]` tables of one station blanked out (line
+    numbers kept), and a sentence for each. TOML refuses the whole file over one repeated table,
+    which would hide every other mistake in it."""
+    first: dict[str, int] = {}
+    errors: list[str] = []
+    lines = text.splitlines(keepends=True)
+    skipping = False
+    for number, line in enumerate(lines, start=1):
+        match = _TABLE.match(line)
+        if match:
+            name = match.group(1).strip()
+            skipping = name in first
+            if skipping:
+                errors.append(
+                    f"{source} line {number}: [{name}] again (first on line {first[name]}); "
+                    "a station id is given once: merge the two tables or rename one"
+                )
+            else:
+                first[name] = number
+        if skipping:
+            lines[number - 1] = "\n"
+    return "".join(lines), errors
 
 
 def registry_frame(entries: Iterable[tuple[StationMeta, bool]]) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from tests.firmware import mpy
 
 def test_bridge_is_a_classnet_command_and_takes_no_password() -> None:
     args = build_parser().parse_args(["bridge", "--broker", "mqtt://fi-a-01@h:1883"])
-    assert args.port == "auto" and args.func.__module__ == "gateway.bridge.cli"
+    assert args.port == "auto" and args.func.__module__ == "gateway.bridge.bridge_cmd"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["bridge", "--password", "x"])
 

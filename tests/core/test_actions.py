@@ -16,6 +16,7 @@ from dashboard.core.actions import (
     render_summary,
     summary_table,
     utc_window,
+    without_timezone,
     write_export,
 )
 from dashboard.core.frames import CoreInputError
@@ -100,3 +101,29 @@ def test_export_writes_csv_and_parquet() -> None:
     write_export(table, "parquet", buffer)
     back = pd.read_parquet(io.BytesIO(buffer.getvalue()))
     np.testing.assert_allclose(back["dewpoint_c"], table["dewpoint_c"])
+
+
+def test_a_station_without_a_time_zone_is_exported_in_utc_and_blocks_no_one() -> None:
+    # fi-new has sent observations but no meta message and is not in stations.toml (issue #15).
+    lone = series("fi-new", "2024-06-01 12:00", 3 * 1440, temp_c=5.0)
+    data = pd.concat([obs(), lone], ignore_index=True)
+    assert without_timezone(data, META) == ["fi-new"]
+    table = export_table(data, META, date(2024, 6, 2), date(2024, 6, 2), derived=True)
+    new = table[table["station"] == "fi-new"]
+    assert new["local_time"].isna().all()
+    assert new["time"].dt.date.astype(str).unique().tolist() == ["2024-06-02"]  # UTC dates
+    assert len(new) == 1440
+    fi = table[table["station"] == "fi-a"]
+    assert fi["local_time"].notna().all() and len(fi) == 1440
+    buffer = io.BytesIO()
+    write_export(new, "csv", buffer)
+    assert buffer.getvalue().decode().splitlines()[1].split(",")[2] == ""  # empty local_time
+
+
+def test_export_keeps_the_stations_counter() -> None:
+    data = obs().assign(seq=np.arange(len(obs()), dtype="float64"))
+    table = export_table(data, META, date(2024, 6, 2), date(2024, 6, 2))
+    assert list(table.columns[:4]) == ["station", "time", "local_time", "seq"]
+    buffer = io.BytesIO()
+    write_export(table.head(1), "csv", buffer)
+    assert buffer.getvalue().decode().splitlines()[1].split(",")[3].isdigit()

@@ -98,12 +98,12 @@ def test_config_is_checked_by_the_firmware_validator_and_printed_redacted() -> N
     cfg = flash.build_config(
         template,
         {"station": "fi-tampere-hervanta", "broker.username": "st1"},
-        {"wifi_password": "w1", "mqtt_password": "m1"},
+        {"wifi_password": "school-w1", "mqtt_password": "m1"},
     )
-    assert cfg["wifi"] == {"ssid": "school", "password": "w1"}
+    assert cfg["wifi"] == {"ssid": "school", "password": "school-w1"}
     assert cfg["broker"] == {"host": "mqtt.school.fi", "username": "st1", "password": "m1"}
     shown = json.dumps(flash.redacted(cfg))
-    assert "w1" not in shown and "m1" not in shown
+    assert "school-w1" not in shown and "m1" not in shown
     with pytest.raises(flash.FlashError, match="station="):
         flash.build_config(template, {"station": "Tampere"}, {})
 
@@ -130,7 +130,7 @@ def test_the_ca_goes_to_the_board_as_one_der_certificate(tls_certs, tmp_path: Pa
 def test_ca_option_turns_tls_on_and_names_the_file_on_the_board(
     tls_certs, tmp_path: Path, capsys
 ) -> None:
-    (tmp_path / "secrets.json").write_text(json.dumps({"wifi_password": "w"}))
+    (tmp_path / "secrets.json").write_text(json.dumps({"wifi_password": "school-wifi"}))
     secrets = str(tmp_path / "secrets.json")
     args = ["flash", "--dry-run", "--station", "fi-x-01", "--wifi-ssid", "school",
             "--broker-host", "mqtt.school.fi", "--secrets", secrets]  # fmt: skip

@@ -115,6 +115,6 @@ def test_config_refuses_deep_sleep_with_sensors_that_count_pulses() -> None:
     with pytest.raises(config.ConfigError) as caught:
         config.validate({**doc, "deep_sleep": True})
     assert (
-        "deep_sleep: sensors[1] (rain) counts pulses only while the station is awake, so it "
+        "deep_sleep: sensor 2 (rain) counts pulses only while the station is awake, so it "
         "would report 0 after every sleep" in str(caught.value)
     )

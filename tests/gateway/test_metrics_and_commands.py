@@ -51,7 +51,8 @@ def test_import_then_rejects_for_a_teacher(
     )
     assert cli.main(["import", "--store", store, str(log)]) == 1  # some rows were rejected
     out = capsys.readouterr().out
-    assert "3 rows, 2 observations stored" in out and "rejected (bad_ts): 1" in out
+    assert "3 rows read, 2 observations stored" in out and "rows refused (bad_ts): 1" in out
+    assert "fields dropped (out_of_range): 1" in out
     assert cli.main(["rejects", "--store", store, "--station", "ph-manila-01"]) == 0
     out = capsys.readouterr().out
     assert "out_of_range" in out and "bad_ts" in out
@@ -62,3 +63,43 @@ def test_missing_import_file_is_a_sentence(
 ) -> None:
     assert cli.main(["import", "--store", "sqlite:x.db", str(tmp_path / "nope.csv")]) == 3
     assert "not found" in capsys.readouterr().err
+
+
+def test_a_bug_is_one_line_naming_the_file_with_the_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway import check_cmd as commands
+
+    def broken(station: str, kind: str, payload: bytes) -> tuple[list[str], list[str]]:
+        raise RuntimeError("a decoder bug")
+
+    # The one way to reach the "unexpected" branch is a bug, so one is put in.
+    monkeypatch.setattr(commands, "check_payload", broken)
+    body = tmp_path / "msg.json"
+    body.write_text('{"ts": 1763884800}')
+    assert cli.main(["check-payload", "fi-a-01", str(body)]) == cli.EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("classnet check-payload: unexpected error (a bug); the full trace is in ")
+    trace = Path(err.split("the full trace is in ")[1].split(" - ")[0])
+    assert "RuntimeError: a decoder bug" in trace.read_text()
+    trace.unlink()
+
+
+def test_export_of_a_station_without_metadata_with_seq(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = f"sqlite:///{tmp_path / 'obs.db'}"
+    rows = tmp_path / "sd.csv"
+    rows.write_text("station,ts,seq,temp_c\nfi-nometa-01,2024-06-01T10:00:00Z,41,12.5\n")
+    assert cli.main(["import", "--store", store, str(rows)]) == 0
+    capsys.readouterr()
+    dates = ["--start", "2024-06-01", "--end", "2024-06-01"]
+    assert cli.main(["export", "--store", store, *dates, "--seq"]) == 0
+    out, err = capsys.readouterr()
+    header, line = out.splitlines()
+    assert header.startswith("station,time,local_time,seq,temp_c")
+    assert line.startswith("fi-nometa-01,2024-06-01T10:00:00Z,,41,12.5")
+    assert "fi-nometa-01 has no time zone" in err and "local_time left empty" in err
+    assert cli.main(["summary", "--store", store, *dates]) == 3
+    assert "no station with a time zone to summarise" in capsys.readouterr().err

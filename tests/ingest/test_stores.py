@@ -87,7 +87,8 @@ def test_import_jsonl_and_csv_through_the_same_validation(store: Store, tmp_path
     )
     result = import_file(store, jsonl)
     assert (result.rows, result.stored) == (3, 2)
-    assert result.rejects == {"out_of_range": 1, "bad_topic": 1}
+    assert result.dropped_fields == {"out_of_range": 1}
+    assert result.refused_rows == {"bad_json": 1}
     csv = tmp_path / "export.csv"
     csv.write_text(
         "station,ts,temp_c,rh_pct,seq\nsg-csv-01,1763884800,30.1,,1\nsg-csv-01,1763884800.5,,90,2\n"

@@ -68,11 +68,12 @@ def test_read_only_sqlite_refuses_writes_and_keeps_the_data(tmp_path: Path) -> N
     writer.close()
 
 
-def test_read_only_reader_can_start_before_the_first_gateway(tmp_path: Path) -> None:
-    reader = open_store(f"sqlite:///{tmp_path / 'new.db'}", read_only=True)
-    start, end = datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
-    assert reader.read(start, end).empty
-    reader.close()
+def test_a_reader_never_creates_a_store(tmp_path: Path) -> None:
+    # Issue #15: `dashboard --store sqlite:nope.db` used to create an empty database silently.
+    missing = tmp_path / "new.db"
+    with pytest.raises(StoreError, match=f"no store at {missing}: check the path in --store"):
+        open_store(f"sqlite:{missing}", read_only=True)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_read_only_influxdb_store_refuses_writes(influxdb, influx_db: str) -> None:

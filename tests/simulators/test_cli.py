@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gateway.cli import EXIT_USER_ERROR, main
 from ingest.domain.stations import load_stations
-from simulators.cli import load_record
+from simulators.simulate_cmd import load_record
 
 NOW = 1761955200
 

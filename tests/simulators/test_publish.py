@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import EXIT_USER_ERROR, main
-from simulators.cli import load_record
 from simulators.mqtt import Broker, BrokerError
+from simulators.simulate_cmd import load_record
 from tests.mqtt_clients import Subscriber
 from tests.waiting import hold
 

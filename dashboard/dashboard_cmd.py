@@ -6,15 +6,23 @@ import argparse
 from pathlib import Path
 
 from ingest.domain import stations as station_files
+from ingest.domain.errors import UserError
 from ingest.url import add_store_argument
 
 
 def serve(store_url: str, stations: Path | None, host: str, port: int, refresh_s: float) -> int:
     from dashboard.app import create_app
     from dashboard.data import Data
-    from ingest import open_store
+    from ingest import StoreError, open_store
+    from ingest.command import advice
 
-    data = Data(open_store(store_url, read_only=True), station_files.resolve_path(stations))
+    try:
+        # InfluxDB is only reached on the first read: a server that is down shows as a banner
+        # until it is back. A SQLite file that is not there is a mistake to say now.
+        store = open_store(store_url, read_only=True)
+    except StoreError as exc:
+        raise UserError(advice(exc)) from None
+    data = Data(store, station_files.resolve_path(stations))
     app = create_app(data, refresh_s=refresh_s)
     print(f"ClassNet dashboard on http://{host}:{port}/ reading {data.store.url}", flush=True)
     app.run(host=host, port=port, debug=False)

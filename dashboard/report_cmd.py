@@ -17,13 +17,16 @@ from dashboard.core.actions import (
     render_summary,
     summary_table,
     utc_window,
+    without_timezone,
     write_export,
 )
 from dashboard.core.frames import CoreInputError
-from ingest import open_store
+from firmware import wire
+from ingest.command import opened_store
 from ingest.domain import stations
 from ingest.domain.calibration import Correction, load_corrections, write_corrections
 from ingest.domain.errors import UserError
+from ingest.url import add_store_argument
 
 
 def _date(text: str) -> date:
@@ -33,8 +36,17 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-06-01") from exc
 
 
+def _station(text: str) -> str:
+    if not wire.is_station_id(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a station id (a country code, a dash and a slug, "
+            "e.g. fi-tampere-hervanta)"
+        )
+    return text
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, help="store URL, e.g. sqlite:///classnet.db")
+    add_store_argument(parser)
     parser.add_argument("--start", required=True, type=_date, help="first local date, YYYY-MM-DD")
     parser.add_argument("--end", required=True, type=_date, help="last local date, YYYY-MM-DD")
     parser.add_argument(
@@ -42,6 +54,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         dest="station",
         nargs="+",
         action="extend",
+        type=_station,
         metavar="ID",
         help="only these stations",
     )
@@ -61,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="add dew point, sea-level pressure, feels-like, QC flags",
     )
+    export.add_argument("--seq", action="store_true", help="add each station's message counter")
     export.add_argument("--format", choices=["csv", "parquet"], default="csv")
     export.add_argument(
         "--output", "-o", type=Path, help="file to write (default: standard output)"
@@ -74,7 +88,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "a reference station that stood beside them; print the table; with --write, add the "
         "corrections to stations.toml (applied when data are read, never to what is stored).",
     )
-    cal.add_argument("--store", required=True, help="store URL, e.g. sqlite:///classnet.db")
+    add_store_argument(cal)
     cal.add_argument("--reference", required=True, metavar="ID", help="the reference station")
     cal.add_argument(
         "--start", required=True, type=_moment, help="UTC start: 2026-12-01 or 2026-12-01T08:00"
@@ -127,41 +141,69 @@ def _end_moment(text: str) -> datetime:
     return moment + timedelta(days=1) if "T" not in text and " " not in text else moment
 
 
-def _load(
+def load(
     args: argparse.Namespace, fields: list[str] | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Correction]]:
-    """Raw observations as stored, the registry, and the calibrations to apply to them."""
+    """The observations as stored, the station metadata and the calibrations to apply, for a
+    summary or export; nothing stored in that window (or for those stations) is a sentence
+    saying so, not an empty table."""
+    try:
+        start, end = utc_window(args.start, args.end)
+    except CoreInputError as exc:
+        raise UserError(str(exc)) from None
     path = stations.resolve_path(args.stations)
     corrections = load_corrections(path)
-    store = open_store(args.store, read_only=True)
-    try:
+    with opened_store(args.store, read_only=True) as store:
         meta = store.stations(path)
-        start, end = utc_window(args.start, args.end)
-        return store.read(start, end, args.station, fields), meta, corrections
-    finally:
-        store.close()
+        obs = store.read(start, end, args.station, fields)
+    if obs.empty:
+        which = f"station {', '.join(args.station)}" if args.station else "any station"
+        raise UserError(
+            f"no observations from {which} for local dates {args.start} .. {args.end} in "
+            f"{args.store}; check the dates and station ids (classnet rejects shows what was "
+            "refused)"
+        )
+    return obs, meta, corrections
+
+
+def _note_unzoned(names: list[str], what: str) -> None:
+    if names:
+        print(
+            f"note: {', '.join(names)} {'has' if len(names) == 1 else 'have'} no time zone "
+            f"(no meta message, not in stations.toml): {what}",
+            file=sys.stderr,
+        )
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    obs, meta, corrections = load(args, list(SUMMARY_FIELDS))
+    obs = calibration.apply_corrections(obs, corrections)
+    unzoned = without_timezone(obs, meta)
+    _note_unzoned(unzoned, "left out, a local day needs one; add it to stations.toml")
+    obs = obs[~obs["station"].astype(str).isin(unzoned)]
+    if obs.empty:
+        raise UserError("no station with a time zone to summarise; add them to stations.toml")
     try:
-        obs, meta, corrections = _load(args, list(SUMMARY_FIELDS))
-        obs = calibration.apply_corrections(obs, corrections)
-        sys.stdout.write(
-            render_summary(summary_table(obs, meta, args.start, args.end), args.format)
-        )
+        table = summary_table(obs, meta, args.start, args.end)
     except CoreInputError as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(str(exc)) from None
+    sys.stdout.write(render_summary(table, args.format))
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
+    if args.output is not None and not args.output.parent.is_dir():
+        raise UserError(
+            f"cannot write {args.output}: no folder {args.output.parent}; choose another --output"
+        )
+    obs, meta, corrections = load(args, [*wire.FIELD_NAMES, "seq"] if args.seq else None)
+    _note_unzoned(without_timezone(obs, meta), "exported by UTC dates, local_time left empty")
     try:
-        obs, meta, corrections = _load(args, None)
         table = export_table(
             obs, meta, args.start, args.end, derived=args.derived, corrections=corrections
         )
     except CoreInputError as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(str(exc)) from None
     if args.output is None:
         write_export(table, args.format, sys.stdout.buffer)
         return 0
@@ -171,7 +213,7 @@ def run_export(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserError(
             f"cannot write {args.output}: {exc.strerror}; choose another --output"
-        ) from exc
+        ) from None
     return 0
 
 
@@ -179,14 +221,12 @@ def run_calibrate(args: argparse.Namespace) -> int:
     if args.end <= args.start:
         raise UserError(f"--end {args.end:%Y-%m-%d %H:%M} is not after --start: swap them")
     path = stations.resolve_path(args.stations)
-    store = open_store(args.store, read_only=True)
-    try:
-        wanted = None if args.station is None else [args.reference, *args.station]
-        obs = store.read(args.start, args.end, wanted, None)
-    except ValueError as exc:
-        raise UserError(str(exc)) from exc
-    finally:
-        store.close()
+    wanted = None if args.station is None else [args.reference, *args.station]
+    with opened_store(args.store, read_only=True) as store:
+        try:
+            obs = store.read(args.start, args.end, wanted, None)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     # Fit on what the stations said, not on what an earlier calibration made of it.
     results = calibration.calibrate(
         obs,

@@ -44,7 +44,13 @@ def check_payload(station: str, kind: str, payload: bytes) -> tuple[list[str], l
 
 
 def _check_payload_cmd(args: argparse.Namespace) -> int:
-    data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UserError(
+            f"cannot read {args.file}: {exc.strerror}; give the file with the message body "
+            "(or - for standard input)"
+        ) from None
     kept, dropped = check_payload(args.station, args.kind, data)
     for line in kept:
         print(f"kept: {line}")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from firmware.host import flash as actions
+from firmware.host import pins
 from firmware.host.ports import list_boards
 
 
@@ -34,15 +35,22 @@ def _flash_cmd(args: argparse.Namespace) -> int:
             "broker.username": args.mqtt_user,
             "interval_s": args.interval,
         }
-        need_mqtt = bool(args.mqtt_user or template.get("broker", {}).get("username"))
-        need_wifi = template.get("transport", "wifi") == "wifi"
-        secrets = actions.read_secrets(args.secrets, need_mqtt, actions.ask_secret, need_wifi)
-        cfg = actions.build_config(template, overrides, secrets)
-        if cfg.get("broker", {}).get("ca") and not args.ca:
+        source = str(args.config) if args.config else "the command line"
+        # Everything is checked before a password is asked for or a board touched.
+        doc = actions.merge_config(template, overrides)
+        actions.check_config(doc, source, args.board)
+        if doc.get("broker", {}).get("ca") and not args.ca:
             raise actions.FlashError(
                 f"{args.config} sets broker.ca: give the CA certificate with --ca FILE"
             )
         extra = [(actions.CA_FILE, actions.ca_certificate(args.ca))] if args.ca else []
+        if args.dry_run and args.secrets is None:
+            print(json.dumps(actions.redacted(doc), indent=1))
+            return 0
+        need_mqtt = bool(doc.get("broker", {}).get("username"))
+        need_wifi = doc.get("transport", "wifi") == "wifi"
+        secrets = actions.read_secrets(args.secrets, need_mqtt, actions.ask_secret, need_wifi)
+        cfg = actions.build_config(template, overrides, secrets, source, args.board)
         if args.dry_run:
             print(json.dumps(actions.redacted(cfg), indent=1))
             return 0
@@ -83,6 +91,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true", help="with --list: show unknown USB devices too")
     p.add_argument("--port", default="auto", help="serial port (default: the one board found)")
     p.add_argument("--config", type=Path, help="config.json template (sensors, meta, broker...)")
+    p.add_argument(
+        "--board",
+        choices=sorted(pins.BOARDS),
+        help='the board, for the pin checks (or "board" in the config)',
+    )
     p.add_argument("--station", help="station id, e.g. fi-tampere-hervanta")
     p.add_argument("--wifi-ssid", help="Wi-Fi network name (2.4 GHz)")
     p.add_argument("--broker-host", help="MQTT broker host name")
@@ -106,6 +119,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the board")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
-        "--dry-run", action="store_true", help="print the config (passwords hidden), touch no board"
+        "--dry-run",
+        action="store_true",
+        help="check and print the config (passwords hidden), touch no board; exit status 3 "
+        "when anything is wrong",
     )
     p.set_defaults(func=_flash_cmd)
