@@ -24,7 +24,8 @@ BENCH_USAGE = sorted((ROOT / "bench").glob("*.py"))
 PACKAGES = ["firmware", "gateway", "ingest", "dashboard", "simulators"]
 
 # `classnet <command> [options]` up to the end of a code span, table cell or shell comment.
-CLASSNET = re.compile(r"(?<![\w/.-])classnet ((?:[a-z][a-z-]*)(?:[^`|#\n]*))")
+# (An error message quoted in the docs, "classnet flash: …", is not a command line.)
+CLASSNET = re.compile(r"(?<![\w/.-])classnet ((?:[a-z][a-z-]*)(?![\w:-])(?:[^`|#\n]*))")
 BENCH = re.compile(r"((?:PYTHONPATH=\. )?(?:\.venv/bin/)?python3? bench/[a-z_]+\.py)([^`|#\n]*)")
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 
