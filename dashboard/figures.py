@@ -1,4 +1,5 @@
-"""Figure building blocks: one colour-blind-safe palette, projector-sized fonts, escaped names.
+"""Figure building blocks: one colour-blind-safe palette, projector-sized fonts, escaped names,
+and axes, numbers and toolbar in the reader's language.
 
 Plotly renders a subset of HTML inside trace names and hover text, so every station-provided
 string passes through `esc` before it reaches a figure (Dash components render text as text).
@@ -7,9 +8,13 @@ string passes through `esc` before it reaches a figure (Dash components render t
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import plotly.graph_objects as go
+
+from dashboard.i18n import N_, day_label, known, separators, t, time_label
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision
 # deficiency. Line dashes repeat the distinction for more than eight schools and for greyscale.
@@ -28,6 +33,22 @@ REGION_COLOUR: Final = {"asia": "#D55E00", "europe": "#0072B2"}
 REGION_FILL: Final = {"asia": "rgba(213,94,0,0.2)", "europe": "rgba(0,114,178,0.2)"}
 # Cividis: perceptually uniform and readable with colour-vision deficiencies.
 SEQUENTIAL: Final = "Cividis"
+# The toolbar's button titles (plotly's own English texts, looked up in our catalogue).
+TOOLBAR_TEXTS: Final = (
+    N_("Download plot as a PNG"),
+    N_("Zoom in"),
+    N_("Zoom out"),
+    N_("Reset"),
+    N_("Reset axes"),
+    N_("Reset view"),
+)
+# Space above the plot area for the toolbar, so it never covers data.
+TOOLBAR_MARGIN: Final = 44
+# Tick spacings a time axis may use, shortest first; the first that keeps ticks few wins.
+_TICK_STEPS: Final = tuple(
+    timedelta(hours=h) for h in (1, 2, 3, 6, 12, 24, 48, 72, 24 * 7, 24 * 14)
+)
+MAX_TICKS: Final = 6
 
 
 def esc(value: Any) -> str:
@@ -39,24 +60,63 @@ def style(index: int) -> dict[str, Any]:
     return {"color": PALETTE[index % len(PALETTE)], "dash": DASHES[index // len(PALETTE) % 4]}
 
 
-def base(fig: go.Figure, title: str = "", height: int = 420) -> go.Figure:
+def config(lang: str, buttons: Sequence[str] = ("toImage",)) -> Any:
+    """A dcc.Graph config: a small toolbar whose button titles are in `lang`."""
+    code = known(lang)
+    return {
+        "displaylogo": False,
+        "modeBarButtons": [list(buttons)],
+        "locale": code,
+        "locales": {code: {"dictionary": {text: t(text, lang) for text in TOOLBAR_TEXTS}}},
+    }
+
+
+def base(fig: go.Figure, lang: str, title: str = "", height: int = 420) -> go.Figure:
     fig.update_layout(
         title={"text": esc(title)} if title else None,
         template="plotly_white",
         font={"size": 16},
         height=height,
-        margin={"l": 60, "r": 20, "t": 50 if title else 20, "b": 50},
+        margin={"l": 60, "r": 20, "t": TOOLBAR_MARGIN + (30 if title else 0), "b": 50},
         legend={"orientation": "h", "y": -0.2},
         hoverlabel={"font_size": 16},
+        separators=separators(lang),
     )
+    # Hover shows the ISO date and time: no month names plotly would print in English.
+    fig.update_xaxes(hoverformat="%Y-%m-%d %H:%M")
     return fig
 
 
-def empty(message: str, height: int = 320) -> go.Figure:
+def empty(message: str, lang: str, height: int = 320) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(
         text=esc(message), showarrow=False, font={"size": 18}, xref="paper", yref="paper"
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return base(fig, height=height)
+    return base(fig, lang, height=height)
+
+
+def time_ticks(xs: Iterable[str], lang: str) -> dict[str, Any]:
+    """Axis settings putting at most MAX_TICKS ticks on round times between the earliest and
+    latest of `xs` (naive ISO strings), labelled by Babel in `lang`: clock times (with the
+    date at midnight) over a day or two, dates over longer spans."""
+    moments = [datetime.fromisoformat(x) for x in xs]
+    if not moments:
+        return {}
+    first, last = min(moments), max(moments)
+    step = next((s for s in _TICK_STEPS if (last - first) / s <= MAX_TICKS), _TICK_STEPS[-1])
+    tick = datetime(first.year, first.month, first.day)  # midnight: ticks on round hours
+    while tick < first:
+        tick += step
+    values, texts = [], []
+    while tick <= last:
+        values.append(tick.isoformat())
+        if step >= timedelta(days=1):
+            texts.append(day_label(tick, lang))
+        elif tick.hour == 0 and tick.minute == 0:
+            texts.append(f"{time_label(tick, lang)}<br>{day_label(tick, lang)}")
+        else:
+            texts.append(time_label(tick, lang))
+        tick += step
+    return {"tickmode": "array", "tickvals": values, "ticktext": texts}

@@ -13,8 +13,3 @@ SELECTED = "app-selected"  # dcc.Store: list of station ids the student picked
 TICK = "app-tick"  # dcc.Interval: live refresh
 VERSION = "app-data-version"  # dcc.Store: changes only when new observations arrived
 URL = "app-url"
-
-
-def text(key: str) -> dict[str, str]:
-    """Id of an element whose children are the catalogue text `key` (translated by one callback)."""
-    return {"type": "i18n", "key": key}
