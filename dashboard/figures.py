@@ -72,13 +72,18 @@ def config(lang: str, buttons: Sequence[str] = ("toImage",)) -> Any:
 
 
 def base(fig: go.Figure, lang: str, title: str = "", height: int = 420) -> go.Figure:
+    """Fonts, margins, hover and number format shared by every chart, in `lang`. The legend
+    sits at the bottom of the figure, under the x axis' title, with room for a row per two
+    entries (a phone fits about two school names in a row)."""
+    entries = sum(1 for trace in fig.data if trace.showlegend is not False)
+    legend_px = 26 * ((entries + 1) // 2) if entries > 1 else 0
     fig.update_layout(
         title={"text": esc(title)} if title else None,
         template="plotly_white",
         font={"size": 16},
-        height=height,
-        margin={"l": 60, "r": 20, "t": TOOLBAR_MARGIN + (30 if title else 0), "b": 50},
-        legend={"orientation": "h", "y": -0.2},
+        height=height + legend_px,
+        margin={"l": 60, "r": 20, "t": TOOLBAR_MARGIN + (30 if title else 0), "b": 80 + legend_px},
+        legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
         hoverlabel={"font_size": 16},
         separators=separators(lang),
     )

@@ -64,11 +64,13 @@ def control(label: str, component: Any, label_for: str | None = None) -> html.Di
     if label_for:
         return html.Div([html.Label(label, htmlFor=label_for), component], className="control")
     caption = f"{component.id}-caption"
+    # The group takes its name from the wrapper (assets/a11y.js).
     return html.Div(
-        [html.Span(label, className="label", id=caption), component],
+        [
+            html.Span(label, className="label", id=caption),
+            html.Div(component, **aria(labelledby=caption)),
+        ],
         className="control",
-        role="radiogroup",
-        **aria(labelledby=caption),
     )
 
 
@@ -100,7 +102,7 @@ def _unit_switch(kind: str, component_id: str, caption: str) -> html.Div:
         inputClassName="radio",
         labelClassName="choice",
     )
-    return html.Div(switch, role="radiogroup", **aria(label=caption))
+    return html.Div(switch, **aria(label=caption))  # the group's name (assets/a11y.js)
 
 
 def layout(refresh_s: float) -> html.Div:
@@ -149,25 +151,26 @@ def layout(refresh_s: float) -> html.Div:
                                         className="label",
                                         id="app-lang-caption",
                                     ),
-                                    dcc.RadioItems(
-                                        id=ids.LANG_PICK,
-                                        options=[
-                                            {
-                                                "label": html.Span(name, lang=html_lang(code)),
-                                                "value": code,
-                                            }
-                                            for code, name in LANGUAGES.items()
-                                        ],
-                                        value=lang,
-                                        inline=True,
-                                        className="lang-pick",
-                                        inputClassName="radio",
-                                        labelClassName="choice",
+                                    html.Div(
+                                        dcc.RadioItems(
+                                            id=ids.LANG_PICK,
+                                            options=[
+                                                {
+                                                    "label": html.Span(name, lang=html_lang(code)),
+                                                    "value": code,
+                                                }
+                                                for code, name in LANGUAGES.items()
+                                            ],
+                                            value=lang,
+                                            inline=True,
+                                            className="lang-pick",
+                                            inputClassName="radio",
+                                            labelClassName="choice",
+                                        ),
+                                        **aria(labelledby="app-lang-caption"),
                                     ),
                                 ],
                                 className="controls",
-                                role="radiogroup",
-                                **aria(labelledby="app-lang-caption"),
                             ),
                             html.Div(
                                 [

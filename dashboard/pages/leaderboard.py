@@ -79,10 +79,13 @@ def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
         rows = payload.get("categories", {}).get(category) or []
         body = [
             html.Li(
-                [
-                    html.Span(r["name"], className="who"),
-                    html.Span(_value(quantity, r["value"], units, lang), className="value"),
-                ]
+                html.Div(
+                    [
+                        html.Span(r["name"], className="who"),
+                        html.Span(_value(quantity, r["value"], units, lang), className="value"),
+                    ],
+                    className="entry",
+                )
             )
             for r in rows
         ]

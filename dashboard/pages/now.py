@@ -16,7 +16,7 @@ from dashboard.context import data
 from dashboard.data import utcnow
 from dashboard.i18n import N_, t, tn
 from dashboard.labels import COMPASS, QUANTITY, STATE, name
-from dashboard.shell import current_language, explain, unchanged
+from dashboard.shell import aria, current_language, explain, unchanged
 from dashboard.units import convert, fmt, unit_of
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
@@ -30,6 +30,10 @@ LIST = "now-list"
 CARDS = "now-cards"
 CARDS_DATA = "now-cards-data"
 MAP_VARIABLES = ("temp_c", "feels_c", "rh_pct", "slp_hpa", "wind_speed_ms", "rain_mm")
+# Width / height of the drawn map (style.css gives its box the same proportions) and the height
+# of the colour scale under it.
+MAP_ASPECT = 1.6
+COLOUR_SCALE_PX = 70
 
 
 def layout(**query: str) -> html.Div:
@@ -58,14 +62,19 @@ def layout(**query: str) -> html.Div:
                 [
                     html.Figure(
                         [
-                            dcc.Graph(
-                                id=MAP,
-                                config=figures.config(lang, ("zoomInGeo", "zoomOutGeo", "resetGeo"))
-                                | {
-                                    "topojsonURL": dash.get_asset_url("topojson/"),
-                                    "scrollZoom": False,
-                                    "responsive": True,
-                                },
+                            # The box is sized by the stylesheet; the map fills it (responsive).
+                            html.Div(
+                                dcc.Graph(
+                                    id=MAP,
+                                    config=figures.config(
+                                        lang, ("zoomInGeo", "zoomOutGeo", "resetGeo")
+                                    )
+                                    | {
+                                        "topojsonURL": dash.get_asset_url("topojson/"),
+                                        "scrollZoom": False,
+                                        "responsive": True,
+                                    },
+                                ),
                                 className="map",
                             ),
                             html.Figcaption(
@@ -82,15 +91,18 @@ def layout(**query: str) -> html.Div:
                     html.Section(
                         [
                             html.H3(t("All schools", lang), id=f"{LIST}-title"),
-                            dcc.Checklist(
-                                id=LIST,
-                                options=[],
-                                # None, not []: on page load Dash reports the list as the trigger,
-                                # and None (never touched) is how that differs from a cleared list.
-                                value=None,
-                                className="school-list",
-                                inputClassName="radio",
-                                labelClassName="choice",
+                            html.Div(
+                                dcc.Checklist(
+                                    id=LIST,
+                                    options=[],
+                                    # None, not []: on page load Dash reports the list as the
+                                    # trigger; None (never touched) differs from a cleared list.
+                                    value=None,
+                                    className="school-list",
+                                    inputClassName="radio",
+                                    labelClassName="choice",
+                                ),
+                                **aria(labelledby=f"{LIST}-title"),
                             ),
                         ],
                         className="school-list-box",
@@ -257,7 +269,7 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
                 # none are live.
                 "showscale": state == "online" or not groups[0][1].any(),
                 "colorbar": {
-                    "title": {"text": figures.esc(label), "side": "top"},
+                    "title": {"text": figures.esc(label), "side": "bottom"},
                     "orientation": "h",
                     "x": 0.5,
                     "xanchor": "center",
@@ -284,23 +296,69 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
             )
         )
     fig.update_geos(
-        projection_type="natural earth",
+        **view(lon, lat),
+        # Mercator, as on the web maps students know: shapes stay true, and the view below
+        # gets the same proportions on every screen, so the map fills its box.
+        projection_type="mercator",
         showland=True,
         landcolor="#eeeeee",
         showcountries=True,
         countrycolor="#bbbbbb",
         showocean=True,
         oceancolor="#f4f8fb",
-        fitbounds="locations" if stations else False,
         resolution=110,
         domain={"x": [0, 1], "y": [0, 1]},
     )
     fig = figures.base(fig, lang)
-    # The page's CSS sizes the map (responsive), the colour scale takes the bottom margin.
+    # The page's CSS sizes the map (responsive) to MAP_ASPECT plus the colour scale's margin.
     fig.update_layout(
-        height=None, autosize=True, margin={"l": 0, "r": 0, "t": 0, "b": 70}, uirevision="map"
+        height=None,
+        autosize=True,
+        margin={"l": 0, "r": 0, "t": figures.TOOLBAR_MARGIN - 8, "b": COLOUR_SCALE_PX},
+        uirevision="map",
     )
     return fig
+
+
+def _mercator_y(lat_deg: float) -> float:
+    return float(np.log(np.tan(np.pi / 4 + np.radians(lat_deg) / 2)))
+
+
+def _latitude(y: float) -> float:
+    return float(np.degrees(2 * np.arctan(np.exp(y)) - np.pi / 2))
+
+
+def view(lon: np.ndarray, lat: np.ndarray, pad_deg: float = 6.0) -> dict[str, Any]:
+    """The map's view around every school: longitude and latitude ranges widened in one
+    direction until the Mercator view is MAP_ASPECT times as wide as it is tall, centred where
+    Mercator puts the middle (plotly would take the middle latitude, too far south).
+
+    >>> view(np.array([0.0, 40.0]), np.array([0.0, 0.0]))["lataxis_range"]
+    [-16.0, 16.0]
+    >>> view(np.array([0.0, 40.0]), np.array([50.0, 60.0]))["center"]
+    {'lon': 20.0, 'lat': 56.6}
+    """
+    if not lon.size:
+        lon, lat = np.array([-10.0, 145.0]), np.array([-10.0, 70.0])  # Europe to Asia
+    west, east = float(lon.min()) - pad_deg, float(lon.max()) + pad_deg
+    south = max(float(lat.min()) - pad_deg, -80.0)
+    north = min(float(lat.max()) + pad_deg, 80.0)
+    width = np.radians(east - west)
+    bottom, top = _mercator_y(south), _mercator_y(north)
+    if width / (top - bottom) > MAP_ASPECT:  # too wide: show more to the north and south
+        extra = (width / MAP_ASPECT - (top - bottom)) / 2
+        bottom, top = bottom - extra, top + extra
+    else:  # too tall: show more to the east and west
+        extra = np.degrees((top - bottom) * MAP_ASPECT - width) / 2
+        west, east = west - extra, east + extra
+    return {
+        "lonaxis_range": [round(west, 1), round(east, 1)],
+        "lataxis_range": [round(_latitude(bottom), 1), round(_latitude(top), 1)],
+        "center": {
+            "lon": round(float(west + east) / 2, 1),
+            "lat": round(_latitude((bottom + top) / 2), 1),
+        },
+    }
 
 
 @callback(

@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 from dashboard import i18n, translations
 from dashboard.data import Data
 from ingest import open_store
+from tests.dashboard.untranslated import english_left
 
 LANGS = translations.translated_languages()
 
@@ -26,9 +27,10 @@ def test_every_text_in_the_code_is_in_the_template() -> None:
     with translations.TEMPLATE.open("rb") as f:
         template = {m.id for m in read_po(f) if m.id}
     code = {m.id for m in translations.extract() if m.id}
+    new, gone = sorted(map(str, code - template)), sorted(map(str, template - code))
     assert code == template, (
-        f"texts in the code but not in {translations.TEMPLATE.name}: {sorted(map(str, code - template))}; "
-        f"gone from the code: {sorted(map(str, template - code))}. "
+        f"texts in the code but not in {translations.TEMPLATE.name}: {new}; "
+        f"gone from the code: {gone}. "
         "Run `python -m dashboard.translations update`, then translate the new texts."
     )
 
@@ -48,8 +50,9 @@ def test_catalogue_complete_and_compiled(lang: str) -> None:
         if isinstance(msgid, tuple):
             assert compiled.ngettext(msgid[0], msgid[1], 1) in text, (lang, msgid)
         else:
-            assert compiled.gettext(msgid) == text, (
-                f"{lang}: the .mo says {compiled.gettext(msgid)!r} for {msgid!r}, the .po {text!r}: "
+            served = compiled.gettext(msgid)
+            assert served == text, (
+                f"{lang}: the .mo says {served!r} for {msgid!r}, the .po {text!r}: "
                 "run `python -m dashboard.translations compile`"
             )
 
@@ -128,17 +131,6 @@ def _texts(component: Any) -> Iterator[str]:
                 yield from value.values()
             else:
                 yield from _texts(value)
-
-
-def english_left(texts: list[str], lang: str) -> list[str]:
-    """Catalogue texts shown in English on a `lang` page (texts whose translation differs)."""
-    english = {m for m in translations_ids() if i18n.t(m, lang) != m}
-    return sorted({m for text in texts for m in english if text.strip() == m})
-
-
-def translations_ids() -> list[str]:
-    with translations.TEMPLATE.open("rb") as f:
-        return [m.id for m in read_po(f) if m.id and isinstance(m.id, str)]
 
 
 @pytest.mark.parametrize("lang", LANGS)
