@@ -24,7 +24,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="DIR",
         help="save the dashboard browser tests' screenshots in DIR (default: a temporary dir); "
-        "`pytest tests/dashboard/test_layout.py --screenshots docs/screenshots` refreshes the docs",
+        "docs/dashboard.md (Tests) has the command that refreshes docs/screenshots/ with it",
     )
 
 
