@@ -56,9 +56,17 @@ def extract() -> Catalog:
 
 
 def update() -> None:
+    # Locations name files, not lines: moving code around leaves the catalogues alone (fewer
+    # merge conflicts in files translators also edit).
     template = extract()
+    if TEMPLATE.exists():
+        with TEMPLATE.open("rb") as f:
+            previous = read_po(f)
+        if [m.id for m in previous] == [m.id for m in template]:
+            # Nothing changed: keep the date, so an idle update leaves every file as it was.
+            template.creation_date = previous.creation_date
     with TEMPLATE.open("wb") as out:
-        write_po(out, template, width=100, omit_header=False)
+        write_po(out, template, width=100, include_lineno=False)
     for lang in translated_languages():
         path = po_path(lang)
         if path.exists():
@@ -70,7 +78,7 @@ def update() -> None:
             catalog = Catalog(locale=lang, project="ClassNet Weather")
             catalog.update(template)
         with path.open("wb") as out:
-            write_po(out, catalog, width=100, ignore_obsolete=True)
+            write_po(out, catalog, width=100, ignore_obsolete=True, include_lineno=False)
     compile_all()
 
 
