@@ -53,6 +53,9 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
         title=APP_TITLE,
         suppress_callback_exceptions=True,
         update_title="",  # no "Updating..." flicker in the tab on every live refresh
+        # Brotli/gzip: plotly.js alone is 4.8 MB, about a third of that compressed, which is
+        # what a phone on a school's Wi-Fi or mobile data waits for (bench/lighthouse.py).
+        compress=True,
     )
     app.server.config[DATA_KEY] = data
     for page in PAGES:
