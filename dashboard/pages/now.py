@@ -255,7 +255,7 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
         # Big enough to tap on a phone; bigger still when chosen.
         big = [20 if stations[i] in selected else 14 for i in idx]
         if state == "offline":
-            marker: dict[str, Any] = {"size": big, "color": "#767676", "symbol": "x"}
+            marker: dict[str, Any] = {"size": big, "color": figures.OFFLINE, "symbol": "x"}
         else:
             # Late stations keep their colour (their last value) but are drawn hollow.
             marker = {
@@ -301,7 +301,7 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
         # gets the same proportions on every screen, so the map fills its box.
         projection_type="mercator",
         showland=True,
-        landcolor="#eeeeee",
+        landcolor=figures.LAND,
         showcountries=True,
         countrycolor="#bbbbbb",
         showocean=True,

@@ -70,6 +70,8 @@ def test_page_fits_the_screen(
         # Tall enough to tap a school.
         assert geo["height"] >= (200 if screen == "phone" else 400), geo
         assert scale["top"] >= geo["bottom"] - 1, "the colour scale sits under the map"
+        toolbar = rect(browser, "#now-map .modebar")
+        assert toolbar and overlap(geo, toolbar) == 0, "the zoom buttons cover the map"
     if path in CHARTS:
         plot = rect(browser, f"{CHARTS[path]} .nsewdrag")
         browser.execute_script(  # the toolbar shows while the pointer is on the chart

@@ -51,6 +51,16 @@ def test_units_convert_and_format() -> None:
     assert units.chosen({"temp": "K"}) == units.DEFAULT_UNITS  # unknown unit ignored
 
 
+def test_palettes_contrast_with_the_plot() -> None:
+    """Lines and regions a student must tell apart stand out from the white plot (WCAG 2.1
+    1.4.11: 3:1 for graphics); the offline cross too, on the map's light grey land."""
+    from dashboard import figures
+
+    for colour in (*figures.PALETTE, *figures.REGION_COLOUR.values()):
+        assert figures.contrast(colour) >= 3.0, colour
+    assert figures.contrast(figures.OFFLINE, figures.LAND) >= 3.0
+
+
 def test_privacy_coarsens_about_one_km_unless_opted_out() -> None:
     frame = pd.DataFrame(
         {"lat": [61.44972, 14.5831], "lon": [23.85123, 120.9794],
