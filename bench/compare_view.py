@@ -167,7 +167,7 @@ def run(store_url: str, stations: list[str], runs: int) -> dict[str, float]:
             "compare-graph.figure",
             [
                 {"id": "compare-data", "property": "data", "value": payload},
-                {"id": "app-lang-pick", "property": "value", "value": "en"},
+                {"id": "app-lang", "property": "data", "value": "en"},
                 {"id": "app-units", "property": "data", "value": {"temp": "C"}},
             ],
             "compare-data.data",

@@ -15,8 +15,22 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.core.calibration import Fit, aligned, render_table
-from dashboard.i18n import t
+from dashboard.i18n import N_, t
 from ingest.domain.errors import UserError
+
+_STATION = N_("Station reading")
+_REFERENCE = N_("Reference")
+_TITLE = N_("Calibration day: our stations against the reference")
+_EXPLAIN = N_(
+    "Every instrument has a measurement error: part of it is random (the points scatter) "
+    "and part is systematic (the station always reads a little too high, or too steeply). "
+    "Only the systematic part can be corrected. Standing side by side with a reference, "
+    "each station's readings are fitted to a straight line, reference = offset + slope × "
+    "reading; the left panel shows the readings as they were, the right one after the "
+    "correction. The ± numbers say how sure the fit is (about 95 %), and the spread is the "
+    "random part that stays. Without calibration, a school that looks 0.5 °C warmer may "
+    "only have a warmer sensor."
+)
 
 
 def figure(obs: pd.DataFrame, fits: Sequence[Fit], field: str, lang: str) -> go.Figure:
@@ -26,7 +40,7 @@ def figure(obs: pd.DataFrame, fits: Sequence[Fit], field: str, lang: str) -> go.
         rows=1,
         cols=2,
         shared_yaxes=True,
-        subplot_titles=(t("calibration.before", lang), t("calibration.after", lang)),
+        subplot_titles=(t("Before correction", lang), t("After correction", lang)),
     )
     low, high = float("inf"), float("-inf")
     for f in (f for f in fits if f.field == field):
@@ -55,15 +69,15 @@ def figure(obs: pd.DataFrame, fits: Sequence[Fit], field: str, lang: str) -> go.
                 y=[low, high],
                 mode="lines",
                 line={"dash": "dot", "color": "grey"},
-                name=t("calibration.perfect", lang),
+                name=t("Perfect agreement", lang),
                 showlegend=col == 1,
             ),
             row=1,
             col=col,
         )
-        fig.update_xaxes(title_text=f"{t('calibration.station', lang)} ({field})", row=1, col=col)
+        fig.update_xaxes(title_text=f"{t(_STATION, lang)} ({field})", row=1, col=col)
     reference = fits[0].reference if fits else ""
-    fig.update_yaxes(title_text=f"{t('calibration.reference', lang)} {reference}", row=1, col=1)
+    fig.update_yaxes(title_text=f"{t(_REFERENCE, lang)} {reference}", row=1, col=1)
     fig.update_layout(title=field, height=420)
     return fig
 
@@ -72,9 +86,9 @@ def report_html(obs: pd.DataFrame, fits: Sequence[Fit], lang: str = "en") -> str
     fields = list(dict.fromkeys(f.field for f in fits))
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>{html.escape(t('calibration.title', lang))}</title></head><body>",
-        f"<h1>{html.escape(t('calibration.title', lang))}</h1>",
-        f"<p>{html.escape(t('calibration.explain', lang))}</p>",
+        f"<title>{html.escape(t(_TITLE, lang))}</title></head><body>",
+        f"<h1>{html.escape(t(_TITLE, lang))}</h1>",
+        f"<p>{html.escape(t(_EXPLAIN, lang))}</p>",
         f"<pre>{html.escape(render_table(fits))}</pre>",
     ]
     for i, field in enumerate(fields):

@@ -14,8 +14,3 @@ TICK = "app-tick"  # dcc.Interval: live refresh
 VERSION = "app-data-version"  # dcc.Store: changes only when new observations arrived
 URL = "app-url"
 STORE_BANNER = "app-store-banner"  # says when the store is unreachable or holds no station yet
-
-
-def text(key: str) -> dict[str, str]:
-    """Id of an element whose children are the catalogue text `key` (translated by one callback)."""
-    return {"type": "i18n", "key": key}

@@ -7,15 +7,35 @@ from typing import Any
 import pandas as pd
 from dash import dcc
 
-from dashboard.i18n import t
+from dashboard.i18n import t, tn
 
 
-def dropdown(component_id: str) -> dcc.Dropdown:
+def dropdown(component_id: str, lang: str) -> dcc.Dropdown:
     # value=None, not []: on page load Dash reports the dropdown as the trigger, and None (never
     # touched) is how that differs from [] (the student cleared it).
     return dcc.Dropdown(
-        id=component_id, multi=True, value=None, placeholder=t("ctl.pick"), className="pick"
+        id=component_id,
+        multi=True,
+        value=None,
+        placeholder=t("Pick schools…", lang),
+        labels=labels(0, lang),
+        className="pick",
     )
+
+
+def labels(selected: int, lang: str) -> Any:
+    """The dropdown's own texts in `lang`; its count of chosen schools in the plural form that
+    `selected` takes (Dash fills in {num_selected})."""
+    count = tn("{n} school selected", "{n} schools selected", selected, lang)
+    return {
+        "select_all": t("Select all", lang),
+        "deselect_all": t("Deselect all", lang),
+        "selected_count": count.replace(str(selected), "{num_selected}", 1),
+        "search": t("Search", lang),
+        "clear_search": t("Clear search", lang),
+        "clear_selection": t("Clear selection", lang),
+        "no_options_found": t("No schools found", lang),
+    }
 
 
 def options(registry: pd.DataFrame) -> list[dict[str, Any]]:

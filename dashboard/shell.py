@@ -1,45 +1,77 @@
-"""The frame around every page: title, navigation, language and unit switches, the live tick, and
-the app-wide stores. Its callbacks translate every catalogue text and publish the data version."""
+"""The frame around every page: title, navigation (a menu on a phone), language and unit
+switches, the live tick and the app-wide stores.
+
+Pages are rendered on the server in the reader's language: the one they chose (a cookie), else
+the first their browser prefers that we speak. Choosing another language sets the cookie and
+reloads, so every text on the page, the browser tab's title and `<html lang>` change together.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import dash
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    html,
+)
+from flask import has_request_context, request
 
 from dashboard import ids
 from dashboard.context import data
-from dashboard.i18n import DEFAULT, LANGUAGES, t
+from dashboard.i18n import DEFAULT, LANGUAGES, N_, html_lang, known, negotiate, t
 from dashboard.units import CHOICES, DEFAULT_UNITS, chosen
 
-NAV = (
-    ("/", "nav.now"),
-    ("/compare", "nav.compare"),
-    ("/regions", "nav.regions"),
-    ("/leaderboard", "nav.leaderboard"),
-    ("/classrooms", "nav.classrooms"),
-    ("/stations", "nav.stations"),
+LANG_COOKIE: Final = "classnet-lang"
+NAV: Final = (
+    ("/", N_("Now")),
+    ("/compare", N_("Compare")),
+    ("/regions", N_("Asia vs Europe")),
+    ("/leaderboard", N_("Leaderboard")),
+    ("/classrooms", N_("Classrooms")),
+    ("/stations", N_("Stations")),
 )
+MENU: Final = "app-menu"
+MENU_BUTTON: Final = "app-menu-button"
+HEADER: Final = "app-header"
 
 
-def text(key: str, tag: Any = html.Span, **kwargs: Any) -> Any:
-    """An element showing catalogue text `key`, re-translated whenever the language changes."""
-    return tag(t(key), id=ids.text(key), **kwargs)
+def current_language() -> str:
+    """The reader's language for the page being rendered."""
+    if not has_request_context():
+        return DEFAULT  # layouts built outside a request (validation): English
+    chosen_lang = request.cookies.get(LANG_COOKIE)
+    if chosen_lang in LANGUAGES:
+        return known(chosen_lang)
+    return negotiate(request.accept_languages.values())
 
 
-def control(key: str, component: Any, label_for: str | None = None) -> html.Div:
-    """A labelled control; `label_for` ties the label to a single input (dropdowns), where a
-    group of radio buttons has a plain caption."""
-    caption = (
-        html.Label(t(key), id=ids.text(key), htmlFor=label_for)
-        if label_for
-        else text(key, className="label")
+def aria(**attributes: str) -> dict[str, Any]:
+    """ARIA attributes for a Dash html component: aria(label="Pages") -> {"aria-label": ...}."""
+    return {f"aria-{key}": value for key, value in attributes.items()}
+
+
+def control(label: str, component: Any, label_for: str | None = None) -> html.Div:
+    """A labelled control (`label` already translated); `label_for` ties the label to a single
+    input (dropdowns), where a group of radio buttons is named by its caption."""
+    if label_for:
+        return html.Div([html.Label(label, htmlFor=label_for), component], className="control")
+    caption = f"{component.id}-caption"
+    # The group takes its name from the wrapper (assets/a11y.js).
+    return html.Div(
+        [
+            html.Span(label, className="label", id=caption),
+            html.Div(component, **aria(labelledby=caption)),
+        ],
+        className="control",
     )
-    return html.Div([caption, component], className="control")
-
-
-ALL_TEXTS = {"type": "i18n", "key": ALL}
 
 
 def unchanged(previous: dict | None, version: dict[str, int] | None, stations: list[str]) -> bool:
@@ -50,17 +82,16 @@ def unchanged(previous: dict | None, version: dict[str, int] | None, stations: l
     return previous.get("seen") == {s: version.get(s) for s in stations}
 
 
-def explain(key: str) -> html.Details:
-    """A plain-language note beside a quantity or comparison, open by default."""
+def explain(text: str, lang: str) -> html.Details:
+    """A plain-language note (`text` already translated) beside a quantity or comparison, open
+    by default."""
     return html.Details(
-        [html.Summary(text("explain.title")), text(key, html.P)],
-        className="explain",
-        open=True,
+        [html.Summary(t("Explain", lang)), html.P(text)], className="explain", open=True
     )
 
 
-def _unit_switch(kind: str, component_id: str) -> dcc.RadioItems:
-    return dcc.RadioItems(
+def _unit_switch(kind: str, component_id: str, caption: str) -> html.Div:
+    switch = dcc.RadioItems(
         id=component_id,
         options=[{"label": label, "value": value} for value, label in CHOICES[kind]],
         value=DEFAULT_UNITS[kind],
@@ -68,61 +99,128 @@ def _unit_switch(kind: str, component_id: str) -> dcc.RadioItems:
         persistence=True,
         persistence_type="local",
         className="unit-switch",
+        inputClassName="radio",
+        labelClassName="choice",
     )
+    return html.Div(switch, **aria(label=caption))  # the group's name (assets/a11y.js)
 
 
 def layout(refresh_s: float) -> html.Div:
+    lang = current_language()
     return html.Div(
         [
+            html.A(t("Skip to content", lang), href="#content", className="skip"),
             html.Header(
                 [
                     html.Div(
-                        [text("app.title", html.H1), text("app.tagline", html.P, className="tag")],
-                        className="brand",
-                    ),
-                    html.Nav(
-                        [dcc.Link(text(key), href=href, className="nav-link") for href, key in NAV],
-                        className="nav",
+                        [
+                            html.Div(
+                                [
+                                    html.H1(t("ClassNet Weather", lang)),
+                                    html.P(
+                                        t("How is the weather today in Asia & Europe?", lang),
+                                        className="tag",
+                                    ),
+                                ],
+                                className="brand",
+                            ),
+                            html.Button(
+                                t("Menu", lang),
+                                id=MENU_BUTTON,
+                                className="menu-button",
+                                n_clicks=0,
+                                **aria(expanded="false", controls=MENU),
+                            ),
+                        ],
+                        className="bar",
                     ),
                     html.Div(
                         [
-                            html.Span([text("ctl.language"), " "], className="label"),
-                            dcc.RadioItems(
-                                id=ids.LANG_PICK,
-                                options=[{"label": v, "value": k} for k, v in LANGUAGES.items()],
-                                value=DEFAULT,
-                                inline=True,
-                                persistence=True,
-                                persistence_type="local",
-                                className="lang-pick",
+                            html.Nav(
+                                [
+                                    dcc.Link(t(label, lang), href=href, className="nav-link")
+                                    for href, label in NAV
+                                ],
+                                className="nav",
+                                **aria(label=t("Pages", lang)),
                             ),
-                            html.Span([text("ctl.units"), " "], className="label"),
-                            _unit_switch("temp", ids.UNIT_TEMP),
-                            _unit_switch("pressure", ids.UNIT_PRESSURE),
-                            _unit_switch("wind", ids.UNIT_WIND),
+                            html.Div(
+                                [
+                                    html.Span(
+                                        t("Language", lang),
+                                        className="label",
+                                        id="app-lang-caption",
+                                    ),
+                                    html.Div(
+                                        dcc.RadioItems(
+                                            id=ids.LANG_PICK,
+                                            options=[
+                                                {
+                                                    "label": html.Span(name, lang=html_lang(code)),
+                                                    "value": code,
+                                                }
+                                                for code, name in LANGUAGES.items()
+                                            ],
+                                            value=lang,
+                                            inline=True,
+                                            className="lang-pick",
+                                            inputClassName="radio",
+                                            labelClassName="choice",
+                                        ),
+                                        **aria(labelledby="app-lang-caption"),
+                                    ),
+                                ],
+                                className="controls",
+                            ),
+                            html.Div(
+                                [
+                                    html.Span(t("Units", lang), className="label"),
+                                    _unit_switch("temp", ids.UNIT_TEMP, t("Temperature", lang)),
+                                    _unit_switch(
+                                        "pressure", ids.UNIT_PRESSURE, t("Pressure", lang)
+                                    ),
+                                    _unit_switch("wind", ids.UNIT_WIND, t("Wind", lang)),
+                                ],
+                                className="controls",
+                            ),
                         ],
-                        className="controls",
+                        id=MENU,
+                        className="menu",
                     ),
                 ],
+                id=HEADER,
                 className="header",
             ),
+            dcc.Store(id=ids.LANG, data=lang),
             dcc.Store(id=ids.UNITS, data=dict(DEFAULT_UNITS)),
             dcc.Store(id=ids.SELECTED, storage_type="session"),
             dcc.Store(id=ids.VERSION),
             dcc.Interval(id=ids.TICK, interval=int(refresh_s * 1000)),
             html.Div(id=ids.STORE_BANNER, role="alert", className="store-banner", hidden=True),
-            html.Main(dash.page_container, className="main"),
+            html.Main(dash.page_container, className="main", id="content", tabIndex="-1"),
         ],
         className="app",
     )
 
 
-@callback(
-    Output(ALL_TEXTS, "children"),
+# Choosing a language: remember it (a cookie the server reads) and render the page again in it.
+clientside_callback(
+    ClientsideFunction("classnet", "chooseLanguage"),
+    Output(ids.LANG, "data"),
     Input(ids.LANG_PICK, "value"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
 )
-def translate(lang: str) -> list[str]:
-    return [t(out["id"]["key"], lang) for out in ctx.outputs_list]
+# The phone menu opens and closes with its button and closes when a page is chosen.
+clientside_callback(
+    ClientsideFunction("classnet", "toggleMenu"),
+    Output(HEADER, "className"),
+    Output(MENU_BUTTON, "aria-expanded"),
+    Input(MENU_BUTTON, "n_clicks"),
+    Input("_pages_location", "pathname"),
+    State(HEADER, "className"),
+    prevent_initial_call=True,
+)
 
 
 @callback(
@@ -146,6 +244,18 @@ def version(_tick: int | None, current: dict[str, int] | None) -> Any:
     return dash.no_update if latest == current else latest
 
 
+# What the banner says for each `Data.store_state()`.
+BANNERS = {
+    "down": N_(
+        "The weather data cannot be read right now: the data store is not answering. This page sh"
+        "ows live data again as soon as it is back."
+    ),
+    "empty": N_(
+        "No station has sent a reading yet. The map fills in as soon as the first one arrives."
+    ),
+}
+
+
 @callback(
     Output(ids.STORE_BANNER, "children"),
     Output(ids.STORE_BANNER, "hidden"),
@@ -156,4 +266,4 @@ def store_banner(_tick: int | None, lang: str) -> tuple[str, bool]:
     """A visible sentence while the store cannot be read or holds no station yet; gone on the
     first refresh after it is back."""
     state = data().store_state()
-    return (t(f"banner.store_{state}", lang), False) if state else ("", True)
+    return (t(BANNERS[state], lang), False) if state else ("", True)

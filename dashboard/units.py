@@ -9,6 +9,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from dashboard.i18n import number
+
 DEFAULT_UNITS: Final[dict[str, str]] = {"temp": "C", "pressure": "hPa", "wind": "ms"}
 CHOICES: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     "temp": (("C", "°C"), ("F", "°F")),
@@ -81,12 +83,17 @@ def convert(quantity: str, values: ArrayLike, units: dict[str, str] | None) -> N
     return array if kind is None else _CONVERT[chosen(units)[kind]](array)
 
 
-def fmt(quantity: str, value: float | None, units: dict[str, str] | None) -> str:
-    """One value with its unit, e.g. '21.4 °C'; an en dash when missing."""
+def fmt(
+    quantity: str, value: float | None, units: dict[str, str] | None, lang: str | None = None
+) -> str:
+    """One value with its unit in `lang`'s number format, e.g. '21.4 °C' ('21,4 °C' in
+    Finnish), joined by a no-break space so the unit never wraps alone; an en dash when
+    missing."""
     if value is None or not np.isfinite(value):
         return "–"
     kind = KIND.get(quantity)
     shown = float(convert(quantity, value, units))
     decimals = _DECIMALS[chosen(units)[kind]] if kind else (0 if quantity == "co2_ppm" else 1)
     symbol = unit_of(quantity, units)
-    return f"{shown:.{decimals}f} {symbol}".rstrip()
+    text = number(shown, lang, decimals)
+    return f"{text}\u00a0{symbol}" if symbol else text

@@ -18,6 +18,16 @@ settings.register_profile("classnet", deadline=None)
 settings.load_profile("classnet")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        default=None,
+        metavar="DIR",
+        help="save the dashboard browser tests' screenshots in DIR (default: a temporary dir); "
+        "docs/dashboard.md (Tests) has the command that refreshes docs/screenshots/ with it",
+    )
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     # Versions of the real parts this run tests against, read from the binaries themselves.
     lines = []

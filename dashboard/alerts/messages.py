@@ -8,13 +8,47 @@ from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from dashboard.alerts.episodes import Event
-from dashboard.i18n import t
+from dashboard.i18n import N_, t
+
+# Each problem the alerts service notices: its words, and what the teacher should check.
+PROBLEMS = {
+    "silent": (
+        N_("no readings received"),
+        N_("power (battery, USB cable), the school Wi-Fi, and whether the station's light blinks."),
+    ),
+    "qc": (
+        N_("the {field} sensor fails quality control"),
+        N_(
+            "the sensor's cable and connector, water or dirt in the shield; a value that "
+            "does not change at all usually means a loose sensor."
+        ),
+    ),
+    "battery": (
+        N_("battery low"),
+        N_("charge or replace the battery, and that the solar panel is clean and in the sun."),
+    ),
+    "clock": (
+        N_("the station's clock is drifting"),
+        N_("that the station reaches the Internet time server (NTP) after a restart; restart it."),
+    ),
+}
+SUBJECT = N_("ClassNet: {station} needs you: {problem}")
+SUBJECT_RECOVERED = N_("ClassNet: {station} is fine again: {problem}")
+BODY = N_(
+    "Hello,\n\nstation {station} ({name}): {problem}, since {since}.\n{detail}\nWhat to "
+    "check: {check}\n\nYou get one e-mail when this starts and one when it ends."
+)
+BODY_RECOVERED = N_(
+    "Hello,\n\nstation {station} ({name}) is fine again: {problem} ended at {now} (it "
+    "started {since})."
+)
 
 
 def _problem(problem: str, lang: str) -> tuple[str, str]:
     """The problem's words and what to check."""
     base, _, field = problem.partition(":")
-    return t(f"alert.problem.{base}", lang).format(field=field), t(f"alert.check.{base}", lang)
+    words, check = PROBLEMS[base]
+    return t(words, lang).format(field=field), t(check, lang)
 
 
 def _when(moment: datetime, zone: str) -> str:
@@ -48,12 +82,8 @@ def compose(
     recovered = event.kind == "recovery"
     message = EmailMessage()
     message["From"], message["To"] = sender, to
-    message["Subject"] = t(
-        "alert.subject_recovered" if recovered else "alert.subject", lang
-    ).format(**values)
-    message.set_content(
-        t("alert.body_recovered" if recovered else "alert.body", lang).format(**values) + "\n"
-    )
+    message["Subject"] = t(SUBJECT_RECOVERED if recovered else SUBJECT, lang).format(**values)
+    message.set_content(t(BODY_RECOVERED if recovered else BODY, lang).format(**values) + "\n")
     return message
 
 
@@ -63,10 +93,12 @@ def digest(
     """The coordinator's daily list of open problems (station, problem, since)."""
     message = EmailMessage()
     message["From"], message["To"] = sender, to
-    message["Subject"] = t("alert.digest_subject", lang).format(count=len(open_))
+    message["Subject"] = t("ClassNet daily digest: {count} open problem(s)", lang).format(
+        count=len(open_)
+    )
     lines = [
         f"{station}: {_problem(problem, lang)[0]} ({_when(since, zone)})"
         for station, problem, since in sorted(open_)
     ]
-    message.set_content("\n".join(lines or [t("alert.digest_none", lang)]) + "\n")
+    message.set_content("\n".join(lines or [t("Every station is fine.", lang)]) + "\n")
     return message

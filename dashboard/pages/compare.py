@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Any
 
 import dash
@@ -13,21 +14,22 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
 from plotly.subplots import make_subplots
 
-from dashboard import figures, ids, picker
+from dashboard import controls, figures, ids, picker
 from dashboard.context import data
-from dashboard.data import PERIODS, WEATHER_VARIABLES
-from dashboard.i18n import DEFAULT, t
-from dashboard.shell import control, explain, text, unchanged
+from dashboard.data import WEATHER_VARIABLES
+from dashboard.i18n import N_, day_label, t
+from dashboard.labels import AXIS, QUANTITY, name
+from dashboard.shell import current_language, explain, unchanged
 from dashboard.units import convert, unit_of
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
-PAGE = {"path": "/compare", "name": "Compare", "order": 1}
+PAGE = {"path": "/compare", "name": N_("Compare"), "order": 1}
 
 LINKED = "compare-linked"
 PICK = "compare-pick"
-VARIABLE = "compare-variable"
-PERIOD = "compare-period"
-CLOCK = "compare-clock"
+VARIABLE = controls.variable_id("compare")
+PERIOD = controls.period_id("compare")
+CLOCK = controls.clock_id("compare")
 DATA = "compare-data"
 GRAPH = "compare-graph"
 DAILY = "compare-daily"
@@ -36,58 +38,50 @@ DOWNLOAD = "compare-download"
 DOWNLOAD_BUTTON = "compare-download-button"
 SITED = "compare-well-sited"
 SITING_NOTE = "compare-siting-note"
-CLOCKS = ("utc", "local", "solar")
+# The core's notes on a comparison that mixes sitings (dashboard.core.siting.siting_view).
+SITING_NOTES = {
+    "roof_mixed": N_(
+        "Note: some of these anemometers are on a roof, others at ground level; a roof speeds "
+        "the wind up and bends it, so part of the difference is the siting, not the weather."
+    ),
+}
 
 
 def layout(**query: str) -> html.Div:
+    lang = current_language()
     return html.Div(
         [
-            text("compare.title", html.H2),
-            html.Label(text("ctl.schools"), htmlFor=PICK),
-            picker.dropdown(PICK),
+            html.H2(t("Compare schools", lang)),
+            html.Label(t("Schools", lang), htmlFor=PICK),
+            picker.dropdown(PICK, lang),
             html.Div(
                 [
-                    control(
-                        "ctl.variable",
-                        dcc.Dropdown(
-                            id=VARIABLE,
-                            options=control_options(DEFAULT)[0],
-                            value="temp_c",
-                            clearable=False,
-                        ),
-                        label_for=VARIABLE,
+                    *controls.series_controls("compare", lang, WEATHER_VARIABLES, "day"),
+                    dcc.Checklist(
+                        id=SITED,
+                        options=[
+                            {
+                                "label": t("Only well-sited schools (WMO class 1–3)", lang),
+                                "value": "sited",
+                            }
+                        ],
+                        value=[],
                     ),
-                    control(
-                        "ctl.period",
-                        dcc.RadioItems(
-                            id=PERIOD,
-                            options=control_options(DEFAULT)[1],
-                            value="day",
-                            inline=True,
-                        ),
-                    ),
-                    control(
-                        "ctl.clock",
-                        dcc.RadioItems(
-                            id=CLOCK,
-                            options=control_options(DEFAULT)[2],
-                            value="solar",
-                            inline=True,
-                        ),
-                    ),
-                    dcc.Checklist(id=SITED, options=sited_options(DEFAULT), value=[]),
                     html.Button(
-                        text("ctl.download"), id=DOWNLOAD_BUTTON, className="button", n_clicks=0
+                        t("Download CSV", lang), id=DOWNLOAD_BUTTON, className="button", n_clicks=0
                     ),
                 ],
                 className="row controls-row",
             ),
-            dcc.Graph(id=GRAPH, config={"displaylogo": False}),
+            dcc.Graph(id=GRAPH, config=figures.config(lang, ("toImage", "resetScale2d"))),
             html.P(id=SITING_NOTE, className="note"),
-            explain("explain.clock"),
-            text("compare.daily", html.H3),
-            dcc.Graph(id=DAILY, config={"displaylogo": False}),
-            explain("explain.daily"),
+            controls.clock_note(lang),
+            html.H3(t("Each local day: lowest and highest temperature, and rain", lang)),
+            dcc.Graph(id=DAILY, config=figures.config(lang, ("toImage", "resetScale2d"))),
+            explain(
+                t("Each bar is one day at that school, from its own midnight to midnight.", lang),
+                lang,
+            ),
             dcc.Store(id=DATA),
             dcc.Store(id=DAILY_DATA),
             dcc.Store(id=LINKED, data=picker.from_query(query)),
@@ -96,34 +90,14 @@ def layout(**query: str) -> html.Div:
     )
 
 
-@callback(
-    Output(VARIABLE, "options"),
-    Output(PERIOD, "options"),
-    Output(CLOCK, "options"),
-    Output(PICK, "placeholder"),
-    Input(ids.LANG_PICK, "value"),
-)
-def control_options(lang: str) -> tuple[list, list, list, str]:
-    return (
-        [{"label": t(f"var.{v}", lang), "value": v} for v in WEATHER_VARIABLES],
-        [{"label": t(f"period.{p}", lang), "value": p} for p in PERIODS],
-        [{"label": t(f"clock.{c}", lang), "value": c} for c in CLOCKS],
-        t("ctl.pick", lang),
-    )
-
-
-@callback(Output(SITED, "options"), Input(ids.LANG_PICK, "value"))
-def sited_options(lang: str) -> list[dict[str, str]]:
-    return [{"label": t("compare.well_sited", lang), "value": "sited"}]
-
-
-@callback(Output(SITING_NOTE, "children"), Input(DATA, "data"), Input(ids.LANG_PICK, "value"))
+@callback(Output(SITING_NOTE, "children"), Input(DATA, "data"), State(ids.LANG, "data"))
 def siting_note(payload: dict | None, lang: str) -> str:
     """Which schools a well-sited comparison left out, and sitings that do not compare."""
     payload = payload or {}
-    parts = [t(f"siting.{note}", lang) for note in payload.get("notes") or []]
+    parts = [t(SITING_NOTES[note], lang) for note in payload.get("notes") or []]
     if payload.get("left_out"):
-        parts.append(f"{t('siting.left_out', lang)}: {', '.join(payload['left_out'])}")
+        left_out = t("Left out (siting class 4–5 or not described)", lang)
+        parts.append(f"{left_out}: {', '.join(payload['left_out'])}")
     return " ".join(parts)
 
 
@@ -131,21 +105,24 @@ def siting_note(payload: dict | None, lang: str) -> str:
     Output(ids.SELECTED, "data", allow_duplicate=True),
     Output(PICK, "value"),
     Output(PICK, "options"),
+    Output(PICK, "labels"),
     Output(LINKED, "data"),
     Input(PICK, "value"),
     State(ids.SELECTED, "data"),
     State(LINKED, "data"),
+    State(ids.LANG, "data"),
     prevent_initial_call="initial_duplicate",
 )
 def select(
     picked: list[str] | None,
     stored: list[str] | None,
     linked: list[str] | None,
-) -> tuple[list[str], list[str], list[dict[str, Any]], None]:
+    lang: str,
+) -> tuple[list[str], list[str], list[dict[str, Any]], dict[str, str], None]:
     registry = data().registry()
     trigger = {PICK: "pick"}.get(str(ctx.triggered_id))
     chosen = picker.sync(trigger, picked, stored, registry, linked=linked)
-    return chosen, chosen, picker.options(registry), None
+    return chosen, chosen, picker.options(registry), picker.labels(len(chosen), lang), None
 
 
 @callback(
@@ -200,7 +177,7 @@ def compute_daily(selected: list[str] | None, version: dict | None, previous: di
 @callback(
     Output(GRAPH, "figure"),
     Input(DATA, "data"),
-    Input(ids.LANG_PICK, "value"),
+    Input(ids.LANG, "data"),
     Input(ids.UNITS, "data"),
 )
 def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
@@ -210,7 +187,7 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
 @callback(
     Output(DAILY, "figure"),
     Input(DAILY_DATA, "data"),
-    Input(ids.LANG_PICK, "value"),
+    Input(ids.LANG, "data"),
     Input(ids.UNITS, "data"),
 )
 def render_days(payload: dict | None, lang: str, units: dict) -> go.Figure:
@@ -219,8 +196,10 @@ def render_days(payload: dict | None, lang: str, units: dict) -> go.Figure:
 
 def render_series(payload: dict, lang: str, units: dict) -> go.Figure:
     series = payload.get("series") or []
+    if not series:
+        return figures.empty(t("Pick one or more schools above to compare them.", lang), lang)
     if not any(s["y"] for s in series):
-        return figures.empty(t("compare.empty", lang))
+        return figures.empty(t("No readings for these schools in this period yet.", lang), lang)
     variable = payload["variable"]
     fig = go.Figure()
     for i, s in enumerate(series):
@@ -230,23 +209,30 @@ def render_series(payload: dict, lang: str, units: dict) -> go.Figure:
                 x=s["x"], y=y, name=figures.esc(s["name"]), mode="lines", line=figures.style(i)
             )
         )
-    fig.update_xaxes(title_text=t(f"axis.{payload['clock']}", lang))
-    fig.update_yaxes(title_text=f"{t('var.' + variable, lang)} ({unit_of(variable, units)})")
-    fig = figures.base(fig, height=460)
+    fig = figures.base(fig, lang, height=460)
+    fig.update_xaxes(
+        title_text=name(AXIS, payload["clock"], lang),
+        **figures.time_ticks((x for s in series for x in s["x"]), lang),
+    )
+    fig.update_yaxes(title_text=f"{name(QUANTITY, variable, lang)} ({unit_of(variable, units)})")
     fig.update_layout(hovermode="x unified")
     return fig
 
 
 def render_daily(payload: dict, lang: str, units: dict) -> go.Figure:
     daily = [d for d in payload.get("daily") or [] if d["date"]]
+    if not payload.get("daily"):
+        return figures.empty(t("Pick one or more schools above to compare them.", lang), lang, 260)
     if not daily:
-        return figures.empty(t("compare.empty", lang), height=260)
+        return figures.empty(
+            t("No readings for these schools in this period yet.", lang), lang, 260
+        )
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for i, d in enumerate(daily):
         colour = figures.style(i)["color"]
         low = convert("temp_c", np.array([np.nan if v is None else v for v in d["min"]]), units)
         high = convert("temp_c", np.array([np.nan if v is None else v for v in d["max"]]), units)
-        name = figures.esc(d["name"])
+        school = figures.esc(d["name"])
         fig.add_trace(
             go.Bar(
                 x=d["date"],
@@ -255,7 +241,9 @@ def render_daily(payload: dict, lang: str, units: dict) -> go.Figure:
                 name=name,
                 marker_color=colour,
                 legendgroup=d["station"],
-                hovertemplate=f"{name}<br>%{{x}}: %{{base:.1f}} – %{{y:.1f}}<extra></extra>",
+                # The bar's top is base + height: customdata carries the highest itself.
+                hovertemplate=f"{school}<br>%{{x|%Y-%m-%d}}: %{{base:.1f}} – %{{customdata:.1f}}"
+                "<extra></extra>",
                 customdata=high,
             ),
             row=1,
@@ -265,7 +253,7 @@ def render_daily(payload: dict, lang: str, units: dict) -> go.Figure:
             go.Bar(
                 x=d["date"],
                 y=d["rain"],
-                name=name,
+                name=school,
                 marker_color=colour,
                 legendgroup=d["station"],
                 showlegend=False,
@@ -274,10 +262,17 @@ def render_daily(payload: dict, lang: str, units: dict) -> go.Figure:
             row=2,
             col=1,
         )
-    fig.update_yaxes(title_text=f"{t('var.temp_c', lang)} ({unit_of('temp_c', units)})", row=1)
-    fig.update_yaxes(title_text=f"{t('var.rain_mm', lang)} (mm)", row=2)
-    fig.update_xaxes(title_text=t("axis.date", lang), row=2)
-    fig = figures.base(fig, height=460)
+    fig = figures.base(fig, lang, height=460)
+    temp_title = f"{name(QUANTITY, 'temp_c', lang)} ({unit_of('temp_c', units)})"
+    fig.update_yaxes(title_text=temp_title, row=1)
+    fig.update_yaxes(title_text=f"{name(QUANTITY, 'rain_mm', lang)} (mm)", row=2)
+    days = sorted({x for d in daily for x in d["date"]})
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=days,
+        ticktext=[day_label(date.fromisoformat(x), lang) for x in days],
+    )
+    fig.update_xaxes(title_text=t("Local date", lang), row=2)
     fig.update_layout(barmode="group")
     return fig
 
@@ -286,7 +281,7 @@ def render_daily(payload: dict, lang: str, units: dict) -> go.Figure:
     Output(DOWNLOAD, "data"),
     Input(DOWNLOAD_BUTTON, "n_clicks"),
     State(DATA, "data"),
-    State(ids.LANG_PICK, "value"),
+    State(ids.LANG, "data"),
     State(ids.UNITS, "data"),
     prevent_initial_call=True,
 )

@@ -1,4 +1,5 @@
-"""Now: the map of every school and a card per selected school."""
+"""Now: the map of every school with a list of the same schools beside it (for keyboards,
+screen readers and crowded Europe), and a card per selected school."""
 
 from __future__ import annotations
 
@@ -13,56 +14,135 @@ from dash import Input, Output, State, callback, ctx, dcc, html
 from dashboard import figures, ids, picker
 from dashboard.context import data
 from dashboard.data import utcnow
-from dashboard.i18n import DEFAULT, t
-from dashboard.shell import explain, text, unchanged
+from dashboard.i18n import N_, t, tn
+from dashboard.labels import COMPASS, QUANTITY, STATE, name
+from dashboard.shell import aria, current_language, explain, unchanged
 from dashboard.units import convert, fmt, unit_of
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
-PAGE = {"path": "/", "name": "Now", "order": 0}
+PAGE = {"path": "/", "name": N_("Now"), "order": 0}
 
 MAP = "now-map"
 MAP_DATA = "now-map-data"
 MAP_VARIABLE = "now-variable"
 LINKED = "now-linked"
-PICK = "now-pick"
+LIST = "now-list"
 CARDS = "now-cards"
 CARDS_DATA = "now-cards-data"
 MAP_VARIABLES = ("temp_c", "feels_c", "rh_pct", "slp_hpa", "wind_speed_ms", "rain_mm")
+# Width / height of the drawn map (style.css gives its box the same proportions) and the height
+# of the colour scale under it.
+MAP_ASPECT = 1.6
+COLOUR_SCALE_PX = 70
 
 
 def layout(**query: str) -> html.Div:
+    lang = current_language()
     return html.Div(
         [
-            text("now.title", html.H2),
+            html.H2(t("Weather now", lang)),
             html.Div(
                 [
-                    html.Label(text("ctl.variable"), htmlFor=MAP_VARIABLE),
+                    html.Label(t("Quantity", lang), htmlFor=MAP_VARIABLE),
                     dcc.Dropdown(
                         id=MAP_VARIABLE,
-                        options=variable_options(DEFAULT),
+                        options=[
+                            {"label": name(QUANTITY, v, lang), "value": v} for v in MAP_VARIABLES
+                        ],
                         value="temp_c",
                         clearable=False,
+                        searchable=False,
                         persistence=True,
                         className="variable",
                     ),
                 ],
                 className="row",
             ),
-            dcc.Graph(
-                id=MAP,
-                config={
-                    "topojsonURL": dash.get_asset_url("topojson/"),
-                    "displaylogo": False,
-                    "scrollZoom": False,
-                },
-                className="map",
+            html.Div(
+                [
+                    html.Figure(
+                        [
+                            # The box is sized by the stylesheet; the map fills it (responsive).
+                            html.Div(
+                                dcc.Graph(
+                                    id=MAP,
+                                    config=figures.config(
+                                        lang, ("zoomInGeo", "zoomOutGeo", "resetGeo")
+                                    )
+                                    | {
+                                        "topojsonURL": dash.get_asset_url("topojson/"),
+                                        "scrollZoom": False,
+                                        "responsive": True,
+                                    },
+                                ),
+                                className="map",
+                            ),
+                            html.Figcaption(
+                                t(
+                                    "Click a school on the map, or tick it in the list, to add it "
+                                    "to your comparison.",
+                                    lang,
+                                ),
+                                className="hint",
+                            ),
+                        ],
+                        className="map-figure",
+                    ),
+                    html.Section(
+                        [
+                            html.H3(t("All schools", lang), id=f"{LIST}-title"),
+                            html.Div(
+                                dcc.Checklist(
+                                    id=LIST,
+                                    options=[],
+                                    # None, not []: on page load Dash reports the list as the
+                                    # trigger; None (never touched) differs from a cleared list.
+                                    value=None,
+                                    className="school-list",
+                                    inputClassName="radio",
+                                    labelClassName="choice",
+                                ),
+                                **aria(labelledby=f"{LIST}-title"),
+                            ),
+                        ],
+                        className="school-list-box",
+                    ),
+                ],
+                className="map-row",
             ),
-            text("now.map_hint", html.P, className="hint"),
-            explain("explain.map"),
-            html.Label(text("ctl.schools"), htmlFor=PICK),
-            picker.dropdown(PICK),
+            explain(
+                t(
+                    "Colours show the chosen quantity now. A hollow circle is a station that is "
+                    "late, a grey cross one that is offline. School positions are blurred by about "
+                    "1 km for privacy.",
+                    lang,
+                ),
+                lang,
+            ),
             html.Div(id=CARDS, className="cards", role="status"),
-            html.Div([explain("explain.feels"), explain("explain.slp")], className="notes"),
+            html.Div(
+                [
+                    explain(
+                        t(
+                            "“Feels like” is how warm your skin finds the air. Wind carries heat "
+                            "away, so a cold, windy day feels colder; humid air stops sweat from "
+                            "drying, so a hot, humid day feels hotter than the thermometer says.",
+                            lang,
+                        ),
+                        lang,
+                    ),
+                    explain(
+                        t(
+                            "Air pressure falls as you go up a hill. A school on a mountain always "
+                            "reads lower, so we convert every reading to what it would be at sea "
+                            "level before comparing schools.",
+                            lang,
+                        ),
+                        lang,
+                    ),
+                ],
+                className="notes",
+            ),
             dcc.Store(id=MAP_DATA),
             dcc.Store(id=LINKED, data=picker.from_query(query)),
             dcc.Store(id=CARDS_DATA),
@@ -70,53 +150,40 @@ def layout(**query: str) -> html.Div:
     )
 
 
-def variable_options(lang: str) -> list[dict[str, str]]:
-    return [{"label": t(f"var.{v}", lang), "value": v} for v in MAP_VARIABLES]
-
-
-@callback(
-    Output(MAP_VARIABLE, "options"),
-    Output(PICK, "placeholder"),
-    Input(ids.LANG_PICK, "value"),
-)
-def translate_controls(lang: str) -> tuple[list[dict[str, str]], str]:
-    return variable_options(lang), t("ctl.pick", lang)
-
-
 @callback(
     Output(ids.SELECTED, "data", allow_duplicate=True),
-    Output(PICK, "value"),
-    Output(PICK, "options"),
+    Output(LIST, "value"),
     Output(LINKED, "data"),
-    Input(PICK, "value"),
+    Input(LIST, "value"),
     Input(MAP, "clickData"),
     State(ids.SELECTED, "data"),
     State(LINKED, "data"),
     prevent_initial_call="initial_duplicate",
 )
 def select(
-    picked: list[str] | None,
+    ticked: list[str] | None,
     click: dict | None,
     stored: list[str] | None,
     linked: list[str] | None,
-) -> tuple[list[str], list[str], list[dict[str, Any]], None]:
+) -> tuple[list[str], list[str], None]:
     registry = data().registry()
-    trigger = {PICK: "pick", MAP: "map"}.get(str(ctx.triggered_id))
+    trigger = {LIST: "pick", MAP: "map"}.get(str(ctx.triggered_id))
     clicked = None
     if trigger == "map" and click and click.get("points"):
         clicked = click["points"][0].get("customdata")
         clicked = clicked[0] if isinstance(clicked, list) else clicked
-    chosen = picker.sync(trigger, picked, stored, registry, clicked, linked)
-    return chosen, chosen, picker.options(registry), None
+    chosen = picker.sync(trigger, ticked, stored, registry, clicked, linked)
+    return chosen, chosen, None
 
 
 @callback(Output(MAP_DATA, "data"), Input(MAP_VARIABLE, "value"), Input(ids.VERSION, "data"))
 def map_data(variable: str, _version: Any) -> dict[str, Any]:
-    frame = data().latest(variable or "temp_c")
+    frame = data().latest(variable or "temp_c").sort_values(["region", "country", "name"])
     return {
         "variable": variable,
         "station": frame.index.tolist(),
         "name": frame["name"].astype(str).tolist(),
+        "country": frame["country"].astype(str).tolist(),
         "lat": frame["lat"].tolist(),
         "lon": frame["lon"].tolist(),
         "status": frame["status"].tolist(),
@@ -125,10 +192,38 @@ def map_data(variable: str, _version: Any) -> dict[str, Any]:
 
 
 @callback(
+    Output(LIST, "options"),
+    Input(MAP_DATA, "data"),
+    Input(ids.UNITS, "data"),
+    State(ids.LANG, "data"),
+)
+def school_list(points: dict | None, units: dict, lang: str) -> list[dict[str, str]]:
+    """The map as a list: each school with its value, and its state when not online."""
+    points = points or {}
+    variable = points.get("variable") or "temp_c"
+    options = [
+        {
+            "label": f"{n} ({c}) · {fmt(variable, v, units, lang)}"
+            + ("" if s == "online" else f" · {name(STATE, s, lang)}"),
+            "value": station,
+        }
+        for station, n, c, s, v in zip(
+            points.get("station", []),
+            points.get("name", []),
+            points.get("country", []),
+            points.get("status", []),
+            points.get("value", []),
+            strict=True,
+        )
+    ]
+    return options
+
+
+@callback(
     Output(MAP, "figure"),
     Input(MAP_DATA, "data"),
     Input(ids.SELECTED, "data"),
-    Input(ids.LANG_PICK, "value"),
+    Input(ids.LANG, "data"),
     Input(ids.UNITS, "data"),
 )
 def map_figure(points: dict | None, selected: list[str] | None, lang: str, units: dict) -> Any:
@@ -137,7 +232,7 @@ def map_figure(points: dict | None, selected: list[str] | None, lang: str, units
 
 def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.Figure:
     variable = points.get("variable") or "temp_c"
-    label = f"{t('var.' + variable, lang)} ({unit_of(variable, units)})"
+    label = f"{name(QUANTITY, variable, lang)} ({unit_of(variable, units)})"
     fig = go.Figure()
     stations = points.get("station", [])
     status = np.array(points.get("status", []), dtype=object)
@@ -155,11 +250,12 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
         idx = np.flatnonzero(mask)
         if not idx.size and state != "online":
             continue
-        states = [t(f"state.{status[i]}", lang) for i in idx]
-        values_text = [fmt(variable, values[i], units) for i in idx]
-        big = [18 if stations[i] in selected else 12 for i in idx]
+        states = [name(STATE, status[i], lang) for i in idx]
+        values_text = [fmt(variable, values[i], units, lang) for i in idx]
+        # Big enough to tap on a phone; bigger still when chosen.
+        big = [20 if stations[i] in selected else 14 for i in idx]
         if state == "offline":
-            marker: dict[str, Any] = {"size": big, "color": "#888888", "symbol": "x"}
+            marker: dict[str, Any] = {"size": big, "color": figures.OFFLINE, "symbol": "x"}
         else:
             # Late stations keep their colour (their last value) but are drawn hollow.
             marker = {
@@ -169,9 +265,20 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
                 "cmin": np.nanmin(shown) if has_value.any() else None,
                 "cmax": np.nanmax(shown) if has_value.any() else None,
                 "symbol": "circle" if state == "online" else "circle-open",
-                # One colour bar: on the live points, or on the late ones when none are live.
+                # One colour scale, under the map: on the live points, or on the late ones when
+                # none are live.
                 "showscale": state == "online" or not groups[0][1].any(),
-                "colorbar": {"title": {"text": label}},
+                "colorbar": {
+                    "title": {"text": figures.esc(label), "side": "bottom"},
+                    "orientation": "h",
+                    "x": 0.5,
+                    "xanchor": "center",
+                    "y": 0,
+                    "yanchor": "top",
+                    "len": 0.9,
+                    "thickness": 14,
+                    "ypad": 4,
+                },
                 "line": {"width": [3 if stations[i] in selected else 1 for i in idx]},
             }
         fig.add_trace(
@@ -183,24 +290,75 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
                 hovertext=[f"{v} · {s}" for v, s in zip(values_text, states, strict=True)],
                 hovertemplate="<b>%{text}</b><br>%{hovertext}<extra></extra>",
                 mode="markers",
-                name=t(f"state.{state}", lang),
+                name=name(STATE, state, lang),
                 marker=marker,
+                showlegend=False,
             )
         )
     fig.update_geos(
-        projection_type="natural earth",
+        **view(lon, lat),
+        # Mercator, as on the web maps students know: shapes stay true, and the view below
+        # gets the same proportions on every screen, so the map fills its box.
+        projection_type="mercator",
         showland=True,
-        landcolor="#eeeeee",
+        landcolor=figures.LAND,
         showcountries=True,
         countrycolor="#bbbbbb",
         showocean=True,
         oceancolor="#f4f8fb",
-        fitbounds="locations" if stations else False,
         resolution=110,
+        domain={"x": [0, 1], "y": [0, 1]},
     )
-    fig = figures.base(fig, height=480)
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 10, "b": 0}, uirevision="map")
+    fig = figures.base(fig, lang)
+    # The page's CSS sizes the map (responsive) to MAP_ASPECT plus the colour scale's margin.
+    fig.update_layout(
+        height=None,
+        autosize=True,
+        margin={"l": 0, "r": 0, "t": figures.TOOLBAR_MARGIN - 8, "b": COLOUR_SCALE_PX},
+        uirevision="map",
+    )
     return fig
+
+
+def _mercator_y(lat_deg: float) -> float:
+    return float(np.log(np.tan(np.pi / 4 + np.radians(lat_deg) / 2)))
+
+
+def _latitude(y: float) -> float:
+    return float(np.degrees(2 * np.arctan(np.exp(y)) - np.pi / 2))
+
+
+def view(lon: np.ndarray, lat: np.ndarray, pad_deg: float = 6.0) -> dict[str, Any]:
+    """The map's view around every school: longitude and latitude ranges widened in one
+    direction until the Mercator view is MAP_ASPECT times as wide as it is tall, centred where
+    Mercator puts the middle (plotly would take the middle latitude, too far south).
+
+    >>> view(np.array([0.0, 40.0]), np.array([0.0, 0.0]))["lataxis_range"]
+    [-16.0, 16.0]
+    >>> view(np.array([0.0, 40.0]), np.array([50.0, 60.0]))["center"]
+    {'lon': 20.0, 'lat': 56.6}
+    """
+    if not lon.size:
+        lon, lat = np.array([-10.0, 145.0]), np.array([-10.0, 70.0])  # Europe to Asia
+    west, east = float(lon.min()) - pad_deg, float(lon.max()) + pad_deg
+    south = max(float(lat.min()) - pad_deg, -80.0)
+    north = min(float(lat.max()) + pad_deg, 80.0)
+    width = np.radians(east - west)
+    bottom, top = _mercator_y(south), _mercator_y(north)
+    if width / (top - bottom) > MAP_ASPECT:  # too wide: show more to the north and south
+        extra = (width / MAP_ASPECT - (top - bottom)) / 2
+        bottom, top = bottom - extra, top + extra
+    else:  # too tall: show more to the east and west
+        extra = np.degrees((top - bottom) * MAP_ASPECT - width) / 2
+        west, east = west - extra, east + extra
+    return {
+        "lonaxis_range": [round(west, 1), round(east, 1)],
+        "lataxis_range": [round(_latitude(bottom), 1), round(_latitude(top), 1)],
+        "center": {
+            "lon": round(float(west + east) / 2, 1),
+            "lat": round(_latitude((bottom + top) / 2), 1),
+        },
+    }
 
 
 @callback(
@@ -221,55 +379,57 @@ def cards_data(selected: list[str] | None, version: dict | None, previous: dict 
     Output(CARDS, "children"),
     Input(CARDS_DATA, "data"),
     Input(ids.TICK, "n_intervals"),
-    Input(ids.LANG_PICK, "value"),
+    Input(ids.LANG, "data"),
     Input(ids.UNITS, "data"),
 )
 def cards(payload: dict | None, _tick: Any, lang: str, units: dict) -> Any:
     items = (payload or {}).get("cards") or []
     if not items:
-        return html.P(t("now.none", lang), className="hint")
+        return html.P(
+            t("Pick one or more schools on the map or in the list.", lang), className="hint"
+        )
     return [card(c, lang, units) for c in items]
 
 
 def ago(iso: str | None, lang: str, now: datetime | None = None) -> str:
     if not iso:
-        return t("ago.never", lang)
+        return t("never", lang)
     seconds = ((now or utcnow()) - datetime.fromisoformat(iso)).total_seconds()
     if seconds < 90:
-        return t("ago.now", lang)
+        return t("just now", lang)
     if seconds < 3600:
-        return t("ago.min", lang).format(n=round(seconds / 60))
+        return tn("{n} minute ago", "{n} minutes ago", round(seconds / 60), lang)
     if seconds < 86400 * 2:
-        return t("ago.h", lang).format(n=round(seconds / 3600))
-    return t("ago.d", lang).format(n=round(seconds / 86400))
+        return tn("{n} hour ago", "{n} hours ago", round(seconds / 3600), lang)
+    return tn("{n} day ago", "{n} days ago", round(seconds / 86400), lang)
 
 
 def card(c: dict[str, Any], lang: str, units: dict) -> html.Article:
-    def line(key: str, value: str, cls: str = "") -> html.Div:
-        return html.Div([html.Dt(t(key, lang)), html.Dd(value)], className=f"fact {cls}")
+    def line(label: str, value: str, cls: str = "") -> html.Div:
+        return html.Div([html.Dt(label), html.Dd(value)], className=f"fact {cls}")
 
-    wind = fmt("wind_speed_ms", c["wind_speed_ms"], units)
+    wind = fmt("wind_speed_ms", c["wind_speed_ms"], units, lang)
     if c.get("wind_compass"):
-        wind = f"{wind} {c['wind_compass']}"
+        wind = f"{wind} {name(COMPASS, c['wind_compass'], lang)}"
     return html.Article(
         [
             html.H3(c["name"]),  # text node: station-provided names are never parsed as HTML
             html.P(
-                [f"{c['country']} · ", t(f"state.{c['status']}", lang)],
+                [f"{c['country']} · ", name(STATE, c["status"], lang)],
                 className=f"status {c['status']}",
             ),
-            html.Div(fmt("temp_c", c["temp_c"], units), className="big"),
+            html.Div(fmt("temp_c", c["temp_c"], units, lang), className="big"),
             html.Dl(
                 [
-                    line("var.feels_c", fmt("feels_c", c["feels_c"], units)),
-                    line("var.rh_pct", fmt("rh_pct", c["rh_pct"], units)),
-                    line("var.slp_hpa", fmt("slp_hpa", c["slp_hpa"], units)),
-                    line("var.wind_speed_ms", wind),
-                    line("var.rain_today", fmt("rain_today", c["rain_today"], units)),
-                    line("now.local_time", c["local_time"]),
-                    line("now.sunrise", c["sunrise"] or "–"),
-                    line("now.sunset", c["sunset"] or "–"),
-                    line("now.updated", ago(c["last_seen"], lang), "updated"),
+                    line(t("Feels like", lang), fmt("feels_c", c["feels_c"], units, lang)),
+                    line(t("Humidity", lang), fmt("rh_pct", c["rh_pct"], units, lang)),
+                    line(t("Sea-level pressure", lang), fmt("slp_hpa", c["slp_hpa"], units, lang)),
+                    line(t("Wind", lang), wind),
+                    line(t("Rain today", lang), fmt("rain_today", c["rain_today"], units, lang)),
+                    line(t("Local time", lang), c["local_time"]),
+                    line(t("Sunrise", lang), c["sunrise"] or "–"),
+                    line(t("Sunset", lang), c["sunset"] or "–"),
+                    line(t("Last update", lang), ago(c["last_seen"], lang), "updated"),
                 ]
             ),
         ],

@@ -8,80 +8,46 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import figures, ids
+from dashboard import controls, figures, ids
 from dashboard.context import data
-from dashboard.data import PERIODS
-from dashboard.i18n import DEFAULT, t
-from dashboard.shell import control, explain, text
+from dashboard.i18n import N_, t
+from dashboard.labels import AXIS, QUANTITY, REGION, name
+from dashboard.shell import current_language, explain
 from dashboard.units import convert, unit_of
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
-PAGE = {"path": "/regions", "name": "Asia vs Europe", "order": 2}
+PAGE = {"path": "/regions", "name": N_("Asia vs Europe"), "order": 2}
 
-VARIABLE = "regions-variable"
-PERIOD = "regions-period"
-CLOCK = "regions-clock"
+VARIABLE = controls.variable_id("regions")
+PERIOD = controls.period_id("regions")
+CLOCK = controls.clock_id("regions")
 DATA = "regions-data"
 GRAPH = "regions-graph"
 VARIABLES = ("temp_c", "rh_pct", "wind_speed_ms", "rain_mm")
 
 
 def layout(**_query: str) -> html.Div:
+    lang = current_language()
     return html.Div(
         [
-            text("regions.title", html.H2),
+            html.H2(t("Asia vs Europe", lang)),
             html.Div(
-                [
-                    control(
-                        "ctl.variable",
-                        dcc.Dropdown(
-                            id=VARIABLE,
-                            options=control_options(DEFAULT)[0],
-                            value="temp_c",
-                            clearable=False,
-                        ),
-                        label_for=VARIABLE,
-                    ),
-                    control(
-                        "ctl.period",
-                        dcc.RadioItems(
-                            id=PERIOD,
-                            options=control_options(DEFAULT)[1],
-                            value="week",
-                            inline=True,
-                        ),
-                    ),
-                    control(
-                        "ctl.clock",
-                        dcc.RadioItems(
-                            id=CLOCK,
-                            options=control_options(DEFAULT)[2],
-                            value="solar",
-                            inline=True,
-                        ),
-                    ),
-                ],
+                controls.series_controls("regions", lang, VARIABLES, "week"),
                 className="row controls-row",
             ),
-            dcc.Graph(id=GRAPH, config={"displaylogo": False}),
-            explain("explain.band"),
-            explain("explain.clock"),
+            dcc.Graph(id=GRAPH, config=figures.config(lang, ("toImage", "resetScale2d"))),
+            explain(
+                t(
+                    "The line is the middle school of each side (half are warmer, half colder). "
+                    "The shaded band holds the middle half of the schools, so a wide band means "
+                    "the schools disagree.",
+                    lang,
+                ),
+                lang,
+            ),
+            controls.clock_note(lang),
             dcc.Store(id=DATA),
         ]
-    )
-
-
-@callback(
-    Output(VARIABLE, "options"),
-    Output(PERIOD, "options"),
-    Output(CLOCK, "options"),
-    Input(ids.LANG_PICK, "value"),
-)
-def control_options(lang: str) -> tuple[list, list, list]:
-    return (
-        [{"label": t(f"var.{v}", lang), "value": v} for v in VARIABLES],
-        [{"label": t(f"period.{p}", lang), "value": p} for p in PERIODS],
-        [{"label": t(f"clock.{c}", lang), "value": c} for c in ("utc", "local", "solar")],
     )
 
 
@@ -99,18 +65,19 @@ def compute(variable: str, period: str, clock: Any, _version: Any) -> dict[str, 
 @callback(
     Output(GRAPH, "figure"),
     Input(DATA, "data"),
-    Input(ids.LANG_PICK, "value"),
+    Input(ids.LANG, "data"),
     Input(ids.UNITS, "data"),
 )
 def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
     sides = (payload or {}).get("sides") or []
     if not sides:
-        return figures.empty(t("compare.empty", lang))
+        return figures.empty(t("No readings for this period yet.", lang), lang)
     variable = payload["variable"]  # type: ignore[index]
     fig = go.Figure()
+    band, median = t("middle half of schools", lang), t("median", lang)
     for side in sides:
         region = side["region"]
-        name = t(f"region.{region}", lang)
+        side_name = name(REGION, region, lang)
 
         def values(key: str, side: dict = side) -> np.ndarray:
             raw = np.array([np.nan if v is None else v for v in side[key]])
@@ -123,7 +90,7 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
                 fill="toself",
                 fillcolor=figures.REGION_FILL[region],
                 line={"width": 0},
-                name=f"{name}: {t('regions.band', lang)}",
+                name=f"{side_name}: {band}",
                 hoverinfo="skip",
             )
         )
@@ -131,10 +98,14 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
             go.Scatter(
                 x=side["x"],
                 y=values("median"),
-                name=f"{name}: {t('regions.median', lang)}",
+                name=f"{side_name}: {median}",
                 line={"color": figures.REGION_COLOUR[region], "width": 3},
             )
         )
-    fig.update_xaxes(title_text=t(f"axis.{payload['clock']}", lang))  # type: ignore[index]
-    fig.update_yaxes(title_text=f"{t('var.' + variable, lang)} ({unit_of(variable, units)})")
-    return figures.base(fig, height=480)
+    fig = figures.base(fig, lang, height=480)
+    fig.update_xaxes(
+        title_text=name(AXIS, payload["clock"], lang),  # type: ignore[index]
+        **figures.time_ticks((x for side in sides for x in side["x"]), lang),
+    )
+    fig.update_yaxes(title_text=f"{name(QUANTITY, variable, lang)} ({unit_of(variable, units)})")
+    return fig

@@ -9,30 +9,45 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import ids
 from dashboard.context import data
-from dashboard.i18n import t
+from dashboard.i18n import N_, t
+from dashboard.labels import QUANTITY, STATE, name
 from dashboard.pages.now import ago
-from dashboard.shell import explain, text
+from dashboard.shell import current_language, explain
+from dashboard.tables import card_table
 from dashboard.units import fmt
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
-PAGE = {"path": "/stations", "name": "Stations", "order": 5}
+PAGE = {"path": "/stations", "name": N_("Stations"), "order": 5}
 
 DATA = "stations-data"
 TABLE = "stations-table"
 REJECTS = "stations-rejects"
 RECENT = "stations-recent"
+# What the note on this page calls weak: below these a station drops readings or goes offline.
+LOW_BATTERY_V = 3.4
+WEAK_WIFI_DBM = -80.0
 
 
 def layout(**_query: str) -> html.Div:
+    lang = current_language()
     return html.Div(
         [
-            text("stations.title", html.H2),
-            explain("explain.stations"),
-            html.Div(id=TABLE, className="scroll"),
-            text("stations.rejects", html.H3),
-            html.Div(id=REJECTS, className="scroll"),
-            text("stations.recent", html.H3),
-            html.Div(id=RECENT, className="scroll"),
+            html.H2(t("Stations (for teachers)", lang)),
+            explain(
+                t(
+                    "A station is late after 15 minutes without news and offline after an hour. "
+                    "Low battery (below 3.4 V) or weak Wi-Fi (below −80 dBm) are the usual "
+                    "causes, and are marked in the table. Rejected readings show which sensor "
+                    "sends impossible values.",
+                    lang,
+                ),
+                lang,
+            ),
+            html.Div(id=TABLE),
+            html.H3(t("Rejected readings by reason", lang)),
+            html.Div(id=REJECTS),
+            html.H3(t("Latest rejected messages", lang)),
+            html.Div(id=RECENT),
             dcc.Store(id=DATA),
         ]
     )
@@ -48,7 +63,7 @@ def compute(_version: Any, _id: str) -> dict[str, Any]:
     Output(REJECTS, "children"),
     Output(RECENT, "children"),
     Input(DATA, "data"),
-    Input(ids.LANG_PICK, "value"),
+    Input(ids.LANG, "data"),
 )
 def render(payload: dict | None, lang: str) -> tuple[Any, Any, Any]:
     payload = payload or {}
@@ -58,23 +73,20 @@ def render(payload: dict | None, lang: str) -> tuple[Any, Any, Any]:
 def _recent(letters: list[dict[str, Any]], lang: str) -> Any:
     """The gateway's dead letters as they were: what a teacher needs to find the faulty part."""
     if not letters:
-        return html.P(t("stations.no_rejects", lang))
-    heads = ("stations.time", "stations.station", "stations.reason", "stations.detail")
+        return html.P(t("No rejected readings: all sensors look fine.", lang))
+    heads = [t("Received", lang), t("Station", lang), t("Reason", lang), t("What was wrong", lang)]
+    # The detail is station-sent text: rendered as text, never as HTML.
     rows = [
-        html.Tr(
-            [
-                html.Td(ago(d["time"], lang)),
-                html.Td(html.Code(d["station"])),
-                html.Td(d["reason"]),
-                html.Td(d["detail"]),  # station-sent text: rendered as text, never as HTML
-            ]
-        )
-        for d in letters
+        [ago(d["time"], lang), html.Code(d["station"]), d["reason"], d["detail"]] for d in letters
     ]
-    return html.Table(
-        [html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
-        className="table",
-    )
+    return card_table(heads, rows)
+
+
+def _flagged(text: str, weak: bool, lang: str) -> Any:
+    """A value with a warning the eye and a screen reader both catch (not colour alone)."""
+    if not weak:
+        return text
+    return (html.Span(["⚠ ", text, " ", html.Strong(t("weak", lang))]), "weak")
 
 
 def _klass(value: int | None) -> str:
@@ -82,39 +94,47 @@ def _klass(value: int | None) -> str:
 
 
 def _tables(payload: dict[str, Any], lang: str) -> tuple[Any, Any]:
-    heads = ("stations.station", "stations.name", "stations.state", "stations.last_seen",
-             "var.battery_v", "var.rssi_dbm", "stations.firmware",
-             "stations.siting_temp", "stations.siting_wind", "stations.corrected")  # fmt: skip
-    rows = [
-        html.Tr(
+    heads = [
+        t("Station", lang),
+        t("School", lang),
+        t("State", lang),
+        t("Last seen", lang),
+        name(QUANTITY, "battery_v", lang),
+        name(QUANTITY, "rssi_dbm", lang),
+        t("Firmware", lang),
+        t("Siting (temperature)", lang),
+        t("Siting (wind)", lang),
+        t("Calibration", lang),
+    ]
+    rows = []
+    for s in payload.get("stations", []):
+        battery, rssi = s["battery_v"], s["rssi_dbm"]
+        rows.append(
             [
-                html.Td(html.Code(s["station"])),
-                html.Td(s["name"]),
-                html.Td(t(f"state.{s['status']}", lang), className=f"status {s['status']}"),
-                html.Td(ago(s["last_seen"], lang)),
-                html.Td(fmt("battery_v", s["battery_v"], None)),
-                html.Td(fmt("rssi_dbm", s["rssi_dbm"], None)),
-                html.Td(s["firmware"] or "–"),
-                html.Td(_klass(s.get("siting_temp")), className="siting-temp"),
-                html.Td(_klass(s.get("siting_wind")), className="siting-wind"),
-                html.Td("; ".join(s.get("calibration") or []) or "–"),
+                html.Code(s["station"]),
+                s["name"],
+                (name(STATE, s["status"], lang), f"status {s['status']}"),
+                ago(s["last_seen"], lang),
+                _flagged(
+                    fmt("battery_v", battery, None, lang),
+                    battery is not None and battery < LOW_BATTERY_V,
+                    lang,
+                ),
+                _flagged(
+                    fmt("rssi_dbm", rssi, None, lang),
+                    rssi is not None and rssi < WEAK_WIFI_DBM,
+                    lang,
+                ),
+                s["firmware"] or "–",
+                (_klass(s.get("siting_temp")), "siting-temp"),
+                (_klass(s.get("siting_wind")), "siting-wind"),
+                "; ".join(s.get("calibration") or []) or "–",
             ]
         )
-        for s in payload.get("stations", [])
-    ]
-    table = html.Table(
-        [html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(rows)],
-        className="table",
-    )
+    table = card_table(heads, rows, id="stations-health")
     rejects = payload.get("rejects") or []
     if not rejects:
-        return table, html.P(t("stations.no_rejects", lang))
-    reject_rows = [
-        html.Tr([html.Td(html.Code(r["station"])), html.Td(r["reason"]), html.Td(str(r["count"]))])
-        for r in rejects
-    ]
-    heads2 = ("stations.station", "stations.reason", "stations.count")
-    return table, html.Table(
-        [html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads2])), html.Tbody(reject_rows)],
-        className="table",
-    )
+        return table, html.P(t("No rejected readings: all sensors look fine.", lang))
+    heads2 = [t("Station", lang), t("Reason", lang), t("Count", lang)]
+    reject_rows = [[html.Code(r["station"]), r["reason"], str(r["count"])] for r in rejects]
+    return table, card_table(heads2, reject_rows)

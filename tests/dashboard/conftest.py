@@ -2,7 +2,7 @@
 fed by `classnet simulate` and by hand-made messages (an indoor monitor, a station whose name is
 an HTML injection attempt, a station sending impossible values), and a headless Chromium.
 
-Module-scoped: one chain per test module, so the browser tests share one backfill.
+Session-scoped: one chain, one dashboard and one browser for all browser tests (one backfill).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _meta(name: str, lat: float, lon: float, tz: str, exposure: str = "outdoor")
             "exposure": exposure, "firmware": "1.0.0"}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chain() -> Iterator[Chain]:
     data_dir = Path(tempfile.mkdtemp(prefix="classnet-dash-"))
     mosquitto = servers.start_mosquitto(data_dir / "mosquitto")
@@ -138,7 +138,7 @@ class Dashboard:
     proc: subprocess.Popen
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dashboard(chain: Chain) -> Iterator[Dashboard]:
     port = free_port()
     log = (chain.data_dir / "dashboard.log").open("ab")
@@ -162,12 +162,13 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--window-size=1400,1000",
+    "--window-size=1366,900",
 )
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def start_browser(accept_languages: str | None = None) -> tuple[Any, str]:
+    """Debian's headless Chromium under Selenium, with its own profile dir (returned), and with
+    `accept_languages` as the reader's preference when given."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -182,10 +183,30 @@ def browser() -> Iterator[Any]:
     options.binary_location = binary
     for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    if accept_languages:
+        options.add_experimental_option("prefs", {"intl.accept_languages": accept_languages})
     driver = webdriver.Chrome(options=options, service=Service(driver_path))
     driver.set_page_load_timeout(60)
+    return driver, profile
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    driver, profile = start_browser()
     try:
         yield driver
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def screenshots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where browser tests save what they saw: a temporary dir, or `--screenshots DIR` (the
+    documented way to refresh docs/screenshots/)."""
+    chosen = request.config.getoption("screenshots")
+    if chosen:
+        path = Path(chosen).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp("screenshots")

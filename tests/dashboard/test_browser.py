@@ -5,50 +5,28 @@ Every wait is for something the student would see (text, points, trace names): n
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from selenium.common.exceptions import (
-    NoAlertPresentException,
-    StaleElementReferenceException,
-    TimeoutException,
-)
+from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.dashboard.conftest import FAULTY_STATION, INDOOR_STATION, XSS_NAME, XSS_STATION
+from tests.dashboard.browsing import open_page, set_language, set_screen, wait, wait_for_text
+from tests.dashboard.conftest import FAULTY_STATION, INDOOR_STATION, XSS_NAME, XSS_STATION, _meta
+
+WEAK_STATION = "de-weak-01"
 
 pytestmark = pytest.mark.slow
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-TIMEOUT = 30
 
-
-def wait(driver: Any, condition: Any, timeout: float = TIMEOUT) -> Any:
-    try:
-        return WebDriverWait(
-            driver,
-            timeout,
-            poll_frequency=0.2,
-            ignored_exceptions=(StaleElementReferenceException,),
-        ).until(condition)
-    except TimeoutException:
-        # What the student would have seen, for the failure report.
-        shot = Path(tempfile.gettempdir()) / f"classnet-dash-failure-{time.time():.0f}.png"
-        driver.save_screenshot(str(shot))
-        raise AssertionError(
-            f"timed out; screenshot {shot}; "
-            f"page text: {driver.find_element(By.TAG_NAME, 'main').text[:800]!r}"
-        ) from None
-
-
-def wait_for_text(driver: Any, selector: str, text: str, timeout: float = TIMEOUT) -> None:
-    wait(driver, ec.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text), timeout)
+@pytest.fixture(autouse=True)
+def english_desktop(browser: Any, dashboard: Any) -> None:
+    """Each test starts as a desktop reader of English (other modules change both)."""
+    set_screen(browser, "desktop")
+    set_language(browser, dashboard.url, "en")
 
 
 def text_of(driver: Any, selector: str) -> str:
@@ -79,12 +57,9 @@ def click_label(driver: Any, container_id: str, label: str) -> None:
     wait(driver, clicked)
 
 
-def open_page(driver: Any, url: str, expect: str) -> None:
-    driver.get(url)
-    wait_for_text(driver, "h2", expect)
-
-
-def test_map_shows_every_school(browser: Any, dashboard: Any, chain: Any) -> None:
+def test_map_shows_every_school(
+    browser: Any, dashboard: Any, chain: Any, screenshots: Path
+) -> None:
     outdoor = [s for s in chain.stations if s != INDOOR_STATION]
     open_page(browser, dashboard.url + "/", "Weather now")
 
@@ -97,7 +72,10 @@ def test_map_shows_every_school(browser: Any, dashboard: Any, chain: Any) -> Non
     names = [n for t in plot_data(browser, "now-map") for n in (t["text"] or [])]
     assert any(n.startswith("&lt;script&gt;") for n in names)
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#now-map .geo .land"))
-    browser.save_screenshot(str(SCREENSHOTS / "now.png"))
+    # The list beside the map names the same schools, for keyboards and screen readers.
+    wait(
+        browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#now-list input")) == len(outdoor)
+    )
 
 
 def test_clicking_a_school_on_the_map_selects_it(browser: Any, dashboard: Any) -> None:
@@ -128,7 +106,7 @@ def test_clicking_a_school_on_the_map_selects_it(browser: Any, dashboard: Any) -
     wait_for_text(browser, ".cards", "Tokyo school 1 (simulated)")
 
 
-def test_two_schools_drawn_and_clock_switch(browser: Any, dashboard: Any, chain: Any) -> None:
+def test_two_schools_drawn_and_clock_switch(browser: Any, dashboard: Any) -> None:
     asia, europe = "ph-manila-01", "fi-tampere-01"
     open_page(browser, f"{dashboard.url}/compare?schools={asia},{europe}", "Compare schools")
     wait(browser, lambda d: len([t for t in plot_data(d, "compare-graph") if t["x"]]) == 2)
@@ -143,7 +121,6 @@ def test_two_schools_drawn_and_clock_switch(browser: Any, dashboard: Any, chain:
     # Solar time runs ahead of UTC east of Greenwich (Manila ~8 h, Tampere ~1.5 h).
     for name, x in utc_x.items():
         assert first_x[name] > x
-    browser.save_screenshot(str(SCREENSHOTS / "compare.png"))
 
 
 def test_units_switch_changes_numbers(browser: Any, dashboard: Any, chain: Any) -> None:
@@ -180,33 +157,62 @@ def test_stations_page_shows_rejects(browser: Any, dashboard: Any, chain: Any) -
     wait_for_text(browser, "#stations-rejects", FAULTY_STATION)
     wait_for_text(browser, "#stations-recent", FAULTY_STATION)
     wait_for_text(browser, "#stations-table", XSS_NAME)
-    browser.save_screenshot(str(SCREENSHOTS / "stations.png"))
 
 
-@pytest.mark.parametrize(
-    ("path", "heading", "ready"),
-    [
-        ("/regions", "Asia vs Europe", "#regions-graph .scatterlayer .trace"),
-        ("/leaderboard", "Today's leaderboard", "#leaderboard-hottest td"),
-        ("/classrooms", "Classroom air", "#classrooms-graph .scatterlayer .trace"),
-    ],
-)
-def test_pages_render(browser: Any, dashboard: Any, path: str, heading: str, ready: str) -> None:
-    open_page(browser, dashboard.url + path, heading)
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ready))
-    browser.save_screenshot(str(SCREENSHOTS / f"{path.strip('/')}.png"))
+def test_weak_wifi_and_low_battery_are_marked(browser: Any, dashboard: Any, chain: Any) -> None:
+    """The page says below −80 dBm is weak: such a station's signal is marked, in words too."""
+    chain.publish(WEAK_STATION, "meta", _meta("Weak signal school", 50.1, 8.7, "Europe/Berlin"),
+                  retain=True)  # fmt: skip
+    chain.publish(WEAK_STATION, "status", {"state": "online"}, retain=True)
+    chain.publish(WEAK_STATION, "obs", {"ts": time.time(), "temp_c": 12.0, "rssi_dbm": -82,
+                                        "battery_v": 3.3})  # fmt: skip
+    open_page(browser, dashboard.url + "/stations", "Stations (for teachers)")
+
+    def weak_cells(d: Any) -> list[str]:
+        rows = d.find_elements(By.CSS_SELECTOR, "#stations-health tbody tr")
+        row = [r for r in rows if WEAK_STATION in r.text]
+        return [c.text for c in row[0].find_elements(By.CSS_SELECTOR, "td.weak")] if row else []
+
+    cells = wait(browser, lambda d: len(weak_cells(d)) == 2 and weak_cells(d))
+    assert any("-82" in c and "weak" in c for c in cells), cells
+    assert any("3.3" in c and "weak" in c for c in cells), cells
+    healthy = browser.find_elements(By.XPATH, f"//tr[td/code[text()='{XSS_STATION}']]/td")
+    assert healthy and not [c for c in healthy if "weak" in (c.get_attribute("class") or "")]
 
 
-def test_language_switch_changes_labels(browser: Any, dashboard: Any) -> None:
+def test_compare_without_schools_says_so(browser: Any, dashboard: Any) -> None:
+    open_page(browser, f"{dashboard.url}/compare?schools=fi-tampere-01", "Compare schools")
+    wait(browser, lambda d: [t for t in plot_data(d, "compare-graph") if t["x"]])
+    # The student clears the picker: the charts ask for schools, they do not say "no readings".
+    clear = browser.find_element(By.CSS_SELECTOR, "#compare-pick")
+    browser.execute_script("arguments[0].scrollIntoView()", clear)
+    for button in browser.find_elements(By.CSS_SELECTOR, "#compare-pick [title]"):
+        if button.get_attribute("title") == "Clear selection":
+            button.click()
+            break
+    else:
+        raise AssertionError("the school picker has no 'Clear selection' button")
+    message = "Pick one or more schools above to compare them."
+    annotation = (
+        "const gd = document.querySelector('#compare-graph .js-plotly-plot');"
+        "return gd && gd.layout.annotations ? gd.layout.annotations.map(a => a.text) : [];"
+    )
+    wait(browser, lambda d: d.execute_script(annotation) == [message])
+
+
+def test_language_switch_changes_labels(browser: Any, dashboard: Any, screenshots: Path) -> None:
     schools = "ph-manila-01,fi-tampere-01"
     open_page(browser, f"{dashboard.url}/compare?schools={schools}", "Compare schools")
     click_label(browser, "app-lang-pick", "Suomi")
     wait_for_text(browser, "h2", "Vertaa kouluja")
     wait_for_text(browser, ".nav", "Tulostaulu")
     # Figures are translated too: the time axis names the clock in Finnish.
-    axis = "return document.querySelector('#compare-graph .js-plotly-plot').layout.xaxis.title.text"
+    axis = (
+        "const gd = document.querySelector('#compare-graph .js-plotly-plot');"
+        "return gd && gd.layout && gd.layout.xaxis.title ? gd.layout.xaxis.title.text : null"
+    )
     wait(browser, lambda d: d.execute_script(axis) == "Paikallinen aurinkoaika")
-    browser.save_screenshot(str(SCREENSHOTS / "compare-fi.png"))
+    browser.save_screenshot(str(screenshots / "compare-fi.png"))
     click_label(browser, "app-lang-pick", "Filipino")
     wait_for_text(browser, "h2", "Ihambing ang mga paaralan")
     click_label(browser, "app-lang-pick", "English")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from dashboard import data as data_module
-from dashboard import i18n, picker, privacy, units
+from dashboard import picker, privacy, units
 from dashboard.data import Data
 from ingest import open_store
 
@@ -38,22 +38,27 @@ def store_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Data, list[str
     return Data(open_store(url)), stations
 
 
-def test_catalogue_complete_in_every_language() -> None:
-    for key in i18n.KEYS:
-        texts = [i18n.t(key, lang) for lang in i18n.LANGUAGES]
-        assert all(texts), key
-    assert i18n.t("nav.compare", "fi") == "Vertaa"
-    assert i18n.t("nav.compare", "xx") == "Compare"  # unknown language: English
-    assert len(i18n.LANGUAGES) >= 3
-
-
 def test_units_convert_and_format() -> None:
-    assert units.fmt("temp_c", 20.0, {"temp": "F"}) == "68.0 °F"
-    assert units.fmt("slp_hpa", 1013.25, {"pressure": "inHg"}) == "29.92 inHg"
-    assert units.fmt("wind_speed_ms", 10.0, {"wind": "kmh"}) == "36 km/h"
-    assert units.fmt("wind_speed_ms", 10.0, {"wind": "mph"}) == "22 mph"
+    # A no-break space joins number and unit: "°C" never wraps onto a line of its own.
+    assert units.fmt("temp_c", 20.0, {"temp": "F"}) == "68.0\u00a0°F"
+    assert units.fmt("slp_hpa", 1013.25, {"pressure": "inHg"}) == "29.92\u00a0inHg"
+    assert units.fmt("wind_speed_ms", 10.0, {"wind": "kmh"}) == "36\u00a0km/h"
+    assert units.fmt("wind_speed_ms", 10.0, {"wind": "mph"}) == "22\u00a0mph"
     assert units.fmt("temp_c", None, None) == "–"
+    # Numbers in the reader's locale (Babel): decimal comma, digit groups.
+    assert units.fmt("temp_c", -3.25, None, "fi") == "-3,2\u00a0°C"
+    assert units.fmt("slp_hpa", 1013.25, None, "de") == "1.013,2\u00a0hPa"
     assert units.chosen({"temp": "K"}) == units.DEFAULT_UNITS  # unknown unit ignored
+
+
+def test_palettes_contrast_with_the_plot() -> None:
+    """Lines and regions a student must tell apart stand out from the white plot (WCAG 2.1
+    1.4.11: 3:1 for graphics); the offline cross too, on the map's light grey land."""
+    from dashboard import figures
+
+    for colour in (*figures.PALETTE, *figures.REGION_COLOUR.values()):
+        assert figures.contrast(colour) >= 3.0, colour
+    assert figures.contrast(figures.OFFLINE, figures.LAND) >= 3.0
 
 
 def test_privacy_coarsens_about_one_km_unless_opted_out() -> None:
@@ -195,7 +200,7 @@ def test_callbacks_over_http_compute_then_download_csv(store_data: tuple[Data, l
         "compare-download-button.n_clicks",
         state=[
             {"id": "compare-data", "property": "data", "value": payload},
-            {"id": "app-lang-pick", "property": "value", "value": "en"},
+            {"id": "app-lang", "property": "data", "value": "en"},
             {"id": "app-units", "property": "data", "value": {"temp": "F"}},
         ],
     )

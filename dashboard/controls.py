@@ -1,0 +1,78 @@
+"""Controls several pages share: the quantity, period and clock of a chart over time (Compare,
+Asia vs Europe), built once so they look, read and translate alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dash import dcc, html
+
+from dashboard.i18n import t
+from dashboard.labels import CLOCK, PERIOD, QUANTITY, name
+from dashboard.shell import control, explain
+
+
+def variable_id(page: str) -> str:
+    return f"{page}-variable"
+
+
+def period_id(page: str) -> str:
+    return f"{page}-period"
+
+
+def clock_id(page: str) -> str:
+    return f"{page}-clock"
+
+
+def options(table: dict[str, str], keys: Sequence[str], lang: str) -> list[dict[str, str]]:
+    return [{"label": name(table, k, lang), "value": k} for k in keys]
+
+
+def _radio(component_id: str, choices: list[dict[str, str]], value: str) -> dcc.RadioItems:
+    return dcc.RadioItems(
+        id=component_id,
+        options=choices,
+        value=value,
+        inline=True,
+        inputClassName="radio",
+        labelClassName="choice",
+    )
+
+
+def series_controls(
+    page: str, lang: str, variables: Sequence[str], period: str, clock: str = "solar"
+) -> list[html.Div]:
+    """Quantity, period and clock pickers with ids `<page>-variable`, `-period`, `-clock`."""
+    return [
+        control(
+            t("Quantity", lang),
+            dcc.Dropdown(
+                id=variable_id(page),
+                options=options(QUANTITY, variables, lang),
+                value=variables[0],
+                clearable=False,
+                searchable=False,
+            ),
+            label_for=variable_id(page),
+        ),
+        control(
+            t("Period", lang), _radio(period_id(page), options(PERIOD, list(PERIOD), lang), period)
+        ),
+        control(
+            t("Time axis", lang), _radio(clock_id(page), options(CLOCK, list(CLOCK), lang), clock)
+        ),
+    ]
+
+
+def clock_note(lang: str) -> html.Details:
+    """What the three time axes mean, beside every chart that offers them."""
+    return explain(
+        t(
+            "UTC shows the same moment everywhere: when it is noon in Manila it is early morning "
+            "in Helsinki. Local clock time puts 8 o'clock school start side by side. Local solar "
+            "time puts the moment the sun is highest at 12:00 for every school, so the afternoon "
+            "temperature peaks line up across continents.",
+            lang,
+        ),
+        lang,
+    )
