@@ -23,25 +23,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from dashboard.data import utcnow
+from gateway.broker_config import BrokerOptions, mosquitto_conf
 from gateway.errors import UserError
 from ingest import Store, open_store
 
 log = logging.getLogger("classnet.demo")
 ROOT = Path(__file__).resolve().parents[1]
 
-MOSQUITTO_CONF = """\
-# Stay the user who ran the demo (as root, mosquitto would switch to "mosquitto" and lose
-# access to the data dir).
-user {user}
-listener {port} 127.0.0.1
-allow_anonymous true
-persistence true
-persistence_location {data}/
-autosave_interval 10
-max_queued_messages 1000000
-max_inflight_messages 0
-log_dest file {data}/mosquitto.log
-"""
 AMQTT_CONF = """\
 listeners:
   default:
@@ -131,11 +119,17 @@ class Demo:
             folder = self.data_dir / "mosquitto"
             folder.mkdir(exist_ok=True)
             conf = folder / "mosquitto.conf"
-            conf.write_text(
-                MOSQUITTO_CONF.format(
-                    port=self.broker_port, data=folder.resolve(), user=getpass.getuser()
-                )
+            # Stay the user who ran the demo (as root, mosquitto would switch to "mosquitto"
+            # and lose access to the data dir).
+            options = BrokerOptions(
+                port=self.broker_port,
+                bind="127.0.0.1",
+                data_dir=folder,
+                run_as=getpass.getuser(),
+                autosave_s=10,
+                log_file=folder.resolve() / "mosquitto.log",
             )
+            conf.write_text(mosquitto_conf(options, logins=None))
             proc = self._spawn("mosquitto", [binary, "-c", str(conf.resolve())])
         else:
             conf = self.data_dir / "amqtt.yaml"

@@ -1,7 +1,9 @@
 """A Mosquitto configuration for a school network: `classnet broker-config`.
 
 Every station gets its own credential (user name = station id), and the ACL lets it publish only
-under its own `classnet/v1/<station>/…`; the gateway and dashboard users only read. Passwords are
+under its own `classnet/v1/<station>/…`; the gateway and dashboard users only read. The broker
+makes each client's id its login (`use_username_as_clientid`), so no login can take another's
+session. Passwords are
 generated here, hashed the way Mosquitto 2 expects, and kept in a private credentials file so
 that running the command again for a new school does not change anyone else's password.
 """
@@ -14,7 +16,7 @@ import os
 import pwd
 import secrets
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,28 +26,45 @@ from gateway.errors import UserError
 GATEWAY_USER = "classnet-gateway"
 DASHBOARD_USER = "classnet-dashboard"
 COORDINATOR_USER = "classnet-coordinator"
-SERVICE_USERS = (GATEWAY_USER, DASHBOARD_USER, COORDINATOR_USER)
 
 # Mosquitto 2's "$7$" hash: PBKDF2-HMAC-SHA512 over a 12-byte salt, both base64 in the file
 # (mosquitto_passwd writes 101 iterations; the broker reads the count from each line).
 _PBKDF2_ITERATIONS = 1000
 _SALT_BYTES = 12
+MIB = 1 << 20
 
 
 @dataclass(frozen=True)
 class BrokerOptions:
     port: int = 1883
     bind: str | None = None  # None: every interface, as a school network broker needs
+    # With a TLS listener, where the plain one listens: localhost unless asked ("any": every
+    # interface), since station passwords cross a plain listener in clear.
+    plain_bind: str | None = None
     tls_port: int | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_ca: Path | None = None
     data_dir: Path = Path("/var/lib/mosquitto")
     # A message is at most 64 KiB by the contract; the packet adds topic and header bytes.
-    max_packet_bytes: int = wire.MAX_MESSAGE_BYTES + 1024
+    # None leaves the broker unlimited (the tests' broker: they check the gateway's own limit).
+    max_packet_bytes: int | None = wire.MAX_MESSAGE_BYTES + 1024
+    max_queued_messages: int = 1_000_000
+    max_queued_mib: int = 1024
     session_expiry: str = "14d"
     # Mosquitto started as root drops to this user before reading the password file.
     run_as: str = "mosquitto"
+    gateways: int = 1  # logins for the gateways of a share group, one each
+    autosave_s: int = 30
+    log_file: Path | None = None
+
+
+def gateway_users(count: int) -> list[str]:
+    """One login per gateway: `classnet-gateway`, then `classnet-gateway-2` … for a share group.
+    The broker binds each client id to its login, so two gateways can never share a session."""
+    if count < 1:
+        raise UserError(f"--gateways {count}: at least one gateway needs a login")
+    return [GATEWAY_USER, *(f"{GATEWAY_USER}-{n}" for n in range(2, count + 1))]
 
 
 def password_hash(password: str, salt: bytes | None = None) -> str:
@@ -56,74 +75,132 @@ def password_hash(password: str, salt: bytes | None = None) -> str:
     return f"$7${_PBKDF2_ITERATIONS}${salt_b64}${digest_b64}"
 
 
-def acl_text() -> str:
-    """The ACL: stations write only below their own id; services read what they need."""
-    return f"""\
-# Written by `classnet broker-config`. Stations publish only under their own id (%u is the
-# user name, which is the station id); the last will is checked against the same rule.
-pattern write classnet/v1/%u/obs
-pattern write classnet/v1/%u/status
-pattern write classnet/v1/%u/meta
+def acl_text(stations: Sequence[str], gateways: int = 1) -> str:
+    """The ACL: each station writes only below its own id; each service login reads what its role
+    needs and writes nowhere but the coordinator's metadata corrections.
 
-# The gateway reads everything stations send (also through $share/... subscriptions).
-user {GATEWAY_USER}
-topic read classnet/v1/+/obs
-topic read classnet/v1/+/status
-topic read classnet/v1/+/meta
+    One block per login rather than `pattern` lines: a pattern applies to every login, so
+    `pattern write classnet/v1/%u/obs` would also let `classnet-gateway` publish under
+    `classnet/v1/classnet-gateway/`."""
+    out = [
+        "# Written by `classnet broker-config`. No pattern lines: each login gets exactly the",
+        "# topics below (a station its own three, the last will included), nothing else.",
+    ]
+    for station in stations:
+        out += [
+            "",
+            f"user {station}",
+            *(f"topic write {wire.topic(station, kind)}" for kind in ("obs", "status", "meta")),
+        ]
+    for user in gateway_users(gateways):
+        # The gateway reads everything stations send (also through $share/... subscriptions).
+        out += ["", f"user {user}"] + [
+            f"topic read {wire.TOPIC_PREFIX}+/{kind}" for kind in ("obs", "status", "meta")
+        ]
+    out += [
+        "",
+        "# The dashboard only watches who is online.",
+        f"user {DASHBOARD_USER}",
+        f"topic read {wire.TOPIC_PREFIX}+/status",
+        f"topic read {wire.TOPIC_PREFIX}+/meta",
+        "",
+        "# The coordinator may correct each station's retained metadata (named one by one:",
+        "# a wildcard would also let it write classnet/v1/classnet-coordinator/meta).",
+        f"user {COORDINATOR_USER}",
+        *(f"topic readwrite {wire.topic(station, 'meta')}" for station in stations),
+        "",
+    ]
+    return "\n".join(out)
 
-# The dashboard only watches who is online.
-user {DASHBOARD_USER}
-topic read classnet/v1/+/status
-topic read classnet/v1/+/meta
 
-# The coordinator may correct any station's retained metadata.
-user {COORDINATOR_USER}
-topic readwrite classnet/v1/+/meta
-"""
+def _listener(port: int, bind: str | None) -> str:
+    return f"listener {port}" + (f" {bind}" if bind and bind != "any" else "")
 
 
-def mosquitto_conf(options: BrokerOptions, password_file: Path, acl_file: Path) -> str:
+def mosquitto_conf(options: BrokerOptions, logins: tuple[Path, Path] | None) -> str:
+    """mosquitto.conf text. `logins` (password file, ACL) for a network broker; None for a
+    private loopback broker without logins (the demo's and the tests')."""
     lines = [
-        "# Written by `classnet broker-config` for a ClassNet Weather network.",
+        "# Written by ClassNet Weather (gateway/broker_config.py) for its network.",
         f"user {options.run_as}",
         "per_listener_settings false",
-        "allow_anonymous false",
-        f"password_file {password_file}",
-        f"acl_file {acl_file}",
-        "",
-        f"listener {options.port}" + (f" {options.bind}" if options.bind else ""),
     ]
+    if logins is None:
+        lines.append("allow_anonymous true")
+    else:
+        password_file, acl_file = logins
+        lines += [
+            "allow_anonymous false",
+            f"password_file {password_file}",
+            f"acl_file {acl_file}",
+            "",
+            "# On every listener (it is a listener setting: written before any listener, it",
+            "# would open a default one on 1883), a client's id is its login's name, whatever id",
+            "# it asks for: no login can take over another client's session (a station kicking",
+            "# the gateway and its queued messages, or another station and firing its last",
+            "# will). Each gateway of a share group therefore has a login of its own.",
+        ]
+    bound = [] if logins is None else ["use_username_as_clientid true"]
+    plain_bind = options.bind
+    if options.tls_port is not None:
+        plain_bind = options.plain_bind or "127.0.0.1"
+    lines += [_listener(options.port, plain_bind), *bound]
     if options.tls_port is not None:
         if options.tls_cert is None or options.tls_key is None:
             raise UserError("a TLS listener needs --tls-cert and --tls-key (PEM files)")
+        # Absolute: the broker resolves relative paths against its own working directory.
         lines += [
-            f"listener {options.tls_port}" + (f" {options.bind}" if options.bind else ""),
-            f"certfile {options.tls_cert}",
-            f"keyfile {options.tls_key}",
+            _listener(options.tls_port, options.bind),
+            *bound,
+            f"certfile {options.tls_cert.resolve()}",
+            f"keyfile {options.tls_key.resolve()}",
         ]
         if options.tls_ca is not None:
-            lines.append(f"cafile {options.tls_ca}")
+            lines.append(f"cafile {options.tls_ca.resolve()}")
+    queued_bytes = options.max_queued_mib * MIB
+    if options.max_packet_bytes is not None:
+        lines += [
+            "",
+            "# Larger packets than the contract allows are refused by the broker itself.",
+            f"max_packet_size {options.max_packet_bytes}",
+        ]
     lines += [
-        "",
-        "# Larger packets than the contract allows are refused by the broker itself.",
-        f"max_packet_size {options.max_packet_bytes}",
         "",
         "# Persistent sessions survive a broker restart; saved often so a crash loses little.",
         "persistence true",
-        f"persistence_location {options.data_dir}/",
-        "autosave_interval 30",
+        f"persistence_location {options.data_dir.resolve()}/",
+        f"autosave_interval {options.autosave_s}",
         "",
         "# The default (1000) silently drops QoS 1 messages for a subscriber that falls behind,",
         "# such as a gateway that is restarting: keep far more than a day of a large network.",
-        "max_queued_messages 1000000",
+        f"max_queued_messages {options.max_queued_messages}",
+        "# ...but bounded in bytes too, or one station sending full-size messages while the",
+        "# gateway is away fills the broker's memory: "
+        f"{options.max_queued_messages:,} x {wire.MAX_MESSAGE_BYTES + 1024:,} B",
+        f"# = {options.max_queued_messages * (wire.MAX_MESSAGE_BYTES + 1024) / (1 << 30):,.0f} GiB"
+        f" per gateway session. {options.max_queued_mib} MiB holds "
+        f"{queued_bytes // (wire.MAX_MESSAGE_BYTES + 1024):,} full-size messages,",
+        f"# or {queued_bytes // 300:,} typical 300 B ones (so the message count binds first"
+        " for real traffic);",
+        "# the broker's memory for queues is at most that times the gateways' sessions.",
+        f"max_queued_bytes {queued_bytes}",
         "# The gateway acknowledges a message only once its batch is safe, so the broker must",
-        "# let whole batches be in flight (the default 20 would stall batching).",
+        "# let whole batches be in flight (the default 20 would stall batching); in-flight",
+        "# messages count towards the byte limit above.",
         "max_inflight_messages 0",
         "",
         "# A station or gateway that never comes back stops holding messages after this.",
         f"persistent_client_expiration {options.session_expiry}",
         "",
     ]
+    if options.log_file is not None:
+        lines += [
+            f"log_dest file {options.log_file}",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -168,7 +245,8 @@ def write_broker_config(out_dir: Path, station_ids: Iterable[str], options: Brok
     out_dir = out_dir.resolve()
     credentials = out_dir / "credentials.toml"
     passwords = _read_credentials(credentials)
-    for user in (*SERVICE_USERS, *stations):
+    services = [*gateway_users(options.gateways), DASHBOARD_USER, COORDINATOR_USER]
+    for user in (*services, *stations):
         passwords.setdefault(user, secrets.token_urlsafe(18))
     _write_private(
         credentials,
@@ -182,8 +260,8 @@ def write_broker_config(out_dir: Path, station_ids: Iterable[str], options: Brok
         mode=0o640,
     )
     _share_with_broker(out_dir / "passwd", options.run_as)
-    (out_dir / "acl").write_text(acl_text(), encoding="utf-8")
+    (out_dir / "acl").write_text(acl_text(stations, options.gateways), encoding="utf-8")
     (out_dir / "mosquitto.conf").write_text(
-        mosquitto_conf(options, out_dir / "passwd", out_dir / "acl"), encoding="utf-8"
+        mosquitto_conf(options, (out_dir / "passwd", out_dir / "acl")), encoding="utf-8"
     )
     return credentials
