@@ -60,8 +60,8 @@ def main() -> None:
         time.sleep(0.5)
 
         port = tmp / "ttyUSB-bench"
-        url = BrokerURL("127.0.0.1", broker.port)
-        bridge = Bridge(PortSpec(str(port)), lambda station: StationSession(url, station))
+        url = BrokerURL("127.0.0.1", broker.port, user=STATION)
+        bridge = Bridge(PortSpec(str(port)), STATION, lambda st: StationSession(url, st))
         stop = threading.Event()
         thread = threading.Thread(target=bridge.run, args=(stop,), daemon=True)
         thread.start()

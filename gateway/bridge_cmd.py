@@ -10,15 +10,24 @@ import signal
 import threading
 from types import FrameType
 
+from firmware import wire
 from gateway import broker
 from gateway.bridge import Bridge, PortSpec
 from gateway.bridge_session import StationSession
+from gateway.errors import UserError
 
 log = logging.getLogger("classnet.bridge")
 
 
 def run(args: argparse.Namespace) -> int:
     url = broker.parse_broker_url(args.broker, args.broker_ca)
+    station = url.user or ""
+    if not wire.is_station_id(station):
+        # The bridge speaks for the station whose login it holds, and for no other.
+        raise UserError(
+            f"--broker {url}: give the station's login, mqtt://STATION@host:1883 "
+            "(e.g. mqtt://fi-tampere-01@broker:1883)"
+        )
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -27,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     log.info("bridge: port %s, broker %s", args.port, url)
-    Bridge(PortSpec(args.port), lambda station: StationSession(url, station)).run(done)
+    Bridge(PortSpec(args.port), station, lambda st: StationSession(url, st)).run(done)
     log.info("bridge stopped")
     return 0
 

@@ -18,6 +18,7 @@ from gateway.metrics import Metrics, serve
 from gateway.service import Gateway, Settings
 from gateway.spool import DEFAULT_DIR, DEFAULT_MAX_BYTES
 from ingest import StoreError, open_store
+from ingest.dead_letters import DeadLetterLimits
 
 log = logging.getLogger("classnet.gateway")
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -59,7 +60,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     try:
-        store = open_store(args.store)
+        store = open_store(
+            args.store, dead_letters=DeadLetterLimits(args.dead_letters, args.dead_letter_days)
+        )
     except StoreError as exc:
         raise UserError(str(exc)) from None
     metrics = Metrics()
@@ -137,6 +140,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_MAX_BYTES,
         metavar="SIZE",
         help="spool bound, e.g. 1GiB (default); when full, the gateway stops acknowledging",
+    )
+    p.add_argument(
+        "--dead-letters",
+        type=int,
+        default=DeadLetterLimits.per_station,
+        metavar="N",
+        help="rejected messages kept per station, newest first, to show with `classnet rejects`"
+        f" (default {DeadLetterLimits.per_station}); every reject is still counted",
+    )
+    p.add_argument(
+        "--dead-letter-days",
+        type=float,
+        default=DeadLetterLimits.max_age_days,
+        metavar="DAYS",
+        help=f"and none older than this (default {DeadLetterLimits.max_age_days:g})",
     )
     p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
     p.add_argument(

@@ -32,8 +32,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from gateway import broker
-from gateway.decode_batch import decode_messages
+from gateway.contract import Reason
+from gateway.decode_batch import decode_messages, observation_count
 from gateway.metrics import Metrics
+from gateway.reject_log import REJECTS
 from gateway.spool import Spool, SpoolFull
 from ingest.base import Store, StoreError
 from ingest.batch import Batch
@@ -195,9 +197,7 @@ class Gateway:
                 batch.opened = time.monotonic()
             batch.messages.append((msg.topic, payload))
             batch.mids.append(msg.mid)
-            # An array body holds as many observations as objects; counting braces is exact for
-            # valid bodies and cheap enough to do per message.
-            batch.observations += payload.count(b"{") if payload[:1] == b"[" else 1
+            batch.observations += observation_count(payload)
             cut = self._cut_locked() if batch.observations >= self.settings.batch_size else None
         if cut is not None:
             self._queue.put(cut)  # blocks when the writer is behind: backpressure to the broker
@@ -224,6 +224,8 @@ class Gateway:
             elif self._stopping.is_set():
                 self._decoded.put(None)  # tells the writer no more batches will come
                 return
+            else:
+                REJECTS.flush()  # "N more rejects from STATION in the last minute"
 
     def _write_loop(self) -> None:
         while True:
@@ -312,8 +314,9 @@ class Gateway:
         """One attempt at the store. A batch the store refuses for good is kept in the spool's
         refused/ folder (and counted), so it is never lost, and True is returned."""
         started = time.perf_counter()
+        received = len(batch)
         try:
-            self.store.write(batch)
+            self.store.write(batch)  # takes out the points the store refuses for good
         except StoreError as exc:
             self.metrics.store_errors.inc()
             if not exc.retryable:
@@ -325,6 +328,12 @@ class Gateway:
             log.warning("store write failed (%s); spooling, next try in %.1f s", exc, delay)
             return False
         self.metrics.write_seconds.observe(time.perf_counter() - started)
+        refused = received - len(batch)
+        if refused:
+            self.metrics.rejected.labels(Reason.STORE_REFUSED).inc(refused)
+            for d in batch.dead_letters:
+                if d.reason == Reason.STORE_REFUSED:
+                    REJECTS.reject(d.station, "store refused %s: %s", d.station, d.detail)
         self.metrics.stored.inc(len(batch))
         self._backoff.reset()
         return True
@@ -352,4 +361,5 @@ class Gateway:
 
     def _update_spool_gauges(self) -> None:
         self.metrics.spool_batches.set(len(self.spool))
+        self.metrics.spool_refused.set(self.spool.refused)
         self.metrics.spool_bytes.set(self.spool.bytes)

@@ -57,7 +57,7 @@ def test_station_on_usb_reaches_the_store_once_in_order_with_the_bridges_time(
     serial_board(fs, station)
     port = tmp_path / "ttyUSB-station"
     sub = subscribe(mosquitto.port, station)
-    bridge = run_bridge(port, now=skewed)
+    bridge = run_bridge(port, station, now=skewed)
     board = start_serial_station(fs, direct(port))
     sub.wait(lambda: len(arrived(sub, station)) >= 6)
 
@@ -98,7 +98,7 @@ def test_garbage_debug_prints_and_damaged_frames_lose_and_duplicate_nothing(
     cable = Cable(port, noise=True, corrupt=frozenset({3, 40}))
     try:
         sub = subscribe(mosquitto.port, station)
-        bridge = run_bridge(port, now=skewed)
+        bridge = run_bridge(port, station, now=skewed)
         start_serial_station(fs, cable.board_fd)
         # the backlog, then at least 3 live readings after it
         sub.wait(lambda: len(arrived(sub, station)) >= len(backlog) + 3, timeout=60)
@@ -128,7 +128,7 @@ def test_cable_pulled_mid_backlog_loses_and_duplicates_nothing(
     cable = Cable(port)
     try:
         sub = subscribe(mosquitto.port, station)
-        bridge = run_bridge(port, now=skewed)
+        bridge = run_bridge(port, station, now=skewed)
         start_serial_station(fs, cable.board_fd)
         sub.wait(lambda: len(arrived(sub, station)) >= 500, timeout=60)
         cable.pull()
@@ -157,7 +157,7 @@ def test_broker_stopped_for_a_while_loses_nothing_and_stores_nothing_twice(
     serial_board(fs, station)
     port = tmp_path / "ttyUSB-station"
     sub = subscribe(mosquitto.port, station)
-    bridge = run_bridge(port, now=skewed)
+    bridge = run_bridge(port, station, now=skewed)
     start_serial_station(fs, direct(port))
     sub.wait(lambda: len(arrived(sub, station)) >= 2)
     mosquitto.stop()
