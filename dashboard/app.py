@@ -8,7 +8,6 @@ per process, as `classnet dashboard` runs it; tests start it as a subprocess).
 from __future__ import annotations
 
 import importlib
-import logging
 from pathlib import Path
 
 import dash
@@ -16,6 +15,7 @@ from dash import Dash
 
 from dashboard import shell
 from dashboard.data import Data
+from dashboard.hardening import harden
 from dashboard.i18n import t
 
 ASSETS = Path(__file__).with_name("assets")
@@ -24,9 +24,6 @@ DATA_KEY = "CLASSNET_DATA"
 
 
 def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
-    # The live refresh makes a request every few seconds per browser: one INFO line each would
-    # bury the demo's own messages. Errors still show.
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = Dash(
         __name__,
         use_pages=True,
@@ -41,4 +38,5 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
         module = importlib.import_module(f"dashboard.pages.{page}")
         dash.register_page(module.__name__, layout=module.layout, **module.PAGE)
     app.layout = shell.layout(refresh_s)
+    harden(app)
     return app

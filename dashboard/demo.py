@@ -197,6 +197,7 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def run_demo(data_dir: Path, host: str, port: int, refresh_s: float, broker: str) -> int:
     from dashboard.app import create_app
+    from dashboard.cli import run_server
     from dashboard.data import Data
 
     demo = Demo(data_dir=data_dir, broker=broker)
@@ -219,7 +220,7 @@ def run_demo(data_dir: Path, host: str, port: int, refresh_s: float, broker: str
             f"\n  Dashboard: http://{host}:{port}/   (Ctrl-C stops everything)",
             flush=True,
         )
-        app.run(host=host, port=port, debug=False)
+        run_server(app.server, host, port)
     finally:
         demo.stop()
         print("ClassNet demo stopped.", flush=True)
