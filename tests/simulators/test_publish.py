@@ -11,9 +11,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.broker import parse_broker_url
 from gateway.cli import EXIT_USER_ERROR, main
+from gateway.errors import UserError
 from simulators.cli import load_record
-from simulators.mqtt import Broker, BrokerError
 
 
 class Subscriber:
@@ -190,5 +191,5 @@ def test_unreachable_broker_is_a_sentence_not_a_traceback(capsys) -> None:
 
 
 def test_broker_url_refuses_an_inline_password() -> None:
-    with pytest.raises(BrokerError):
-        Broker.parse("mqtt://user:secret@host:1883")
+    with pytest.raises(UserError, match="carries a password"):
+        parse_broker_url("mqtt://user:secret@host:1883")
