@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import time
 
 import pytest
@@ -183,3 +184,27 @@ def test_broker_stopped_for_a_while_loses_nothing_and_stores_nothing_twice(
         assert stored[: len(first)] == list(first), "nothing lost, nothing twice in the store"
     finally:
         restarted.stop()
+
+
+@pytest.mark.slow
+def test_a_board_of_another_station_is_refused_and_says_why(
+    tmp_path, mosquitto, subscribe, run_bridge, start_serial_station, caplog
+) -> None:
+    # The bridge holds fi-serial-mine's login; the board plugged in is fi-serial-other.
+    fs = tmp_path / "fs"
+    serial_board(fs, "fi-serial-other")
+    port = tmp_path / "ttyUSB-other"
+    sub = subscribe(mosquitto.port, "+")
+    caplog.set_level(logging.DEBUG, "classnet.bridge")
+    bridge = run_bridge(port, "fi-serial-mine", now=skewed)
+    start_serial_station(fs, direct(port))
+    # The station logs the bridge's reason (its log is its USB serial, which the bridge reads).
+    deadline = time.monotonic() + 60
+    while "classnet bridge refused: this bridge publishes only for fi-serial-mine" not in (
+        caplog.text
+    ):
+        assert time.monotonic() < deadline, "the station never logged the refusal"
+        time.sleep(0.2)
+    assert bridge.counts["refused"] > 0 and bridge.counts["published"] == 0
+    assert bridge.bridge.link.session is None  # never connected, under either id
+    assert sub.messages == []
