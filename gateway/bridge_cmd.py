@@ -58,10 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--broker",
-        default="mqtt://localhost:1883",
+        required=True,
         metavar="URL",
-        help="mqtt://STATION@host:1883 or mqtts://...; the station's password from "
-        "CLASSNET_MQTT_PASSWORD or CLASSNET_MQTT_PASSWORD_FILE (default mqtt://localhost:1883)",
+        help="mqtt://STATION@host:1883 or mqtts://...: the station's login, the only station "
+        "this bridge publishes for; its password from CLASSNET_MQTT_PASSWORD or "
+        "CLASSNET_MQTT_PASSWORD_FILE",
     )
     broker.add_ca_argument(p)
     p.set_defaults(func=run)
