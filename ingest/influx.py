@@ -73,6 +73,7 @@ class InfluxStore:
         self.limits = dead_letters or DeadLetterLimits()
         self._pruned_at = 0.0  # monotonic
         self._prune_failed = False
+        self._written: dict[str, tuple[float, int]] = {}  # station -> (minute began, dead letters)
         self.url = str(url)
         # A reader's guard; on a shared InfluxDB give readers a read-only user or token too.
         self.read_only = read_only
@@ -176,6 +177,7 @@ class InfluxStore:
             raise StoreError(f"{self.url}: opened read-only; nothing written", retryable=False)
         self.server_version()
         received_ms = batch.created_ms or int(time.time() * 1000)
+        self._limit_dead_letters(batch)
         old = self._beyond_retention(batch)
         if old:
             refusals.take_out(batch, old, received_ms)
@@ -192,6 +194,27 @@ class InfluxStore:
             self._write_lines(others, "ns")
         if batch.dead_letters:
             self._prune_dead_letters({d.station for d in batch.dead_letters})
+
+    def _limit_dead_letters(self, batch: Batch) -> None:
+        """At most `per_station` dead letters a minute per station reach InfluxDB; the rest are
+        counted only (in `reject_counts`). InfluxDB frees deleted points only when it compacts,
+        so a flood written and then deleted would still fill its disk for a while."""
+        if not batch.dead_letters:
+            return
+        now, kept = time.monotonic(), []
+        if len(self._written) > 10_000:  # forget stations whose minute is over
+            self._written = {k: v for k, v in self._written.items() if now - v[0] < 60.0}
+        for d in batch.dead_letters:
+            began, n = self._written.get(d.station, (now, 0))
+            if now - began >= 60.0:
+                began, n = now, 0
+            if n < self.limits.per_station:
+                kept.append(d)
+                n += 1
+            self._written[d.station] = (began, n)
+        if len(kept) < len(batch.dead_letters):
+            batch.dead_letters = kept
+            batch.prepared = None
 
     def _prune_dead_letters(self, stations: set[str]) -> None:
         """Keep each station's newest `per_station` dead letters and none older than the age

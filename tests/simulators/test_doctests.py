@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module", ["sun", "noise", "weather", "faults", "mqtt"])
+@pytest.mark.parametrize("module", ["sun", "noise", "weather", "faults"])
 def test_docstring_examples(module: str) -> None:
     result = doctest.testmod(importlib.import_module(f"simulators.{module}"))
     assert result.failed == 0 and result.attempted > 0
