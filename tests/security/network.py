@@ -45,6 +45,7 @@ class Client:
         client_id: str | None = None,
         clean_session: bool = True,
         will: tuple[str, bytes] | None = None,
+        manual_ack: bool = False,
     ) -> None:
         self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.connected: queue.Queue[str] = queue.Queue()
@@ -53,14 +54,17 @@ class Client:
             CallbackAPIVersion.VERSION2,
             client_id=client_id or f"test-{user}-{id(self)}",
             clean_session=clean_session,
+            manual_ack=manual_ack,
         )
+        self.manual_ack = manual_ack
+        self._unacked: list[int] = []
         if will is not None:
             self.client.will_set(will[0], will[1], qos=1, retain=True)
         self.client.on_disconnect = self._on_disconnect
         if user:
             self.client.username_pw_set(user, password)
         self.client.on_connect = lambda c, u, f, rc, p: self.connected.put(str(rc))
-        self.client.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload))
+        self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
         self.result = self.connected.get(timeout=10)
@@ -80,3 +84,19 @@ class Client:
 
     def _on_disconnect(self, *args: object) -> None:
         self.disconnects += 1
+
+    def _on_message(self, client: mqtt.Client, userdata: object, m: mqtt.MQTTMessage) -> None:
+        self.messages.put((m.topic, m.payload))
+        if self.manual_ack:
+            self._unacked.append(m.mid)
+            if getattr(self, "_acking", False):
+                client.ack(m.mid, 1)
+
+    def ack_all(self) -> None:
+        """Acknowledge what arrived, and from now on each message as it arrives."""
+        self._acking = True
+        for mid in self._unacked:
+            self.client.ack(mid, 1)
+
+    def next_acked(self, timeout: float) -> bytes:
+        return bytes(self.messages.get(timeout=timeout)[1])

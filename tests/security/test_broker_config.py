@@ -172,3 +172,31 @@ def test_with_tls_the_plain_listener_stays_on_localhost_and_paths_are_absolute(
     assert lines.count("use_username_as_clientid true") == 2  # a listener setting: on both
     write_broker_config(tmp_path / "c", STATIONS, replace(tls, plain_bind="any"))
     assert "listener 1883" in (tmp_path / "c" / "mosquitto.conf").read_text().splitlines()
+
+
+def test_a_connected_gateway_that_does_not_ack_holds_bounded_bytes(tmp_path: Path) -> None:
+    # A gateway whose store is slow acknowledges nothing for a while: what the broker holds for
+    # it in flight and queued stays within max_inflight_bytes + max_queued_bytes.
+    # (The broker handles one connection's packets in order: after the SUBACK below it has
+    # taken the acknowledgements sent before, so the marker finds room in the queue.)
+    server, pw = start_network_broker(tmp_path, STATIONS, max_queued_mib=1)
+    try:
+        gateway = Client(
+            server.port, GATEWAY_USER, pw[GATEWAY_USER], clean_session=False, manual_ack=True
+        )
+        gateway.subscribe("classnet/v1/+/obs")
+        station = Client(server.port, "ph-manila-01", pw["ph-manila-01"])
+        big = b"[" + b" " * (60 * 1024) + b"]"
+        for _ in range(100):  # 6 MB while nothing is acknowledged
+            station.publish("classnet/v1/ph-manila-01/obs", big)
+        gateway.ack_all()  # the store is back: what was held comes, then the marker
+        gateway.subscribe("classnet/v1/+/obs")  # SUBACK: the broker has taken the acks before
+        station.publish("classnet/v1/ph-manila-01/obs", b"{}")
+        held = 0
+        while (body := gateway.next_acked(timeout=10)) != b"{}":
+            held += len(body)
+        assert 0 < held <= (1 << 20) + (1 << 18) + 2 * len(big)  # queued + in flight, no more
+        gateway.close()
+        station.close()
+    finally:
+        server.stop()
