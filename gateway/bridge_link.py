@@ -252,9 +252,6 @@ class Link:
     # -- the station's MQTT session
 
     def _session(self, station: str) -> Session | None:
-        if self.session is not None and self.session.station != station:
-            log.info("%s: station %s replaces %s", self.where, station, self.session.station)
-            self.board_gone()
         if self.session is not None and not self.session.up:
             self._lost(self.session)
         if self.session is None:
@@ -296,7 +293,7 @@ class Link:
         )
 
     def board_gone(self) -> None:
-        """The board disappeared (or another took its place): say the station is offline."""
+        """The board disappeared: say the station is offline."""
         self.reader = frame.LineReader(MAX_LINE)
         self.gap = True
         session, self.session = self.session, None
