@@ -200,3 +200,24 @@ def test_a_connected_gateway_that_does_not_ack_holds_bounded_bytes(tmp_path: Pat
         station.close()
     finally:
         server.stop()
+
+
+def test_cli_options_for_share_groups_queues_and_the_plain_listener(tmp_path: Path) -> None:
+    for name in ("cert.pem", "key.pem"):
+        (tmp_path / name).write_text("")
+    out = tmp_path / "b"
+    rc = classnet(
+        ["broker-config", "--station", "ph-manila-01", "--out", str(out),
+         "--data-dir", str(tmp_path), "--gateways", "3", "--max-queued-mib", "64",
+         "--tls-port", "8883", "--tls-cert", str(tmp_path / "cert.pem"),
+         "--tls-key", str(tmp_path / "key.pem"), "--plain-bind", "10.0.0.5"]
+    )  # fmt: skip
+    assert rc == 0
+    passwords = tomllib.loads((out / "credentials.toml").read_text())["passwords"]
+    assert {"classnet-gateway", "classnet-gateway-2", "classnet-gateway-3"} <= set(passwords)
+    lines = (out / "mosquitto.conf").read_text().splitlines()
+    assert "listener 1883 10.0.0.5" in lines
+    assert f"max_queued_bytes {64 << 20}" in lines and f"max_inflight_bytes {16 << 20}" in lines
+    acl = (out / "acl").read_text()
+    assert "user classnet-gateway-3\ntopic read classnet/v1/+/obs" in acl
+    assert "pattern" not in acl.replace("No pattern lines", "")
