@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gateway.bridge.bridge import Bridge, PortSpec
 from gateway.bridge.session import StationSession
-from gateway.broker import BrokerURL
+from ingest.domain.broker import BrokerURL
 from tests.bridge.harness import Station, direct, prefill, serial_board
 from tests.servers import require_binary, start_mosquitto
 
@@ -60,8 +60,8 @@ def main() -> None:
         time.sleep(0.5)
 
         port = tmp / "ttyUSB-bench"
-        url = BrokerURL("127.0.0.1", broker.port)
-        bridge = Bridge(PortSpec(str(port)), lambda station: StationSession(url, station))
+        url = BrokerURL("127.0.0.1", broker.port, user=STATION)
+        bridge = Bridge(PortSpec(str(port)), STATION, lambda st: StationSession(url, st))
         stop = threading.Event()
         thread = threading.Thread(target=bridge.run, args=(stop,), daemon=True)
         thread.start()

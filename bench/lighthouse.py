@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/lighthouse.py [--stations 24] [--runs 3] [--path /]
 
-Builds a SQLite store of real school towns (bench/dashboard.py's synthetic store, 2 days of
+Builds a SQLite store of real school towns (bench/compare_view.py's synthetic store, 2 days of
 5-minute readings), serves it with `classnet dashboard` (the real app over HTTP), and runs
 Lighthouse 12.2.3 (the npm package, installed on first use into ~/.cache/classnet-lighthouse)
 against Debian's Chromium (/usr/bin/chromium, headless) with Lighthouse's default mobile
@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-# This folder holds bench/dashboard.py, named like the package: keep it off the import path.
+# This folder holds bench/compare_view.py, named like the package: keep it off the import path.
 _HERE = Path(__file__).resolve().parent
 ROOT = _HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]

@@ -26,9 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ingest.domain.broker import BrokerURL
 from simulators import towns
 from simulators.fleet import Fleet, Send
-from simulators.mqtt import Broker, Publisher
+from simulators.mqtt import Publisher
 from simulators.run import Pace, run
 from tests.servers import start_mosquitto
 
@@ -65,7 +66,7 @@ def bench_live(n: int, minutes: int, pool: int) -> None:
             stations = towns.stations(n)
             now = int(time.time())
             fleet = Fleet(stations, 1, now - now % 60 + 60, 60)
-            publisher = Publisher(Broker("127.0.0.1", broker.port), fleet.ids, set(), pool)
+            publisher = Publisher(BrokerURL("127.0.0.1", broker.port), fleet.ids, set(), pool)
             publisher.connect()
             lags: list[float] = []
 

@@ -18,6 +18,7 @@ from dash import Dash
 
 from dashboard import shell
 from dashboard.data import Data
+from dashboard.hardening import harden
 from dashboard.i18n import html_lang, t
 from ingest import StoreError
 
@@ -77,4 +78,5 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
             **module.PAGE,
         )
     app.layout = partial(shell.layout, refresh_s)
+    harden(app)
     return app

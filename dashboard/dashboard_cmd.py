@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.domain import stations as station_files
 from ingest.domain.errors import UserError
 from ingest.url import add_store_argument
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+THREADS = 16  # requests served at once; each holds a thread while it reads the store
 
 
 def serve(store_url: str, stations: Path | None, host: str, port: int, refresh_s: float) -> int:
@@ -25,8 +32,16 @@ def serve(store_url: str, stations: Path | None, host: str, port: int, refresh_s
     data = Data(store, station_files.resolve_path(stations))
     app = create_app(data, refresh_s=refresh_s)
     print(f"ClassNet dashboard on http://{host}:{port}/ reading {data.store.url}", flush=True)
-    app.run(host=host, port=port, debug=False)
+    run_server(app.server, host, port)
     return 0
+
+
+def run_server(server: Flask, host: str, port: int) -> None:
+    """Serve with Waitress: a production WSGI server in pure Python, so it runs on a school's
+    Windows PC too (gunicorn does not). Its threads serve the live refresh of open browsers."""
+    import waitress
+
+    waitress.serve(server, host=host, port=port, threads=THREADS, ident="classnet")
 
 
 def _dashboard_cmd(args: argparse.Namespace) -> int:

@@ -27,24 +27,12 @@ import pandas as pd
 
 from dashboard.data import utcnow
 from ingest import Store, StoreError, open_store
+from ingest.domain.broker_config import BrokerOptions, mosquitto_conf
 from ingest.domain.errors import UserError
 
 log = logging.getLogger("classnet.demo")
 ROOT = Path(__file__).resolve().parents[1]
 
-MOSQUITTO_CONF = """\
-# Stay the user who ran the demo (as root, mosquitto would switch to "mosquitto" and lose
-# access to the data dir).
-user {user}
-listener {port} 127.0.0.1
-allow_anonymous true
-persistence true
-persistence_location {data}/
-autosave_interval 10
-max_queued_messages 1000000
-max_inflight_messages 0
-log_dest file {data}/mosquitto.log
-"""
 AMQTT_CONF = """\
 listeners:
   default:
@@ -134,11 +122,17 @@ class Demo:
             folder = self.data_dir / "mosquitto"
             folder.mkdir(exist_ok=True)
             conf = folder / "mosquitto.conf"
-            conf.write_text(
-                MOSQUITTO_CONF.format(
-                    port=self.broker_port, data=folder.resolve(), user=getpass.getuser()
-                )
+            # Stay the user who ran the demo (as root, mosquitto would switch to "mosquitto"
+            # and lose access to the data dir).
+            options = BrokerOptions(
+                port=self.broker_port,
+                bind="127.0.0.1",
+                data_dir=folder,
+                run_as=getpass.getuser(),
+                autosave_s=10,
+                log_file=folder.resolve() / "mosquitto.log",
             )
+            conf.write_text(mosquitto_conf(options, logins=None))
             proc = self._spawn("mosquitto", [binary, "-c", str(conf.resolve())])
         else:
             conf = self.data_dir / "amqtt.yaml"
@@ -228,6 +222,7 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def run_demo(data_dir: Path, host: str, port: int, refresh_s: float, broker: str) -> int:
     from dashboard.app import create_app
+    from dashboard.cli import run_server
     from dashboard.data import Data
 
     demo = Demo(data_dir=data_dir, broker=broker)
@@ -250,7 +245,7 @@ def run_demo(data_dir: Path, host: str, port: int, refresh_s: float, broker: str
             f"\n  Dashboard: http://{host}:{port}/   (Ctrl-C stops everything)",
             flush=True,
         )
-        app.run(host=host, port=port, debug=False)
+        run_server(app.server, host, port)
     finally:
         demo.stop()
         print("ClassNet demo stopped.", flush=True)

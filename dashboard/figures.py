@@ -73,8 +73,15 @@ def contrast(colour: str, background: str = "#ffffff") -> float:
 
 
 def esc(value: Any) -> str:
-    """Station-provided text made safe for plotly's pseudo-HTML (shown literally)."""
-    return html.escape(str(value), quote=True)
+    """Station-provided text made safe for plotly's pseudo-HTML (shown literally).
+
+    Only `&`, `<` and `>`: without `<` no tag can start, and plotly decodes `&amp;`, `&lt;` and
+    `&gt;` but shows `&quot;` as it is, so quotes stay quotes.
+
+    >>> esc('Say "hi" <b>& bye</b>')
+    'Say "hi" &lt;b&gt;&amp; bye&lt;/b&gt;'
+    """
+    return html.escape(str(value), quote=False)
 
 
 def style(index: int) -> dict[str, Any]:

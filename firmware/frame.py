@@ -14,6 +14,8 @@
 #   bridge -> station   a (acknowledgement)  id: the observation's seq ("-" for s and m frames)
 #                                            body: the CRC of the frame it acknowledges
 #                       t (time)             id: the station id; body: UTC Unix seconds
+#                       r (refused)          id: the station id the frame named; body: why
+#                                            (a bridge publishes only for its login's station)
 #
 # Only printable ASCII goes to the station: a Ctrl-C byte would stop its program.
 # Pure logic over bytes: runs unchanged under MicroPython and CPython. See docs/protocol.md.
@@ -21,7 +23,7 @@ import binascii
 
 PREFIX = b"#cn:"
 STATION_KINDS = b"smop"
-BRIDGE_KINDS = b"at"
+BRIDGE_KINDS = b"atr"
 
 
 class FrameError(ValueError):

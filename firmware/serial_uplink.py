@@ -88,6 +88,10 @@ class SerialUplink:
                 elif kind == b"t" and ident == self.station:
                     self.clock.set(float(body.decode()))
                     want_time = False
+                elif kind == b"r" and ident == self.station:
+                    # Sending again will not help (the bridge holds another station's login):
+                    # the station's loop logs this and keeps its readings.
+                    raise OSError("classnet bridge refused: " + body.decode())
 
 
 def _seq(line):

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from firmware import wire
-from gateway import broker_config
-from ingest.domain import stations
+from ingest.domain import broker_config, stations
+from ingest.domain.broker_config import BrokerOptions
 from ingest.domain.contract import (
     ContractError,
     decode_meta,
@@ -80,11 +80,14 @@ def _broker_config_cmd(args: argparse.Namespace) -> int:
     options = broker_config.BrokerOptions(
         port=args.port,
         bind=args.bind,
+        plain_bind=args.plain_bind,
         tls_port=args.tls_port,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         tls_ca=args.tls_ca,
         data_dir=args.data_dir,
+        gateways=args.gateways,
+        max_queued_mib=args.max_queued_mib,
     )
     credentials = broker_config.write_broker_config(args.out, ids, options)
     print(f"wrote {args.out}/mosquitto.conf, passwd and acl for {len(set(ids))} stations")
@@ -124,6 +127,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder to write into")
     p.add_argument("--port", type=int, default=1883, help="plain MQTT port (default 1883)")
     p.add_argument("--bind", help="listen on this address only (default: all)")
+    p.add_argument(
+        "--plain-bind",
+        metavar="ADDRESS",
+        help="with --tls-port, where the plain (unencrypted) listener listens: default 127.0.0.1, "
+        "since passwords cross it in clear; 'any' for every interface",
+    )
     p.add_argument("--tls-port", type=int, help="also listen with TLS on this port (e.g. 8883)")
     p.add_argument("--tls-cert", type=Path, help="PEM certificate for the TLS listener")
     p.add_argument("--tls-key", type=Path, help="PEM private key for the TLS listener")
@@ -133,5 +142,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=Path,
         default=Path("/var/lib/mosquitto"),
         help="where the broker keeps persistent sessions (default /var/lib/mosquitto)",
+    )
+    p.add_argument(
+        "--gateways",
+        type=int,
+        default=1,
+        metavar="N",
+        help="logins for N gateways of a share group: classnet-gateway, classnet-gateway-2, ... "
+        "(default 1); each gateway needs its own, as the broker binds client ids to logins",
+    )
+    p.add_argument(
+        "--max-queued-mib",
+        type=int,
+        default=BrokerOptions.max_queued_mib,
+        metavar="MIB",
+        help="most the broker queues for one client, e.g. a gateway that is away "
+        f"(default {BrokerOptions.max_queued_mib} MiB)",
     )
     p.set_defaults(func=_broker_config_cmd)

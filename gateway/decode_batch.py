@@ -23,6 +23,7 @@ import orjson
 import pandas as pd
 
 from firmware import wire
+from gateway.reject_log import REJECTS
 from ingest.batch import (
     OBS_COLUMNS,
     UNKNOWN_STATION,
@@ -65,6 +66,24 @@ class Decoded:
 def _topic(topic: str) -> Topic:
     # A fleet has a few thousand topics; parsing each once keeps per-message cost down.
     return parse_topic(topic)
+
+
+def observation_count(payload: bytes) -> int:
+    """How many observations a message carries, for cutting batches: the length of the parsed
+    array (a backlog flush), else 1. Never from scanning the bytes: 5 KB of `[{{{{` counted
+    as 5,000 observations forced a batch per message (throughput fell from 6,358 to 770
+    messages/s). Only array bodies are parsed, and they are rare (a station's backlog).
+
+    >>> observation_count(b'[{"ts": 1}, {"ts": 2}]'), observation_count(b"[" + b"{" * 5000)
+    (2, 1)
+    """
+    if payload[:1] != b"[":
+        return 1
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError:  # also for nesting deeper than orjson's limit
+        return 1
+    return min(len(body), wire.MAX_BATCH) if isinstance(body, list) and body else 1
 
 
 def decode_messages(messages: Sequence[tuple[str, bytes]], now: float, now_ms: int) -> Decoded:
@@ -121,7 +140,7 @@ def _dead_letter(
         DeadLetter.of(now_ms, station, topic, exc.reason, str(exc), payload)
     )
     out.batch.count_reject(station, exc.reason)
-    log.warning("rejected %s: %s (%s)", station, exc, exc.reason)
+    REJECTS.reject(station, "rejected %s: %s (%s)", station, exc, exc.reason)
 
 
 def _decoder_bug(topic: Topic, exc: Exception) -> ContractError:

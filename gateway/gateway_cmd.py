@@ -18,6 +18,8 @@ from gateway.service import Gateway, Settings
 from gateway.spool import DEFAULT_DIR, DEFAULT_MAX_BYTES
 from ingest import StoreError, open_store
 from ingest.command import advice
+from ingest.dead_letters import DeadLetterLimits
+from ingest.domain.broker import add_ca_argument, parse_broker_url
 from ingest.domain.errors import UserError
 from ingest.url import add_store_argument
 
@@ -38,7 +40,7 @@ def parse_size(text: str) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    url = broker.parse_broker_url(args.broker, args.broker_ca)
+    url = parse_broker_url(args.broker, args.broker_ca)
     # Gateways of one share group often run the same command line (on several machines, or
     # twice on one with their own spool dirs): with the same id they would take the session from
     # each other in turn. So in a group the id also depends on the host and spool dir, which stay
@@ -61,7 +63,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     try:
-        store = open_store(args.store)
+        store = open_store(
+            args.store, dead_letters=DeadLetterLimits(args.dead_letters, args.dead_letter_days)
+        )
     except StoreError as exc:
         raise UserError(advice(exc)) from None
     metrics = Metrics()
@@ -99,7 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="mqtt://[user@]host:port or mqtts://...; password from CLASSNET_MQTT_PASSWORD "
         "(default mqtt://localhost:1883)",
     )
-    broker.add_ca_argument(p)
+    add_ca_argument(p)
     add_store_argument(p, "sqlite:classnet.db")
     p.add_argument(
         "--client-id",
@@ -127,6 +131,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_MAX_BYTES,
         metavar="SIZE",
         help="spool bound, e.g. 1GiB (default); when full, the gateway stops acknowledging",
+    )
+    p.add_argument(
+        "--dead-letters",
+        type=int,
+        default=DeadLetterLimits.per_station,
+        metavar="N",
+        help="rejected messages kept per station, newest first, to show with `classnet rejects`"
+        f" (default {DeadLetterLimits.per_station}); every reject is still counted",
+    )
+    p.add_argument(
+        "--dead-letter-days",
+        type=float,
+        default=DeadLetterLimits.max_age_days,
+        metavar="DAYS",
+        help=f"and none older than this (default {DeadLetterLimits.max_age_days:g})",
     )
     p.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
     p.add_argument(

@@ -31,6 +31,11 @@ class Metrics:
         )
         self.spool_batches = Gauge("classnet_spool_batches", "batches in the spool", registry=r)
         self.spool_bytes = Gauge("classnet_spool_bytes", "bytes in the spool", registry=r)
+        self.spool_refused = Gauge(
+            "classnet_spool_refused_batches",
+            "batches the store refused as a whole, kept in SPOOL/refused/ for `classnet spool`",
+            registry=r,
+        )
         self.spool_full = Gauge(
             "classnet_spool_full",
             "1 while the spool (its bound or its disk) is full and nothing is acknowledged",

@@ -32,11 +32,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from gateway import broker
-from gateway.decode_batch import decode_messages
+from gateway.decode_batch import decode_messages, observation_count
 from gateway.metrics import Metrics
+from gateway.reject_log import REJECTS
 from gateway.spool import Spool, SpoolFull
 from ingest.base import Store, StoreError
 from ingest.batch import Batch
+from ingest.domain.broker import BrokerURL, connect_failure, make_client
+from ingest.domain.contract import Reason
 from ingest.retry import Backoff
 
 log = logging.getLogger("classnet.gateway")
@@ -44,7 +47,7 @@ log = logging.getLogger("classnet.gateway")
 
 @dataclass
 class Settings:
-    broker: broker.BrokerURL
+    broker: BrokerURL
     client_id: str
     spool_dir: Path
     share_group: str | None = None
@@ -84,7 +87,7 @@ class Gateway:
         self.store = store
         self.metrics = metrics or Metrics()
         self.spool = Spool(settings.spool_dir, settings.spool_max_bytes)
-        self.client = broker.make_client(settings.broker, settings.client_id)
+        self.client = make_client(settings.broker, settings.client_id)
         self.client.on_connect = self._on_connect
         self.client.on_connect_fail = self._on_connect_fail
         self.client.on_disconnect = self._on_disconnect
@@ -170,7 +173,7 @@ class Gateway:
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         # paho calls this inside its `except OSError:` and passes no exception: the active one
         # says why (a refused port, a certificate that failed the check).
-        log.error("%s; retrying", broker.connect_failure(self.settings.broker, sys.exc_info()[1]))
+        log.error("%s; retrying", connect_failure(self.settings.broker, sys.exc_info()[1]))
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
@@ -195,9 +198,7 @@ class Gateway:
                 batch.opened = time.monotonic()
             batch.messages.append((msg.topic, payload))
             batch.mids.append(msg.mid)
-            # An array body holds as many observations as objects; counting braces is exact for
-            # valid bodies and cheap enough to do per message.
-            batch.observations += payload.count(b"{") if payload[:1] == b"[" else 1
+            batch.observations += observation_count(payload)
             cut = self._cut_locked() if batch.observations >= self.settings.batch_size else None
         if cut is not None:
             self._queue.put(cut)  # blocks when the writer is behind: backpressure to the broker
@@ -224,6 +225,8 @@ class Gateway:
             elif self._stopping.is_set():
                 self._decoded.put(None)  # tells the writer no more batches will come
                 return
+            else:
+                REJECTS.flush()  # "N more rejects from STATION in the last minute"
 
     def _write_loop(self) -> None:
         while True:
@@ -312,8 +315,9 @@ class Gateway:
         """One attempt at the store. A batch the store refuses for good is kept in the spool's
         refused/ folder (and counted), so it is never lost, and True is returned."""
         started = time.perf_counter()
+        received = len(batch)
         try:
-            self.store.write(batch)
+            self.store.write(batch)  # takes out the points the store refuses for good
         except StoreError as exc:
             self.metrics.store_errors.inc()
             if not exc.retryable:
@@ -325,6 +329,12 @@ class Gateway:
             log.warning("store write failed (%s); spooling, next try in %.1f s", exc, delay)
             return False
         self.metrics.write_seconds.observe(time.perf_counter() - started)
+        refused = received - len(batch)
+        if refused:
+            self.metrics.rejected.labels(Reason.STORE_REFUSED).inc(refused)
+            for d in batch.dead_letters:
+                if d.reason == Reason.STORE_REFUSED:
+                    REJECTS.reject(d.station, "store refused %s: %s", d.station, d.detail)
         self.metrics.stored.inc(len(batch))
         self._backoff.reset()
         return True
@@ -352,4 +362,5 @@ class Gateway:
 
     def _update_spool_gauges(self) -> None:
         self.metrics.spool_batches.set(len(self.spool))
+        self.metrics.spool_refused.set(self.spool.refused)
         self.metrics.spool_bytes.set(self.spool.bytes)

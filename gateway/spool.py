@@ -46,6 +46,7 @@ class Spool:
         self._files = pending_batches(directory)
         self._bytes = sum(p.stat().st_size for p in self._files)
         self._next = int(self._files[-1].stem) + 1 if self._files else 0
+        self.refused = len(set_aside_batches(directory))  # counted in /metrics
         if self._files:
             log.info(
                 "spool %s: %d batches (%d bytes) left to drain", directory, len(self), self._bytes
@@ -108,6 +109,7 @@ class Spool:
         cause is fixed."""
         log.error("store refused spooled batch %s for good (%s); kept in refused/", path.name, why)
         self._set_aside(path, REFUSED, why)
+        self.refused += 1
 
     def _set_aside(self, path: Path, folder: str, why: str = "") -> None:
         target = self.directory / folder

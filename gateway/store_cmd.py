@@ -88,6 +88,17 @@ def _import_cmd(args: argparse.Namespace) -> int:
     return 0 if result.complete else 1
 
 
+def shown(text: str) -> str:
+    r"""Stored text as it may go to a terminal: what a station sent can hold escape sequences
+    that retitle or clear it, or bidi controls that reorder the line, so every character that
+    is not printable is shown as its escape.
+
+    >>> shown("ok \x1b]0;pwned\x07 \u202edone")
+    'ok \\x1b]0;pwned\\x07 \\u202edone'
+    """
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def _rejects_cmd(args: argparse.Namespace) -> int:
     with opened_store(args.store, read_only=True) as store:
         letters = store.rejects(args.station, args.limit)
@@ -97,12 +108,17 @@ def _rejects_cmd(args: argparse.Namespace) -> int:
         return 0
     print("rejected, by station and reason:")
     for row in counts.itertuples(index=False):
-        print(f"  {row.station:<30} {row.reason:<24} {row.count:>8,}")
+        print(f"  {shown(row.station):<30} {shown(row.reason):<24} {row.count:>8,}")
     if not letters.empty:
         print(f"\nlatest {len(letters)} rejected messages:")
     for row in letters.itertuples(index=False):
-        print(f"  {row.time:%Y-%m-%d %H:%M:%S}Z {row.station} {row.reason}: {row.detail}")
-        print(f"      payload: {row.payload[:200]}")
+        when, station, reason = (
+            f"{row.time:%Y-%m-%d %H:%M:%S}Z",
+            shown(row.station),
+            shown(row.reason),
+        )
+        print(f"  {when} {station} {reason}: {shown(row.detail)}")
+        print(f"      payload: {shown(str(row.payload)[:200])}")
     return 0
 
 

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from urllib.parse import urlencode, urlsplit
 import numpy as np
 import pandas as pd
 
-from ingest import influxql, lineprotocol
+from ingest import influxql, lineprotocol, refusals
 from ingest.base import (
     REJECT_COLUMNS,
     REJECT_COUNT_COLUMNS,
@@ -35,11 +36,18 @@ from ingest.base import (
     to_ms,
 )
 from ingest.batch import REGISTRY_FIELDS, Batch
+from ingest.dead_letters import DeadLetterLimits
 from ingest.retry import parse_retry_after
 from ingest.url import StoreURL
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 30.0
+RETENTION_CHECK_S = 300.0  # how long the database's retention policy is taken as known
+# Requests spent finding the points a store refused in one batch (halving the request each time:
+# about 2 * log2(5000) = 25 per refused point). A batch that needs more is refused as a whole and
+# set aside (SPOOL/refused/), as is one where most points are refused.
+BISECT_BUDGET = 256
+_PRUNE_EVERY_S = 3600.0  # dead letters of stations that went quiet age out this often
 
 
 def _retryable(status: int) -> bool:
@@ -48,9 +56,24 @@ def _retryable(status: int) -> bool:
     return status in (401, 403, 404, 408, 429) or status >= 500
 
 
+@dataclass
+class _Search:
+    """What finding a batch's refused points may still cost."""
+
+    requests: int
+    most: int  # refused points beyond this mean the store, not the points, is at fault
+    refused: int = 0
+
+
 class InfluxStore:
-    def __init__(self, url: StoreURL, read_only: bool = False) -> None:
+    def __init__(
+        self, url: StoreURL, read_only: bool = False, dead_letters: DeadLetterLimits | None = None
+    ) -> None:
         self.config = url
+        self.limits = dead_letters or DeadLetterLimits()
+        self._pruned_at = 0.0  # monotonic
+        self._prune_failed = False
+        self._written: dict[str, tuple[float, int]] = {}  # station -> (minute began, dead letters)
         self.url = str(url)
         # A reader's guard; on a shared InfluxDB give readers a read-only user or token too.
         self.read_only = read_only
@@ -58,6 +81,7 @@ class InfluxStore:
         self._conn: http.client.HTTPConnection | None = None
         self._server_version: str | None = None
         self._v2_writer: Any = None
+        self._retention: tuple[float, str, int] | None = None  # (checked, policy, duration ms)
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -146,16 +170,127 @@ class InfluxStore:
         batch.prepared = (lineprotocol.encode_obs(batch.obs), self._side_lines(batch))
 
     def write(self, batch: Batch) -> None:
+        """Write the batch. Points the server refuses for good (ingest/refusals.py) leave
+        `batch.obs` and become dead letters written with the rest, so `len(batch)` afterwards is
+        what was stored."""
         if self.read_only:
             raise StoreError(f"{self.url}: opened read-only; nothing written", retryable=False)
         self.server_version()
+        received_ms = batch.created_ms or int(time.time() * 1000)
+        self._limit_dead_letters(batch)
+        old = self._beyond_retention(batch)
+        if old:
+            refusals.take_out(batch, old, received_ms)
         if batch.prepared is None:
             self.prepare(batch)
         lines, others = batch.prepared
         if lines:
-            self._write_lines(lines, "ms")
+            points = lines.split(b"\n")
+            refused = self._write_points(points, _Search(BISECT_BUDGET, len(points) // 2))
+            if refused:
+                refusals.take_out(batch, refused, received_ms)
+                others = self._side_lines(batch)
         if others:
             self._write_lines(others, "ns")
+        if batch.dead_letters:
+            self._prune_dead_letters({d.station for d in batch.dead_letters})
+
+    def _limit_dead_letters(self, batch: Batch) -> None:
+        """At most `per_station` dead letters a minute per station reach InfluxDB; the rest are
+        counted only (in `reject_counts`). InfluxDB frees deleted points only when it compacts,
+        so a flood written and then deleted would still fill its disk for a while."""
+        if not batch.dead_letters:
+            return
+        now, kept = time.monotonic(), []
+        if len(self._written) > 10_000:  # forget stations whose minute is over
+            self._written = {k: v for k, v in self._written.items() if now - v[0] < 60.0}
+        for d in batch.dead_letters:
+            began, n = self._written.get(d.station, (now, 0))
+            if now - began >= 60.0:
+                began, n = now, 0
+            if n < self.limits.per_station:
+                kept.append(d)
+                n += 1
+            self._written[d.station] = (began, n)
+        if len(kept) < len(batch.dead_letters):
+            batch.dead_letters = kept
+            batch.prepared = None
+
+    def _prune_dead_letters(self, stations: set[str]) -> None:
+        """Keep each station's newest `per_station` dead letters and none older than the age
+        limit. InfluxQL DELETE needs a user allowed to delete (on 1.x: an admin); without one
+        the gateway says so once and keeps them (docs/operations.md)."""
+        if self.config.kind != "influxdb1" or self._prune_failed:
+            return
+        oldest = self.limits.oldest_ms(int(time.time() * 1000))
+        try:
+            for station in sorted(stations):
+                where = f"station = {influxql.quote_str(station)}"
+                series = self.query(
+                    f"SELECT detail FROM dead_letters WHERE {where} "
+                    f"ORDER BY time DESC LIMIT 1 OFFSET {int(self.limits.per_station)}"
+                )
+                # Read in ms, stored in ns (a batch's dead letters one ns apart): the batch
+                # holding the boundary stays whole, so at most per_station plus one batch.
+                last = int(series[0][1]["time"].iloc[0]) if series else oldest - 1
+                self.query(
+                    f"DELETE FROM dead_letters WHERE {where} AND time <= {max(last, oldest - 1)}ms"
+                )
+            if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
+                self._pruned_at = time.monotonic()
+                self.query(f"DELETE FROM dead_letters WHERE time < {oldest}ms")
+        except StoreError as exc:
+            self._prune_failed = True
+            log.warning("store %s: cannot delete old dead letters (%s); kept", self.url, exc)
+
+    def _write_points(self, lines: list[bytes], search: _Search) -> dict[refusals.PointKey, str]:
+        """Write obs lines; those the server refuses for good, found by halving the request
+        (each point is idempotent, so writing a good one again changes nothing). When most of
+        the batch is refused the cause is the store's (a field someone wrote as text) rather
+        than some points': the error goes up and the batch is set aside whole, to replay once
+        fixed (`classnet spool --replay`)."""
+        try:
+            self._write_lines(b"\n".join(lines), "ms")
+            return {}
+        except StoreError as exc:
+            if exc.retryable or search.requests <= 0 or search.refused >= search.most:
+                raise
+            if len(lines) == 1:
+                search.refused += 1
+                return {refusals.point_key(lines[0]): str(exc).removeprefix(f"{self.url}: ")}
+            search.requests -= 2
+            half = len(lines) // 2
+            return self._write_points(lines[:half], search) | self._write_points(
+                lines[half:], search
+            )
+
+    def _beyond_retention(self, batch: Batch) -> dict[refusals.PointKey, str]:
+        """Points older than the database's default retention policy keeps: InfluxDB 1.x would
+        refuse each of them (and answer 400 for the whole request)."""
+        if self.config.kind != "influxdb1" or batch.obs.empty:
+            return {}
+        if self._retention is None or time.monotonic() - self._retention[0] > RETENTION_CHECK_S:
+            self._retention = (time.monotonic(), *self._default_retention())
+        _, policy, duration_ms = self._retention
+        if not duration_ms:
+            return {}
+        detail = f"older than retention policy {policy} keeps ({duration_ms // 1000} s)"
+        return refusals.beyond(batch, int(time.time() * 1000) - duration_ms, detail)
+
+    def _default_retention(self) -> tuple[str, int]:
+        """(name, duration ms; 0 = forever) of the database's default retention policy."""
+        try:
+            series = self.query(
+                f"SHOW RETENTION POLICIES ON {influxql.quote_ident(self.config.database)}"
+            )
+        except StoreError as exc:  # e.g. a write-only user: the server's answers still tell
+            log.debug("store %s: retention policy unknown (%s)", self.url, exc)
+            return "", 0
+        for _, frame in series:
+            for row in frame.itertuples(index=False):
+                if bool(getattr(row, "default", False)):
+                    return str(row.name), refusals.go_duration_ms(str(row.duration))
+        return "", 0
 
     def _write_lines(self, lines: bytes, precision: str) -> None:
         if self.config.kind == "influxdb2":

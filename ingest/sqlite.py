@@ -30,7 +30,8 @@ from ingest.base import (
     stations_frame,
     to_ms,
 )
-from ingest.batch import OBS_COLUMNS, REGISTRY_FIELDS, Batch
+from ingest.batch import OBS_COLUMNS, REGISTRY_FIELDS, Batch, DeadLetter
+from ingest.dead_letters import DeadLetterLimits, digest
 
 _FIELDS_SQL = ",\n    ".join(f"{name} REAL" for name in wire.FIELD_NAMES)
 SCHEMA = f"""
@@ -53,16 +54,15 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     topic TEXT NOT NULL,
     reason TEXT NOT NULL,
     detail TEXT NOT NULL,
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL,
+    digest BLOB
 );
 CREATE INDEX IF NOT EXISTS dead_letters_station ON dead_letters (station, received_ms);
--- A batch retried after a write that did land must not add its dead letters or counts twice.
--- The payload is part of the key: the messages of one batch share received_ms, and two different
--- bad bodies from one station often get the same detail ("not UTF-8 at byte 0"); without it the
--- second was silently not kept (found by tests/fuzz). dead_letters_once was the old key.
+-- A batch retried after a write that did land must not add its dead letters twice: they are
+-- keyed by a digest of all their columns (ingest/dead_letters.py). The older unique indexes on
+-- the columns themselves held a second copy of every payload.
 DROP INDEX IF EXISTS dead_letters_once;
-CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_once_per_body
-    ON dead_letters (received_ms, station, topic, reason, detail, payload);
+DROP INDEX IF EXISTS dead_letters_once_per_body;
 CREATE TABLE IF NOT EXISTS reject_counts (
     station TEXT NOT NULL,
     reason TEXT NOT NULL,
@@ -76,9 +76,17 @@ _KEY_COLUMNS = ("station", "ts_ms")
 # cost more to compile; SQLite's own limit may be lower (999 before 3.32).
 MAX_PARAMS = 4000
 _INSERT_DEAD_LETTER = (
-    "INSERT OR IGNORE INTO dead_letters (received_ms, station, topic, reason, detail, payload)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO dead_letters"
+    " (received_ms, station, topic, reason, detail, payload, digest) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+# A station's dead letters beyond its newest `per_station` (the index on (station, received_ms)
+# orders them, the rowid breaks ties within a batch).
+_TRIM_STATION = (
+    "DELETE FROM dead_letters WHERE station = ? AND (received_ms, id) <= ("
+    "SELECT received_ms, id FROM dead_letters WHERE station = ?"
+    " ORDER BY received_ms DESC, id DESC LIMIT 1 OFFSET ?)"
+)
+_PRUNE_EVERY_S = 3600.0  # dead letters of stations that went quiet age out this often
 _PUT_REJECT_COUNT = (
     "INSERT OR REPLACE INTO reject_counts (station, reason, batch_ms, count) VALUES (?, ?, ?, ?)"
 )
@@ -135,8 +143,17 @@ def _multirow(
 
 
 class SQLiteStore:
-    def __init__(self, path: Path, timeout_s: float = 30.0, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        timeout_s: float = 30.0,
+        read_only: bool = False,
+        dead_letters: DeadLetterLimits | None = None,
+    ) -> None:
         self.path = path
+        self.limits = dead_letters or DeadLetterLimits()
+        self._pruned_at = 0.0  # monotonic
+        self.url = f"sqlite:///{path.resolve()}"
         self.url = f"sqlite:///{path.resolve().as_posix().lstrip('/')}"  # not sqlite:////abs
         if read_only and not path.is_file():
             # A reader never creates a store: a mistyped path would otherwise become an empty
@@ -192,6 +209,12 @@ class SQLiteStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.executescript(SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(dead_letters)")}
+        if "digest" not in columns:  # a store written before dead letters had one
+            db.execute("ALTER TABLE dead_letters ADD COLUMN digest BLOB")
+        db.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_once_by_digest ON dead_letters (digest)"
+        )
         return db
 
     def prepare(self, batch: Batch) -> None:
@@ -207,13 +230,7 @@ class SQLiteStore:
             with self._db:
                 for sql, values in batch.prepared:
                     self._db.execute(sql, values)
-                self._db.executemany(
-                    _INSERT_DEAD_LETTER,
-                    [
-                        (d.received_ms, d.station, d.topic, d.reason, d.detail, d.payload)
-                        for d in batch.dead_letters
-                    ],
-                )
+                self._write_dead_letters(batch)
                 at = batch.created_ms or int(time.time() * 1000)
                 self._db.executemany(
                     _PUT_REJECT_COUNT,
@@ -222,6 +239,34 @@ class SQLiteStore:
         except sqlite3.OperationalError as exc:
             # "database is locked" or a full disk: both can clear up, so the batch is spooled.
             raise StoreError(f"{self.url}: write failed ({exc})", retryable=True) from None
+
+    def _write_dead_letters(self, batch: Batch) -> None:
+        """Insert the batch's dead letters, then keep within the limits (same transaction)."""
+        if not batch.dead_letters:
+            return
+        # Only what the limit keeps: a flood batch of 5,000 would otherwise pass through the WAL.
+        kept: dict[str, list[DeadLetter]] = {}
+        for d in reversed(batch.dead_letters):
+            newest = kept.setdefault(d.station, [])
+            if len(newest) < self.limits.per_station:
+                newest.append(d)
+        self._db.executemany(
+            _INSERT_DEAD_LETTER,
+            [
+                (d.received_ms, d.station, d.topic, d.reason, d.detail, d.payload, digest(d))
+                for letters in kept.values()
+                for d in reversed(letters)
+            ],
+        )
+        oldest = self.limits.oldest_ms(int(time.time() * 1000))
+        for station in kept:
+            self._db.execute(_TRIM_STATION, (station, station, self.limits.per_station))
+            self._db.execute(
+                "DELETE FROM dead_letters WHERE station = ? AND received_ms < ?", (station, oldest)
+            )
+        if time.monotonic() - self._pruned_at > _PRUNE_EVERY_S:
+            self._pruned_at = time.monotonic()
+            self._db.execute("DELETE FROM dead_letters WHERE received_ms < ?", (oldest,))
 
     def read(
         self,

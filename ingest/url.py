@@ -12,28 +12,14 @@ named by CLASSNET_INFLUX_PASSWORD_FILE / CLASSNET_INFLUX_TOKEN_FILE (Docker and 
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from ingest.domain.errors import UserError
+from ingest.domain.secrets import secret
 
 SCHEMES = ("sqlite", "influxdb", "influxdbs", "influxdb2", "influxdb2s")
-
-
-def secret(name: str) -> str | None:
-    """A secret from the environment variable `name`, else from the file `name`_FILE names."""
-    value = os.environ.get(name)
-    if value:
-        return value
-    path = os.environ.get(f"{name}_FILE")
-    if not path:
-        return None
-    try:
-        return Path(path).read_text(encoding="utf-8").strip() or None
-    except OSError as exc:
-        raise UserError(f"{name}_FILE={path}: cannot read it ({exc.strerror})") from None
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,16 @@ from __future__ import annotations
 import collections
 import json
 import os
+import ssl
 import threading
-import urllib.parse
-from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 
 from firmware import wire
+from ingest.domain.broker import BrokerURL, connect_failure, make_client
 from simulators.fleet import Send
 
-PASSWORD_ENV = "CLASSNET_MQTT_PASSWORD"
 # Unacknowledged publishes allowed before `send` waits for the broker: keeps memory bounded in a
 # backfill, where messages are produced far faster than any broker takes them.
 MAX_PENDING = 2000
@@ -35,32 +34,9 @@ class BrokerError(RuntimeError):
     """The broker cannot be reached or refused us; the message says which and how to fix it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Broker:
-    host: str
-    port: int = 1883
-    user: str | None = None
-
-    @classmethod
-    def parse(cls, url: str) -> Broker:
-        """`mqtt://[user@]host:port` (the password comes from CLASSNET_MQTT_PASSWORD).
-
-        >>> Broker.parse("mqtt://school@localhost:1884")
-        Broker(host='localhost', port=1884, user='school')
-        """
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme != "mqtt" or not parts.hostname:
-            raise BrokerError(f"broker {url!r}: write it as mqtt://[user@]host:port")
-        if parts.password is not None:
-            raise BrokerError(f"broker URL carries a password; put it in ${PASSWORD_ENV} instead")
-        return cls(parts.hostname, parts.port or 1883, parts.username)
-
-
-def _client(broker: Broker, client_id: str, will_station: str | None) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+def _client(url: BrokerURL, client_id: str, will_station: str | None) -> mqtt.Client:
+    client = make_client(url, client_id, subscriber=False)  # login, password, TLS as parsed
     client.max_inflight_messages_set(100)
-    if broker.user is not None:
-        client.username_pw_set(broker.user, os.environ.get(PASSWORD_ENV))
     if will_station is not None:
         client.will_set(
             wire.topic(will_station, "status"),
@@ -76,13 +52,22 @@ class Publisher:
 
     def __init__(
         self,
-        broker: Broker,
+        broker: BrokerURL,
         station_ids: tuple[str, ...],
         own: set[str],
         pool_size: int = 4,
         client_prefix: str = "classnet-sim",
     ) -> None:
         self._broker = broker
+        if broker.user is not None:
+            # A broker that binds client ids to logins (classnet broker-config) gives a login
+            # one connection: a second under the same login would replace the first.
+            if own:
+                raise BrokerError(
+                    f"{broker}: a connection per station (--own-connections, --dropped-will) "
+                    "needs a login per station; use a broker without logins for those"
+                )
+            pool_size = 1
         pid = os.getpid()
         pooled = [s for s in station_ids if s not in own]
         self._pool = [
@@ -111,17 +96,18 @@ class Publisher:
         client.on_connect = on_connect
         try:
             client.connect(self._broker.host, self._broker.port, keepalive=30)
+        except ssl.SSLError as exc:
+            raise BrokerError(connect_failure(self._broker, exc)) from None
         except OSError as exc:
             raise BrokerError(
-                f"cannot reach broker {self._broker.host}:{self._broker.port} "
-                f"({exc.strerror or exc});"
+                f"cannot reach broker {self._broker} ({exc.strerror or exc});"
                 " is it running? (--broker mqtt://host:port)"
             ) from None
         client.loop_start()
         if not connected.wait(15) or refused:
             client.loop_stop()
             why = refused[0] if refused else "no CONNACK within 15 s"
-            raise BrokerError(f"broker {self._broker.host}:{self._broker.port} refused us: {why}")
+            raise BrokerError(f"broker {self._broker} refused us: {why}")
 
     def connect(self) -> None:
         for client in [*self._pool, *self._own.values()]:

@@ -20,10 +20,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
+from ingest.domain.broker import add_ca_argument, parse_broker_url
 from ingest.domain.errors import UserError
 from simulators import faults, towns
 from simulators.fleet import Fleet, Send
-from simulators.mqtt import Broker, BrokerError, Publisher
+from simulators.mqtt import BrokerError, Publisher
 from simulators.run import Pace, run
 
 # Observations buffered per backfill window, over all stations: bounds memory (~1 kB each).
@@ -70,13 +71,14 @@ def simulate(args: argparse.Namespace, out: IO[str] = sys.stdout) -> int:
     with ExitStack() as stack:
         sinks: list[Callable[[Send], None]] = []
         if args.broker:
+            url = parse_broker_url(args.broker, args.broker_ca)
             try:
                 own = (
                     set(fleet.ids)
                     if args.own_connections
                     else {s for s, o in zip(fleet.ids, fleet.own_connection, strict=True) if o}
                 )
-                publisher = Publisher(Broker.parse(args.broker), fleet.ids, own, args.pool)
+                publisher = Publisher(url, fleet.ids, own, args.pool)
                 publisher.connect()
             except BrokerError as exc:
                 raise UserError(str(exc)) from None
@@ -123,7 +125,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Simulated stations in real ASEM school towns, publishing per the wire "
         "contract (docs/simulator.md). Faults take STATIONS[=VALUE][@START[+DURATION]].",
     )
-    p.add_argument("--broker", help="mqtt://[user@]host:port (password: $CLASSNET_MQTT_PASSWORD)")
+    p.add_argument(
+        "--broker",
+        help="mqtt://[user@]host:port or mqtts://...; password from CLASSNET_MQTT_PASSWORD or "
+        "the file CLASSNET_MQTT_PASSWORD_FILE names",
+    )
+    add_ca_argument(p)
     p.add_argument(
         "--count", type=int, default=50, help="how many stations (default 50, one per town)"
     )

@@ -14,10 +14,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+
+from ingest.domain.broker_config import BrokerOptions, mosquitto_conf
 
 # The test command (.ci/setup test) installs these; a developer running pytest directly may not.
 INSTALL = {
@@ -104,24 +106,22 @@ def _accepts(port: int) -> bool:
         return False
 
 
-# Mosquitto's default max_queued_messages (1000) silently drops QoS 1 messages for a subscriber
-# that falls behind; the test broker, like the documented one, raises it far above any test load.
+# The tests' broker is the documented one (ingest/domain/broker_config.py) without logins, on
+# loopback.
 # Mosquitto started as root drops to the `mosquitto` user, which cannot write the test's private
 # data dir: it would run on without persistence or log, and say so only in the log it cannot write.
-MOSQUITTO_CONF = """\
-user {user}
-listener {port} 127.0.0.1
-allow_anonymous true
-persistence true
-persistence_location {data}/
-autosave_interval 1
-max_queued_messages 1000000
-max_inflight_messages 0
-log_dest file {log}
-log_type error
-log_type warning
-log_type notice
-"""
+# No packet limit: tests send oversized messages to check the gateway's own limit, which a broker
+# other than ours may not enforce.
+def mosquitto_options(port: int, data_dir: Path) -> BrokerOptions:
+    return BrokerOptions(
+        port=port,
+        bind="127.0.0.1",
+        data_dir=data_dir,
+        run_as=getpass.getuser(),
+        autosave_s=1,
+        log_file=data_dir / "mosquitto.log",
+        max_packet_bytes=None,
+    )
 
 
 def start_mosquitto(
@@ -135,19 +135,15 @@ def start_mosquitto(
     With `certs`, a second listener speaks TLS with the server certificate (on `tls_port`)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
+    options = mosquitto_options(port, data_dir)
     if certs is not None:
         tls_port = tls_port or free_port()
-        # Without per_listener_settings the certificate lines belong to the listener above them.
-        extra_conf += (
-            f"listener {tls_port} 127.0.0.1\n"
-            f"certfile {certs.server_cert}\nkeyfile {certs.server_key}\n"
+        options = replace(
+            options, tls_port=tls_port, tls_cert=certs.server_cert, tls_key=certs.server_key
         )
     log = data_dir / "mosquitto.log"
     conf = data_dir / "mosquitto.conf"
-    conf.write_text(
-        MOSQUITTO_CONF.format(port=port, data=data_dir, log=log, user=getpass.getuser())
-        + extra_conf
-    )
+    conf.write_text(mosquitto_conf(options, logins=None) + extra_conf)
     server = run_mosquitto(conf, port, data_dir, log)
     if certs is not None and tls_port is not None:
         server.tls_port = tls_port

@@ -22,7 +22,6 @@ WITH_EXAMPLES = [
     "simulators.noise",
     "simulators.weather",
     "simulators.faults",
-    "simulators.mqtt",
     "ingest.lineprotocol",
     "ingest.retry",
     "gateway.gateway_cmd",

@@ -101,7 +101,7 @@ def test_documented_bench_script_starts(line: str) -> None:
 
 
 def test_no_bench_script_shadows_a_package() -> None:
-    # `python bench/x.py` puts bench/ first on sys.path: bench/dashboard.py once hid the
+    # `python bench/x.py` puts bench/ first on sys.path: bench/compare_view.py once hid the
     # dashboard package from bench/compare.py.
     shadows = [p.name for p in BENCH_USAGE if p.stem in PACKAGES]
     assert not shadows, f"rename these bench scripts, they hide our packages: {shadows}"

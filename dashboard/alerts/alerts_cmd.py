@@ -21,7 +21,7 @@ from ingest import open_store
 from ingest.domain import stations
 from ingest.domain.contacts import LANGUAGES
 from ingest.domain.errors import UserError
-from ingest.url import secret
+from ingest.domain.secrets import secret
 
 log = logging.getLogger(__name__)
 _DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}

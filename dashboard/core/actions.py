@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.core.calibration import correction_terms
+from dashboard.core.cells import cells
 from dashboard.core.daily import SUMMARY_COLUMNS, daily_summary
 from dashboard.core.derived import (
     apparent_temp_c,
@@ -162,7 +163,7 @@ def render_summary(summary: pd.DataFrame, fmt: SummaryFormat) -> str:
     """
     frame = summary[list(SUMMARY_COLUMNS)].assign(date=summary["date"].dt.strftime("%Y-%m-%d"))
     if fmt == "csv":
-        return str(frame.round(4).to_csv(index=False))
+        return str(cells(frame.round(4)).to_csv(index=False))
     if fmt == "json":
         return str(frame.round(4).to_json(orient="records")) + "\n"
     if fmt == "table":
@@ -175,9 +176,11 @@ def write_export(export: pd.DataFrame, fmt: ExportFormat, out: BinaryIO) -> None
     """Write the export table as CSV (UTF-8, ISO times) or Parquet to a binary stream."""
     if fmt == "csv":
         # Spreadsheets read ISO 8601; the Z marks UTC, the local time is the school's wall clock.
-        text = export.assign(
-            time=export["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            local_time=export["local_time"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        text = cells(
+            export.assign(
+                time=export["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                local_time=export["local_time"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
+            )
         ).to_csv(index=False)
         out.write(text.encode())
     elif fmt == "parquet":

@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from dashboard import controls, figures, ids, picker
 from dashboard.context import data
+from dashboard.core.cells import cell
 from dashboard.data import WEATHER_VARIABLES
 from dashboard.i18n import N_, day_label, t
 from dashboard.labels import AXIS, QUANTITY, name
@@ -299,5 +300,5 @@ def to_csv(payload: dict, lang: str, units: dict) -> str:
     for s in payload.get("series") or []:
         y = convert(variable, np.array([np.nan if v is None else v for v in s["y"]]), units)
         for x, value in zip(s["x"], y, strict=True):
-            writer.writerow([s["station"], s["name"], x, f"{value:.3f}"])
+            writer.writerow([cell(s["station"]), cell(str(s["name"])), x, f"{value:.3f}"])
     return out.getvalue()

@@ -54,6 +54,7 @@ class Bridge:
     def __init__(
         self,
         spec: PortSpec,
+        station: str,
         open_session: Callable[[str], Session],
         list_fn: Callable[[], Sequence[Board]] = lambda: list_boards(include_unknown=True),
         open_fn: Callable[[str], Any] = open_port,
@@ -64,7 +65,7 @@ class Bridge:
         self.open_fn = open_fn
         # One Link for the bridge's life, not per port: across an unplug it remembers what the
         # broker already has, so frames the station sends again are acknowledged, not repeated.
-        self.link = Link(spec.name, open_session, now)
+        self.link = Link(spec.name, station, open_session, now)
 
     def run(self, stop: threading.Event) -> None:
         waiting_said = False

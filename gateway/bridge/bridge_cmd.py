@@ -10,15 +10,24 @@ import signal
 import threading
 from types import FrameType
 
-from gateway import broker
+from firmware import wire
 from gateway.bridge.bridge import Bridge, PortSpec
 from gateway.bridge.session import StationSession
+from ingest.domain import broker
+from ingest.domain.errors import UserError
 
 log = logging.getLogger("classnet.bridge")
 
 
 def run(args: argparse.Namespace) -> int:
     url = broker.parse_broker_url(args.broker, args.broker_ca)
+    station = url.user or ""
+    if not wire.is_station_id(station):
+        # The bridge speaks for the station whose login it holds, and for no other.
+        raise UserError(
+            f"--broker {url}: give the station's login, mqtt://STATION@host:1883 "
+            "(e.g. mqtt://fi-tampere-01@broker:1883)"
+        )
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -27,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     log.info("bridge: port %s, broker %s", args.port, url)
-    Bridge(PortSpec(args.port), lambda station: StationSession(url, station)).run(done)
+    Bridge(PortSpec(args.port), station, lambda st: StationSession(url, st)).run(done)
     log.info("bridge stopped")
     return 0
 
@@ -49,10 +58,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--broker",
-        default="mqtt://localhost:1883",
+        required=True,
         metavar="URL",
-        help="mqtt://STATION@host:1883 or mqtts://...; the station's password from "
-        "CLASSNET_MQTT_PASSWORD or CLASSNET_MQTT_PASSWORD_FILE (default mqtt://localhost:1883)",
+        help="mqtt://STATION@host:1883 or mqtts://...: the station's login, the only station "
+        "this bridge publishes for; its password from CLASSNET_MQTT_PASSWORD or "
+        "CLASSNET_MQTT_PASSWORD_FILE",
     )
     broker.add_ca_argument(p)
     p.set_defaults(func=run)

@@ -2,6 +2,9 @@
 publishes through the station's MQTT session, acknowledgements and time back to the board.
 
 No serial port here (gateway/bridge/bridge.py reads and writes it): `Link.feed(bytes) -> bytes`.
+A bridge speaks for one station, the one whose login it holds: a frame naming another station is
+refused (an `r` frame with the reason, no acknowledgement), never published, and never makes the
+bridge connect under that id, which would take the real station's session.
 An observation frame is acknowledged only after the broker's PUBACK for the message that
 carried it; while the broker is unreachable nothing is acknowledged, so the station keeps its
 readings in flash and the computer needs no buffer of its own.
@@ -79,11 +82,14 @@ class Link:
     def __init__(
         self,
         where: str,
+        station: str,
         open_session: Callable[[str], Session],
         now: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.where = where  # the port, for log lines
+        self.station = station  # the login's: the only station this bridge publishes for
+        self.refused_from: set[str] = set()  # stations already named in a log line
         self.open_session = open_session
         self.now = now
         self.monotonic = monotonic
@@ -98,7 +104,14 @@ class Link:
         # birth and then its outbox again from the oldest reading; that ends the gap. A new port
         # starts with one, as the station may be in the middle of a batch.
         self.gap = True
-        self.counts = {"published": 0, "repeats": 0, "corrupt": 0, "rejected": 0, "unacked": 0}
+        self.counts = {
+            "published": 0,
+            "repeats": 0,
+            "corrupt": 0,
+            "rejected": 0,
+            "unacked": 0,
+            "refused": 0,
+        }
 
     # -- bytes in, bytes out
 
@@ -113,6 +126,9 @@ class Link:
             if got is None:
                 continue
             kind, who, body, crc = got
+            if who != self.station:
+                out.append(self._refuse(who))
+                continue
             if group and (
                 kind != b"o"
                 or who != station
@@ -154,6 +170,14 @@ class Link:
             log.warning("%s: frame of kind %r from %r ignored", self.where, kind, station[:60])
             return None
         return kind, station, body, crc
+
+    def _refuse(self, station: str) -> bytes:
+        self.counts["refused"] += 1
+        reason = f"this bridge publishes only for {self.station}, its login; not for {station}"
+        if station not in self.refused_from and len(self.refused_from) < 64:
+            self.refused_from.add(station)  # bounded: one line per station named, not per frame
+            log.warning("%s: frames for station %s refused: %s", self.where, station, reason)
+        return frame.encode(b"r", station.encode(), reason.encode())
 
     # -- one kind each
 
@@ -228,9 +252,6 @@ class Link:
     # -- the station's MQTT session
 
     def _session(self, station: str) -> Session | None:
-        if self.session is not None and self.session.station != station:
-            log.info("%s: station %s replaces %s", self.where, station, self.session.station)
-            self.board_gone()
         if self.session is not None and not self.session.up:
             self._lost(self.session)
         if self.session is None:
@@ -272,7 +293,7 @@ class Link:
         )
 
     def board_gone(self) -> None:
-        """The board disappeared (or another took its place): say the station is offline."""
+        """The board disappeared: say the station is offline."""
         self.reader = frame.LineReader(MAX_LINE)
         self.gap = True
         session, self.session = self.session, None

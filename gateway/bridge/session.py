@@ -19,7 +19,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from firmware import wire
-from gateway import broker
+from ingest.domain import broker
 
 log = logging.getLogger("classnet.bridge")
 

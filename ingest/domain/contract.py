@@ -61,6 +61,9 @@ class Reason(StrEnum):
     WRONG_TYPE = "wrong_type"
     UNKNOWN_FIELD = "unknown_field"
     BAD_META = "bad_meta"
+    # a valid observation the store refused for good (beyond its retention policy, a field type
+    # conflict): dead-lettered with the store's words, the rest of its batch stored
+    STORE_REFUSED = "store_refused"
 
 
 class ContractError(ValueError):

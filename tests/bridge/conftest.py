@@ -13,8 +13,8 @@ import pytest
 
 from gateway.bridge.bridge import Bridge, PortSpec
 from gateway.bridge.session import StationSession
-from gateway.broker import BrokerURL
 from ingest import open_store
+from ingest.domain.broker import BrokerURL
 from tests import servers
 from tests.bridge.harness import Station
 from tests.firmware.conftest import subscribe  # noqa: F401 (a fixture)
@@ -22,9 +22,13 @@ from tests.gateway.chain import start_gateway
 
 
 class RunningBridge:
-    def __init__(self, port: Path, broker_port: int, now: Callable[[], float]) -> None:
-        url = BrokerURL("127.0.0.1", broker_port)
-        self.bridge = Bridge(PortSpec(str(port)), lambda st: StationSession(url, st), now=now)
+    def __init__(
+        self, port: Path, broker_port: int, now: Callable[[], float], station: str
+    ) -> None:
+        url = BrokerURL("127.0.0.1", broker_port, user=station)  # the bridge holds its login
+        self.bridge = Bridge(
+            PortSpec(str(port)), station, lambda st: StationSession(url, st), now=now
+        )
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.bridge.run, args=(self.stop,), daemon=True)
         self.thread.start()
@@ -42,8 +46,8 @@ class RunningBridge:
 def run_bridge(mosquitto: servers.Server) -> Iterator[Callable[..., RunningBridge]]:
     bridges: list[RunningBridge] = []
 
-    def start(port: Path, now: Callable[[], float] = time.time) -> RunningBridge:
-        b = RunningBridge(port, mosquitto.port, now)
+    def start(port: Path, station: str, now: Callable[[], float] = time.time) -> RunningBridge:
+        b = RunningBridge(port, mosquitto.port, now, station)
         bridges.append(b)
         return b
 

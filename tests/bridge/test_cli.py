@@ -65,3 +65,10 @@ def test_classnet_bridge_runs_and_says_goodbye_for_the_station(
     assert not any(b'"seq"' in line.encode() for line in text.splitlines())  # no payload dumps
     first = json.loads(sub.obs()[0])
     assert (first[0] if isinstance(first, list) else first)["seq"] == 0
+
+
+def test_the_bridge_needs_the_stations_login(capsys) -> None:
+    from gateway.cli import EXIT_USER_ERROR, main
+
+    assert main(["bridge", "--broker", "mqtt://127.0.0.1:1883"]) == EXIT_USER_ERROR
+    assert "give the station's login, mqtt://STATION@host:1883" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import time
 
 import pytest
@@ -57,7 +58,7 @@ def test_station_on_usb_reaches_the_store_once_in_order_with_the_bridges_time(
     serial_board(fs, station)
     port = tmp_path / "ttyUSB-station"
     sub = subscribe(mosquitto.port, station)
-    bridge = run_bridge(port, now=skewed)
+    bridge = run_bridge(port, station, now=skewed)
     board = start_serial_station(fs, direct(port))
     sub.wait(lambda: len(arrived(sub, station)) >= 6)
 
@@ -98,7 +99,7 @@ def test_garbage_debug_prints_and_damaged_frames_lose_and_duplicate_nothing(
     cable = Cable(port, noise=True, corrupt=frozenset({3, 40}))
     try:
         sub = subscribe(mosquitto.port, station)
-        bridge = run_bridge(port, now=skewed)
+        bridge = run_bridge(port, station, now=skewed)
         start_serial_station(fs, cable.board_fd)
         # the backlog, then at least 3 live readings after it
         sub.wait(lambda: len(arrived(sub, station)) >= len(backlog) + 3, timeout=60)
@@ -128,7 +129,7 @@ def test_cable_pulled_mid_backlog_loses_and_duplicates_nothing(
     cable = Cable(port)
     try:
         sub = subscribe(mosquitto.port, station)
-        bridge = run_bridge(port, now=skewed)
+        bridge = run_bridge(port, station, now=skewed)
         start_serial_station(fs, cable.board_fd)
         sub.wait(lambda: len(arrived(sub, station)) >= 500, timeout=60)
         cable.pull()
@@ -157,7 +158,7 @@ def test_broker_stopped_for_a_while_loses_nothing_and_stores_nothing_twice(
     serial_board(fs, station)
     port = tmp_path / "ttyUSB-station"
     sub = subscribe(mosquitto.port, station)
-    bridge = run_bridge(port, now=skewed)
+    bridge = run_bridge(port, station, now=skewed)
     start_serial_station(fs, direct(port))
     sub.wait(lambda: len(arrived(sub, station)) >= 2)
     mosquitto.stop()
@@ -183,3 +184,27 @@ def test_broker_stopped_for_a_while_loses_nothing_and_stores_nothing_twice(
         assert stored[: len(first)] == list(first), "nothing lost, nothing twice in the store"
     finally:
         restarted.stop()
+
+
+@pytest.mark.slow
+def test_a_board_of_another_station_is_refused_and_says_why(
+    tmp_path, mosquitto, subscribe, run_bridge, start_serial_station, caplog
+) -> None:
+    # The bridge holds fi-serial-mine's login; the board plugged in is fi-serial-other.
+    fs = tmp_path / "fs"
+    serial_board(fs, "fi-serial-other")
+    port = tmp_path / "ttyUSB-other"
+    sub = subscribe(mosquitto.port, "+")
+    caplog.set_level(logging.DEBUG, "classnet.bridge")
+    bridge = run_bridge(port, "fi-serial-mine", now=skewed)
+    start_serial_station(fs, direct(port))
+    # The station logs the bridge's reason (its log is its USB serial, which the bridge reads).
+    deadline = time.monotonic() + 60
+    while "classnet bridge refused: this bridge publishes only for fi-serial-mine" not in (
+        caplog.text
+    ):
+        assert time.monotonic() < deadline, "the station never logged the refusal"
+        time.sleep(0.2)
+    assert bridge.counts["refused"] > 0 and bridge.counts["published"] == 0
+    assert bridge.bridge.link.session is None  # never connected, under either id
+    assert sub.messages == []

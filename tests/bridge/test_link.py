@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import logging
 
-from firmware import frame
+from firmware import frame, wire
 from gateway.bridge.link import Link
 from gateway.bridge.session import StationSession
-from gateway.broker import BrokerURL
+from ingest.domain.broker import BrokerURL
+from ingest.domain.broker_config import GATEWAY_USER
 from tests import servers
+from tests.security.network import Client, start_network_broker
 
 STATION = b"fi-link-01"
 BIRTH = b'{"state": "online", "firmware": "1.0.0", "exposure": "outdoor"}'
@@ -27,8 +29,13 @@ def frames_of(out: bytes) -> list[tuple[bytes, bytes, bytes]]:
 
 
 def link_to(port: int) -> Link:
-    url = BrokerURL("127.0.0.1", port)
-    return Link("ttyTEST", lambda station: StationSession(url, station, 1.0), now=lambda: T)
+    url = BrokerURL("127.0.0.1", port, user=STATION.decode())
+    return Link(
+        "ttyTEST",
+        STATION.decode(),
+        lambda station: StationSession(url, station, 1.0),
+        now=lambda: T,
+    )
 
 
 def test_birth_observations_and_repeats(mosquitto: servers.Server, subscribe) -> None:
@@ -94,3 +101,45 @@ def test_no_acknowledgement_while_the_broker_is_unreachable(caplog) -> None:
     assert frames_of(link.feed(frame.encode(b"p", STATION, b"{}")))[0][0] == b"t"
     assert len(caplog.records) == 1  # one line for the event, not one per frame
     assert "not acknowledging station fi-link-01" in caplog.records[0].getMessage()
+
+
+def test_frames_for_another_station_are_refused_and_that_station_keeps_its_session(
+    tmp_path, caplog
+) -> None:
+    # The generated broker config; the bridge holds ph-usb-01's login, its board claims to be
+    # fi-victim-01, which is online on its own connection.
+    server, pw = start_network_broker(tmp_path, ["ph-usb-01", "fi-victim-01"])
+    victim_status = wire.topic("fi-victim-01", "status")
+    try:
+        watcher = Client(server.port, GATEWAY_USER, pw[GATEWAY_USER])
+        watcher.subscribe(f"{wire.TOPIC_PREFIX}+/+")
+        victim = Client(
+            server.port, "fi-victim-01", pw["fi-victim-01"], client_id="fi-victim-01",
+            will=(victim_status, b'{"state":"offline"}'),
+        )  # fmt: skip
+        url = BrokerURL("127.0.0.1", server.port, user="ph-usb-01", password=pw["ph-usb-01"])
+        link = Link("ttyEVIL", "ph-usb-01", lambda st: StationSession(url, st, 2.0), now=lambda: T)
+        forged = [
+            frame.encode(b"s", b"fi-victim-01", BIRTH),
+            frame.encode(b"m", b"fi-victim-01", b'{"name": "forged"}'),
+            *(frame.encode(b"o", b"fi-victim-01", obs(i)) for i in range(5)),
+            frame.encode(b"p", b"fi-victim-01", b"{}"),
+        ]
+        with caplog.at_level(logging.WARNING, "classnet.bridge"):
+            replies = frames_of(link.feed(b"".join(forged)))
+        reason = b"this bridge publishes only for ph-usb-01, its login; not for fi-victim-01"
+        assert replies == [(b"r", b"fi-victim-01", reason)] * len(forged)  # no ack, a reason
+        assert link.counts["refused"] == len(forged) and link.session is None
+        assert len(caplog.records) == 1  # one line per station named, not per frame
+        # Its own frames still go through, under its own login.
+        own = frames_of(link.feed(frame.encode(b"s", b"ph-usb-01", BIRTH)))
+        assert own[0][0] == b"a"
+        assert watcher.messages.get(timeout=10)[0] == wire.topic("ph-usb-01", "status")
+        victim.publish(victim_status, b'{"state":"online"}', retain=True)
+        assert watcher.messages.get(timeout=10) == (victim_status, b'{"state":"online"}')
+        assert watcher.messages.empty() and victim.disconnects == 0
+        link.board_gone()
+        victim.close()
+        watcher.close()
+    finally:
+        server.stop()

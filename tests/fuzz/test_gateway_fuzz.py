@@ -53,8 +53,14 @@ def test_hostile_stream_never_stops_the_gateway_and_is_counted(
     expected, distinct_whole = expected_rejects(fuzz.messages, now)
     generated_s = time.monotonic() - made
     db = tmp_path / "obs.db"
+    # Room for every dead letter (the default keeps 1,000 per station): each is checked below.
     gateway = GatewayProc(
-        mosquitto.port, f"sqlite:///{db}", tmp_path / "spool", "gw-fuzz", tmp_path / "gw.log"
+        mosquitto.port,
+        f"sqlite:///{db}",
+        tmp_path / "spool",
+        "gw-fuzz",
+        tmp_path / "gw.log",
+        extra=["--dead-letters", str(TOTAL)],
     )
     gateway.start()
     publisher = Publisher(mosquitto.port, "pub-fuzz")

@@ -9,9 +9,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.broker import BrokerURL
 from gateway.service import Gateway, Settings
 from ingest.base import Store
+from ingest.domain.broker import BrokerURL
 
 
 def start_gateway(

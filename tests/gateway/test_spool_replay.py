@@ -54,6 +54,8 @@ def test_refused_batch_is_kept_shown_and_replayed(
         ]
         publish(mosquitto.port, sent)
         wait_until(lambda: set_aside_batches(spool_dir), what="a batch in refused/")
+        # Every point refused: the store is at fault, the batch is kept whole and counted.
+        wait_until(lambda: gateway.metrics.spool_refused._value.get() == 1, what="the gauge")
     finally:
         gateway.stop()
 

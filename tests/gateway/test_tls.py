@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from firmware import wire
-from gateway import broker, gateway_cmd
+from gateway import gateway_cmd
 from gateway.bridge.session import SessionError, StationSession
 from gateway.cli import UserError, build_parser
 from gateway.service import Gateway
 from ingest import open_store
+from ingest.domain.broker import parse_broker_url
 from tests import servers
 from tests.gateway.chain import publish, wait_until
 from tests.gateway.test_chain import END, START, obs_messages
@@ -80,10 +81,10 @@ def test_a_broker_the_ca_did_not_sign_is_refused_with_a_sentence(
 
 def test_broker_ca_is_checked_before_anything_connects(tls_certs: servers.Certs) -> None:
     with pytest.raises(UserError, match="only an mqtts:// broker has a certificate"):
-        broker.parse_broker_url("mqtt://h:1883", tls_certs.ca)
+        parse_broker_url("mqtt://h:1883", tls_certs.ca)
     with pytest.raises(UserError, match="not a readable PEM certificate"):
-        broker.parse_broker_url("mqtts://h", tls_certs.server_key)
-    url = broker.parse_broker_url("mqtts://h", tls_certs.ca)
+        parse_broker_url("mqtts://h", tls_certs.server_key)
+    url = parse_broker_url("mqtts://h", tls_certs.ca)
     assert (url.port, url.ca, str(url)) == (8883, tls_certs.ca, "mqtts://h:8883")
 
 
@@ -91,10 +92,10 @@ def test_the_bridge_publishes_over_checked_tls_and_names_a_wrong_ca(
     mosquitto_tls: servers.Server, tls_certs: servers.Certs
 ) -> None:
     url = f"mqtts://127.0.0.1:{mosquitto_tls.tls_port}"
-    wrong = StationSession(broker.parse_broker_url(url, tls_certs.other_ca), "fi-x-01")
+    wrong = StationSession(parse_broker_url(url, tls_certs.other_ca), "fi-x-01")
     with pytest.raises(SessionError, match=f"TLS certificate check of broker {url} failed"):
         wrong.open()
-    session = StationSession(broker.parse_broker_url(url, tls_certs.ca), "fi-x-01")
+    session = StationSession(parse_broker_url(url, tls_certs.ca), "fi-x-01")
     session.open()
     try:
         assert session.publish("obs", wire.encode(wire.observation(time.time(), seq=0)))

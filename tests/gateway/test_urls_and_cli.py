@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from gateway import cli
-from gateway.broker import parse_broker_url, stable_client_id, subscriptions
+from gateway.broker import stable_client_id, subscriptions
 from gateway.gateway_cmd import parse_size
+from ingest.domain.broker import parse_broker_url
 from ingest.domain.errors import UserError
 from ingest.url import parse_store_url
 

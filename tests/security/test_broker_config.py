@@ -3,73 +3,34 @@ its own topics; anonymous clients refused; the gateway and dashboard read-only."
 
 from __future__ import annotations
 
-import getpass
 import os
-import queue
 import stat
 import tomllib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.broker_config import (
+from gateway.cli import main as classnet
+from ingest.domain.broker_config import (
     DASHBOARD_USER,
     GATEWAY_USER,
     BrokerOptions,
     password_hash,
     write_broker_config,
 )
-from gateway.cli import main as classnet
 from tests import servers
+from tests.security.network import Client, start_network_broker
 
 STATIONS = ["fi-tampere-hervanta", "ph-manila-01"]
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[tuple[servers.Server, dict[str, str]]]:
-    port = servers.free_port()
-    out = tmp_path / "broker"
-    options = BrokerOptions(
-        port=port, bind="127.0.0.1", data_dir=tmp_path / "data", run_as=getpass.getuser()
-    )
-    (tmp_path / "data").mkdir()
-    credentials = write_broker_config(out, STATIONS, options)
-    passwords = tomllib.loads(credentials.read_text())["passwords"]
-    server = servers.run_mosquitto(out / "mosquitto.conf", port, tmp_path)
+    server, passwords = start_network_broker(tmp_path, STATIONS)
     yield server, passwords
     server.stop()
-
-
-class Client:
-    """A paho client that records what it receives and how its connection went."""
-
-    def __init__(self, port: int, user: str | None, password: str | None) -> None:
-        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self.connected: queue.Queue[str] = queue.Queue()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-{user}-{id(self)}")
-        if user:
-            self.client.username_pw_set(user, password)
-        self.client.on_connect = lambda c, u, f, rc, p: self.connected.put(str(rc))
-        self.client.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload))
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        self.result = self.connected.get(timeout=10)
-
-    def subscribe(self, topic: str) -> None:
-        done: queue.Queue[bool] = queue.Queue()
-        self.client.on_subscribe = lambda *a: done.put(True)
-        self.client.subscribe(topic, qos=1)
-        done.get(timeout=10)
-
-    def publish(self, topic: str, body: bytes) -> None:
-        self.client.publish(topic, body, qos=1).wait_for_publish(10)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def test_a_station_cannot_publish_as_another(broker) -> None:
@@ -101,10 +62,12 @@ def test_gateway_and_dashboard_cannot_publish(broker) -> None:
     server, pw = broker
     watcher = Client(server.port, GATEWAY_USER, pw[GATEWAY_USER])
     watcher.subscribe("classnet/v1/+/status")
-    for user in (GATEWAY_USER, DASHBOARD_USER):
-        intruder = Client(server.port, user, pw[user])
-        intruder.publish("classnet/v1/ph-manila-01/status", b'{"state": "offline"}')
-        intruder.close()
+    # The gateway tries on the watcher's own connection: a second one under its login would
+    # take the watcher's client id (the broker makes the login the id).
+    watcher.publish("classnet/v1/ph-manila-01/status", b'{"state": "offline"}')
+    intruder = Client(server.port, DASHBOARD_USER, pw[DASHBOARD_USER])
+    intruder.publish("classnet/v1/ph-manila-01/status", b'{"state": "offline"}')
+    intruder.close()
     station = Client(server.port, "ph-manila-01", pw["ph-manila-01"])
     station.publish("classnet/v1/ph-manila-01/status", b'{"state": "online"}')
     assert watcher.messages.get(timeout=10)[1] == b'{"state": "online"}'
@@ -126,6 +89,7 @@ def test_broker_takes_the_network_settings(tmp_path: Path) -> None:
     for line in (
         "allow_anonymous false",
         "max_queued_messages 1000000",
+        "max_queued_bytes 1073741824",
         "max_packet_size 66560",
         "persistence true",
         "persistent_client_expiration 14d",
@@ -162,3 +126,98 @@ def test_cli_writes_config_and_never_prints_secrets(tmp_path: Path, capsys) -> N
     passwords = tomllib.loads((tmp_path / "b" / "credentials.toml").read_text())["passwords"]
     assert all(pw not in printed for pw in passwords.values())
     assert "credentials.toml" in printed
+
+
+def test_a_station_cannot_fill_the_brokers_memory_while_the_gateway_is_away(
+    tmp_path: Path,
+) -> None:
+    server, pw = start_network_broker(tmp_path, STATIONS, max_queued_mib=1)
+    try:
+        gateway = Client(
+            server.port, GATEWAY_USER, pw[GATEWAY_USER], client_id=GATEWAY_USER, clean_session=False
+        )
+        gateway.subscribe("classnet/v1/+/obs")
+        gateway.close()  # away: the broker queues for its session
+        station = Client(server.port, "ph-manila-01", pw["ph-manila-01"])
+        big = b"[" + b" " * (60 * 1024) + b"]"
+        for _ in range(100):  # 6 MB, the reported attack with 64 KiB messages
+            station.publish("classnet/v1/ph-manila-01/obs", big)
+        gateway = Client(
+            server.port, GATEWAY_USER, pw[GATEWAY_USER], client_id=GATEWAY_USER, clean_session=False
+        )
+        station.publish("classnet/v1/ph-manila-01/obs", b"{}")  # arrives after the queue
+        bodies = iter(lambda: gateway.messages.get(timeout=10)[1], b"{}")
+        held = sum(len(body) for body in bodies)
+        # 1 MiB: what max_queued_bytes lets one session hold, and no more than one message over.
+        assert 0 < held <= (1 << 20) + len(big)
+        gateway.close()
+        station.close()
+    finally:
+        server.stop()
+
+
+def test_with_tls_the_plain_listener_stays_on_localhost_and_paths_are_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("cert.pem", "key.pem"):
+        (tmp_path / name).write_text("")
+    tls = BrokerOptions(tls_port=8883, tls_cert=Path("cert.pem"), tls_key=Path("key.pem"))
+    write_broker_config(tmp_path / "b", STATIONS, tls)
+    lines = (tmp_path / "b" / "mosquitto.conf").read_text().splitlines()
+    assert "listener 1883 127.0.0.1" in lines  # passwords in clear only on this machine
+    assert "listener 8883" in lines
+    assert f"certfile {tmp_path / 'cert.pem'}" in lines
+    assert f"keyfile {tmp_path / 'key.pem'}" in lines
+    assert lines.count("use_username_as_clientid true") == 2  # a listener setting: on both
+    write_broker_config(tmp_path / "c", STATIONS, replace(tls, plain_bind="any"))
+    assert "listener 1883" in (tmp_path / "c" / "mosquitto.conf").read_text().splitlines()
+
+
+def test_a_connected_gateway_that_does_not_ack_holds_bounded_bytes(tmp_path: Path) -> None:
+    # A gateway whose store is slow acknowledges nothing for a while: what the broker holds for
+    # it in flight and queued stays within max_inflight_bytes + max_queued_bytes.
+    # (The broker handles one connection's packets in order: after the SUBACK below it has
+    # taken the acknowledgements sent before, so the marker finds room in the queue.)
+    server, pw = start_network_broker(tmp_path, STATIONS, max_queued_mib=1)
+    try:
+        gateway = Client(
+            server.port, GATEWAY_USER, pw[GATEWAY_USER], clean_session=False, manual_ack=True
+        )
+        gateway.subscribe("classnet/v1/+/obs")
+        station = Client(server.port, "ph-manila-01", pw["ph-manila-01"])
+        big = b"[" + b" " * (60 * 1024) + b"]"
+        for _ in range(100):  # 6 MB while nothing is acknowledged
+            station.publish("classnet/v1/ph-manila-01/obs", big)
+        gateway.ack_all()  # the store is back: what was held comes, then the marker
+        gateway.subscribe("classnet/v1/+/obs")  # SUBACK: the broker has taken the acks before
+        station.publish("classnet/v1/ph-manila-01/obs", b"{}")
+        held = 0
+        while (body := gateway.next_acked(timeout=10)) != b"{}":
+            held += len(body)
+        assert 0 < held <= (1 << 20) + (1 << 18) + 2 * len(big)  # queued + in flight, no more
+        gateway.close()
+        station.close()
+    finally:
+        server.stop()
+
+
+def test_cli_options_for_share_groups_queues_and_the_plain_listener(tmp_path: Path) -> None:
+    for name in ("cert.pem", "key.pem"):
+        (tmp_path / name).write_text("")
+    out = tmp_path / "b"
+    rc = classnet(
+        ["broker-config", "--station", "ph-manila-01", "--out", str(out),
+         "--data-dir", str(tmp_path), "--gateways", "3", "--max-queued-mib", "64",
+         "--tls-port", "8883", "--tls-cert", str(tmp_path / "cert.pem"),
+         "--tls-key", str(tmp_path / "key.pem"), "--plain-bind", "10.0.0.5"]
+    )  # fmt: skip
+    assert rc == 0
+    passwords = tomllib.loads((out / "credentials.toml").read_text())["passwords"]
+    assert {"classnet-gateway", "classnet-gateway-2", "classnet-gateway-3"} <= set(passwords)
+    lines = (out / "mosquitto.conf").read_text().splitlines()
+    assert "listener 1883 10.0.0.5" in lines
+    assert f"max_queued_bytes {64 << 20}" in lines and f"max_inflight_bytes {16 << 20}" in lines
+    acl = (out / "acl").read_text()
+    assert "user classnet-gateway-3\ntopic read classnet/v1/+/obs" in acl
+    assert "pattern" not in acl.replace("No pattern lines", "")

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from firmware import wire
-from gateway.broker_config import password_hash
 from gateway.cli import COMPONENT_CLIS, build_parser, main
+from ingest.domain.broker_config import password_hash
 from tests import servers
 from tests.faults.harness import ROOT, report
 

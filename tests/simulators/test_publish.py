@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import EXIT_USER_ERROR, main
-from simulators.mqtt import Broker, BrokerError
+from ingest.domain.broker import parse_broker_url
+from ingest.domain.errors import UserError
 from simulators.simulate_cmd import load_record
 from tests.mqtt_clients import Subscriber
 from tests.waiting import hold
@@ -162,5 +163,5 @@ def test_unreachable_broker_is_a_sentence_not_a_traceback(capsys) -> None:
 
 
 def test_broker_url_refuses_an_inline_password() -> None:
-    with pytest.raises(BrokerError):
-        Broker.parse("mqtt://user:secret@host:1883")
+    with pytest.raises(UserError, match="carries a password"):
+        parse_broker_url("mqtt://user:secret@host:1883")
