@@ -118,10 +118,11 @@ def render_summary(summary: pd.DataFrame, fmt: SummaryFormat) -> str:
 
     >>> frame = pd.DataFrame({"station": ["fi-a"], "date": pd.to_datetime(["2024-06-01"]),
     ...     "n_obs": [1440], "coverage": [1.0], "temp_c_min": [9.5], "temp_c_max": [21.25],
-    ...     "temp_c_mean": [15.0], "rain_mm_sum": [float("nan")], "wind_gust_ms_max": [7.0]})
+    ...     "temp_c_mean": [15.0], "rain_mm_sum": [float("nan")], "wind_gust_ms_max": [7.0],
+    ...     "n_flagged": [2]})
     >>> print(render_summary(frame, "csv"), end="")
-    station,date,n_obs,coverage,temp_c_min,temp_c_max,temp_c_mean,rain_mm_sum,wind_gust_ms_max
-    fi-a,2024-06-01,1440,1.0,9.5,21.25,15.0,,7.0
+    station,date,n_obs,coverage,temp_c_min,temp_c_max,temp_c_mean,rain_mm_sum,wind_gust_ms_max,n_flagged
+    fi-a,2024-06-01,1440,1.0,9.5,21.25,15.0,,7.0,2
     """
     frame = summary[list(SUMMARY_COLUMNS)].assign(date=summary["date"].dt.strftime("%Y-%m-%d"))
     if fmt == "csv":

@@ -14,6 +14,7 @@ import pandas as pd
 from dashboard.core.daily import daily_summary
 from dashboard.core.frames import NS_PER_S, S_PER_DAY, station_rows, time_ns
 from dashboard.core.localtime import local_clock
+from dashboard.core.qc import screen
 
 # Latest reading counts as "now" if it is at most this old.
 NOW_MAX_AGE = pd.Timedelta("30min")
@@ -39,9 +40,10 @@ def outdoor(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
 
 def current_conditions(obs: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """Per station: the latest temperature (if at most `NOW_MAX_AGE` old), and the rain total and
-    highest gust of the last hour. Indexed by station."""
+    highest gust of the last hour, from usable values only (`qc.screen`). Indexed by station."""
     now_ts = pd.Timestamp(now)
     recent = obs[(obs["time"] > now_ts - pd.Timedelta("1h")) & (obs["time"] <= now_ts)]
+    recent = screen(recent, ["temp_c", "rain_mm", "wind_gust_ms"]).obs
     last = recent.sort_values("time").groupby("station", observed=True).last()
     fresh = last["time"] >= now_ts - NOW_MAX_AGE
     grouped = recent.groupby("station", observed=True)
@@ -128,13 +130,37 @@ def _row_quantiles(matrix: np.ndarray, quantiles: tuple[float, ...]) -> list[np.
     return result
 
 
+# A side's median and band stand for the side only when enough of its schools are in the bin.
+REGION_MIN_SHARE = 0.5
+REGION_MIN_STATIONS = 3
+
+
+def region_quorum(
+    n_reporting: int, min_share: float = REGION_MIN_SHARE, min_stations: int = REGION_MIN_STATIONS
+) -> int:
+    """How many of a side's schools must have a value in a bin for its median and band to show:
+    at least `min_share` of the side's schools that report in the period, and never fewer than
+    `min_stations` (the median of two schools is their mean; a band needs three).
+
+    >>> [region_quorum(n) for n in (1, 3, 6, 7, 40)]
+    [3, 3, 3, 4, 20]
+    """
+    return max(min_stations, int(np.ceil(min_share * n_reporting)))
+
+
 def region_comparison(
-    binned: pd.DataFrame, meta: pd.DataFrame, field: str = "temp_c"
+    binned: pd.DataFrame,
+    meta: pd.DataFrame,
+    field: str = "temp_c",
+    min_share: float = REGION_MIN_SHARE,
+    min_stations: int = REGION_MIN_STATIONS,
 ) -> pd.DataFrame:
     """Asia vs Europe per time bin: median and interquartile range across each side's stations.
 
     `binned` is the output of `resample` (any clock). Columns: the bin column, region,
-    n_stations, median, q25, q75, iqr. Bins where a region has no station with a value are absent.
+    n_stations, median, q25, q75, iqr. Bins where a region has no station with a value are absent;
+    where fewer than `region_quorum` of its schools have one, the statistics are NaN (a gap: at
+    the ends of a solar-time chart only one or two schools may have reached a bin yet).
     """
     time_column = binned.columns[1]
     region = meta.reindex(binned["station"].astype(str))
@@ -148,14 +174,18 @@ def region_comparison(
         side = weather[regions == name]
         if side.empty:
             continue
-        bins, _, matrix = _wide(side, field)
-        q25, median, q75 = _row_quantiles(matrix, (0.25, 0.5, 0.75))
+        bins, stations, matrix = _wide(side, field)
+        n_stations = np.sum(~np.isnan(matrix), axis=1)
+        enough = n_stations >= region_quorum(len(stations), min_share, min_stations)
+        q25, median, q75 = (
+            np.where(enough, q, np.nan) for q in _row_quantiles(matrix, (0.25, 0.5, 0.75))
+        )
         parts.append(
             pd.DataFrame(
                 {
                     time_column: bins,
                     "region": name,
-                    "n_stations": np.sum(~np.isnan(matrix), axis=1),
+                    "n_stations": n_stations,
                     "median": median,
                     "q25": q25,
                     "q75": q75,

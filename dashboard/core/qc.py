@@ -9,16 +9,22 @@ Each checked field gets a `<field>_qc` column of bit flags (0 = passed every che
 | 4   | persistence | varied less than the persistence minimum over the surrounding hour     |
 | 8   | consistency | contradicts another field (dew point above temperature, gust below wind) |
 
-The limits live in `QC_TABLE`, each row with its source; docs/comparison.md reproduces the table.
+The limits live in `QC_TABLE`, each row citing where in its source it comes from;
+docs/comparison.md reproduces the table.
+
+`usable` is the one rule for what may enter an aggregate, a ranking or a comparison: a value that
+is present and passed every check. `screen` applies it to a frame of observations; the daily
+summary, the resampler and "now" all read through it, and a rollup can call `usable` directly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from dashboard.core.derived import dewpoint_c
 from dashboard.core.frames import NS_PER_S, time_ns
@@ -31,49 +37,121 @@ FLAG_NAMES: dict[int, str] = {
     CONSISTENCY: "consistency",
 }
 
-# The step test compares neighbours at most this far apart; after a longer gap a change is news,
-# not a spike. School stations report every 1–5 minutes.
-STEP_MAX_GAP_S = 600
-# Persistence looks at the hour around each value (WMO: "over the past 60 minutes"); a window
-# counts only if it spans 90 % of that hour with at least three readings.
+# The time-consistency checks (step, persistence) of the source are written for one-minute values
+# (its "Level II"); they are applied to neighbours at most 10 minutes apart. A station reporting
+# less often (every 15 min, hourly) gets the range and consistency checks only: a 3 °C change
+# between hourly readings is weather, not a fault.
+TIME_CHECKS_MAX_INTERVAL_S = 600
+STEP_MAX_GAP_S = TIME_CHECKS_MAX_INTERVAL_S
+# Persistence looks at the hour around each value (source: "over the past 60 minutes"); a window
+# counts only if it spans 90 % of that hour with a reading at least every 10 minutes on average.
 PERSISTENCE_WINDOW_S = 3600
 _PERSISTENCE_MIN_SPAN = 0.9
-_PERSISTENCE_MIN_VALUES = 3
+_PERSISTENCE_MIN_VALUES = PERSISTENCE_WINDOW_S // TIME_CHECKS_MAX_INTERVAL_S
+# Source exemptions from the persistence test: humidity is only tested below 95 % (fog and rain
+# hold it at saturation for hours); wind only while its 10-minute mean exceeds 0.1 m/s (a calm
+# night is not a stuck anemometer).
+RH_PERSISTENCE_BELOW_PCT = 95.0
+WIND_PERSISTENCE_ABOVE_MS = 0.1
+WIND_MEAN_WINDOW_S = 600
 
-_WMO_AWS = "Zahumenský (2004), WMO Guidelines on QC procedures for data from AWS"
+_SOURCE = "Zahumenský (2004), WMO Guidelines on QC procedures for data from AWS"
+# Where in the source each limit stands. The paper has no numbered tables: its limits are lists
+# under the Level II (one-minute data) checks of its section "Quality control of processed data".
+_PLAUSIBLE = "plausible value check (gross error limits)"
+_STEP = "time consistency (a): maximum allowed variability, 'suspect' column"
+_PERSIST = "time consistency (b): minimum required variability over 60 min"
 _WIRE = "wire contract sensor range (no WMO limit for this element)"
 
 
 @dataclass(frozen=True)
 class Check:
     """Limits for one field. `step`: largest plausible change between neighbouring observations;
-    `persistence`: smallest change a working sensor shows within an hour (None: not tested)."""
+    `persistence`: smallest change a working sensor shows within an hour (None: not tested).
+    `source` names the document, `cites` where in it each limit stands."""
 
     low: float
     high: float
     step: float | None
     persistence: float | None
     source: str
+    cites: str
+
+
+def _wmo(step: bool, persistence: bool, extra: str = "") -> str:
+    parts = [_PLAUSIBLE] + ([_STEP] if step else []) + ([_PERSIST] if persistence else [])
+    return "; ".join(parts) + extra
 
 
 QC_TABLE: dict[str, Check] = {
-    "temp_c": Check(-80.0, 60.0, 3.0, 0.1, _WMO_AWS),
-    "rh_pct": Check(0.0, 100.0, 10.0, 1.0, _WMO_AWS),
-    "pressure_hpa": Check(500.0, 1100.0, 0.5, 0.1, _WMO_AWS),
-    "wind_speed_ms": Check(0.0, 75.0, 20.0, 0.5, _WMO_AWS),
-    "wind_gust_ms": Check(0.0, 150.0, None, None, _WMO_AWS),
-    "wind_dir_deg": Check(0.0, 360.0, None, 10.0, _WMO_AWS),
-    # WMO's limit is for one-minute totals; applied per report, it still catches a stuck gauge
-    # counter since the highest rain ever recorded in a minute is about 31 mm.
-    "rain_mm": Check(0.0, 40.0, None, None, _WMO_AWS),
-    "light_lux": Check(0.0, 200_000.0, None, None, _WIRE),
-    "uv_index": Check(0.0, 20.0, None, None, _WIRE),
-    "battery_v": Check(0.0, 30.0, None, None, _WIRE),
-    "rssi_dbm": Check(-120.0, 0.0, None, None, _WIRE),
-    "co2_ppm": Check(0.0, 10_000.0, None, None, _WIRE),
-    "pm2_5_ugm3": Check(0.0, 2000.0, None, None, _WIRE),
-    "pm10_ugm3": Check(0.0, 2000.0, None, None, _WIRE),
+    "temp_c": Check(-80.0, 60.0, 3.0, 0.1, _SOURCE, _wmo(True, True)),
+    "rh_pct": Check(0.0, 100.0, 10.0, 1.0, _SOURCE, _wmo(True, True, " (only while RH < 95 %)")),
+    "pressure_hpa": Check(500.0, 1100.0, 0.5, 0.1, _SOURCE, _wmo(True, True)),
+    # The source's 10 m/s is for the 2-minute mean wind; ours is a mean over the report interval.
+    "wind_speed_ms": Check(
+        0.0, 75.0, 10.0, 0.5, _SOURCE, _wmo(True, True, " (only while 10-min mean > 0.1 m/s)")
+    ),
+    "wind_gust_ms": Check(0.0, 150.0, None, None, _SOURCE, _wmo(False, False)),
+    "wind_dir_deg": Check(
+        0.0, 360.0, None, 10.0, _SOURCE, _wmo(False, True, " (only while 10-min mean > 0.1 m/s)")
+    ),
+    # The source's 40 mm is a one-minute intensity; applied per report, it still catches a stuck
+    # gauge counter since the highest rain ever recorded in a minute is about 31 mm.
+    "rain_mm": Check(0.0, 40.0, None, None, _SOURCE, _wmo(False, False, " (mm/min)")),
+    "light_lux": Check(0.0, 200_000.0, None, None, _WIRE, "wire-contract.md, field table"),
+    "uv_index": Check(0.0, 20.0, None, None, _WIRE, "wire-contract.md, field table"),
+    "battery_v": Check(0.0, 30.0, None, None, _WIRE, "wire-contract.md, field table"),
+    "rssi_dbm": Check(-120.0, 0.0, None, None, _WIRE, "wire-contract.md, field table"),
+    "co2_ppm": Check(0.0, 10_000.0, None, None, _WIRE, "wire-contract.md, field table"),
+    "pm2_5_ugm3": Check(0.0, 2000.0, None, None, _WIRE, "wire-contract.md, field table"),
+    "pm10_ugm3": Check(0.0, 2000.0, None, None, _WIRE, "wire-contract.md, field table"),
 }
+
+
+def usable(values: ArrayLike, flags: ArrayLike) -> NDArray[np.bool_]:
+    """The one rule for what enters an aggregate: a value that is present and passed every check.
+
+    Pure and element-wise (numpy arrays of equal shape), so a rollup can apply it to a batch:
+    `values` float, `flags` the `<field>_qc` bit codes of `qc_flags` (0 = passed).
+
+    >>> usable([20.1, 45.0, float("nan"), 19.8], [0, STEP, 0, 0]).tolist()
+    [True, False, False, True]
+    """
+    return np.isfinite(np.asarray(values, np.float64)) & (np.asarray(flags) == 0)
+
+
+@dataclass(frozen=True)
+class Screened:
+    """Observations with every flagged value replaced by NaN (`obs`, a copy: raw data untouched),
+    and per row how many present values were set aside (`n_flagged`)."""
+
+    obs: pd.DataFrame
+    n_flagged: NDArray[np.int64]
+
+
+def screen(obs: pd.DataFrame, fields: Sequence[str] | None = None) -> Screened:
+    """`obs` as aggregates must see it: flagged values of `fields` (default: every checked field
+    present) become NaN. All present fields take part in the checks (consistency needs pairs).
+
+    >>> obs = pd.DataFrame({"station": "fi-a",
+    ...     "time": pd.date_range("2024-01-01", periods=3, freq="1min", tz="UTC"),
+    ...     "temp_c": [1.0, 45.0, 1.2], "rain_mm": [0.0, 60.0, 0.0]})
+    >>> s = screen(obs)
+    >>> s.obs["temp_c"].tolist(), s.obs["rain_mm"].tolist(), s.n_flagged.tolist()
+    ([1.0, nan, 1.2], [0.0, nan, 0.0], [0, 2, 0])
+    """
+    chosen = [f for f in (fields if fields is not None else QC_TABLE) if f in QC_TABLE and f in obs]
+    n_flagged = np.zeros(len(obs), np.int64)
+    if not chosen or obs.empty:
+        return Screened(obs, n_flagged)
+    flags = qc_flags(obs)
+    replaced = {}
+    for field in chosen:
+        values = obs[field].to_numpy(np.float64)
+        keep = usable(values, flags[f"{field}_qc"].to_numpy())
+        n_flagged += np.isfinite(values) & ~keep
+        replaced[field] = np.where(keep, values, np.nan)
+    return Screened(obs.assign(**replaced), n_flagged)
 
 
 def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
@@ -116,7 +194,9 @@ def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
                 np.uint8
             )
         if check.persistence is not None:
-            stuck = _persistent(values, axis, check.persistence)
+            stuck = _persistent(values, axis, check.persistence) & _persistence_applies(
+                field, sorted_values, axis
+            )
             flags[field] |= np.where(stuck, PERSISTENCE, 0).astype(np.uint8)
     _flag_consistency(sorted_values, flags)
 
@@ -126,6 +206,35 @@ def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
         restored[order] = flags[field]
         out[f"{field}_qc"] = restored
     return out
+
+
+def _persistence_applies(
+    field: str, values: dict[str, NDArray[np.float64]], axis: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """Where the source's exemptions leave the persistence test in force for `field`."""
+    n = axis.size
+    with np.errstate(invalid="ignore"):
+        if field == "rh_pct":
+            return values["rh_pct"] < RH_PERSISTENCE_BELOW_PCT
+        if field in ("wind_speed_ms", "wind_dir_deg"):
+            if "wind_speed_ms" not in values:
+                return np.zeros(n, np.bool_)  # calm or not cannot be told: no test
+            mean = _trailing_mean(values["wind_speed_ms"], axis, WIND_MEAN_WINDOW_S)
+            return mean > WIND_PERSISTENCE_ABOVE_MS
+    return np.ones(n, np.bool_)
+
+
+def _trailing_mean(
+    values: NDArray[np.float64], axis: NDArray[np.int64], window_s: int
+) -> NDArray[np.float64]:
+    """Mean of the finite values in (t − window, t] of each row's station, by cumulative sums."""
+    start = np.searchsorted(axis, axis - window_s, side="right")
+    finite = np.isfinite(values)
+    sums = np.concatenate([[0.0], np.cumsum(np.where(finite, values, 0.0))])
+    counts = np.concatenate([[0], np.cumsum(finite)])
+    index = np.arange(values.size) + 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sums[index] - sums[start]) / (counts[index] - counts[start])
 
 
 def _steps(

@@ -31,6 +31,7 @@ from dashboard.core.frames import (
     time_ns,
 )
 from dashboard.core.localtime import local_clock
+from dashboard.core.qc import screen
 from dashboard.core.solar import local_solar_time
 
 Clock = Literal["utc", "local", "solar"]
@@ -85,6 +86,13 @@ class Runs:
 
     def count(self, finite: NDArray[np.bool_]) -> NDArray[np.int64]:
         return np.add.reduceat(finite, self.starts, dtype=np.int64)
+
+    def total(self, counts: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Sum of per-row counts over each run (rows in their original order)."""
+        if self.starts.size == 0:
+            return np.zeros(0, np.int64)
+        ordered = counts if self.order is None else counts[self.order]
+        return np.add.reduceat(ordered, self.starts, dtype=np.int64)
 
     def aggregate(
         self, values: NDArray[np.float64], how: Aggregate
@@ -267,8 +275,10 @@ def resample(
     `clock` chooses what the bins line up on: `utc` (same instant everywhere), `local` (each
     station's wall clock, so 08:00 is school start everywhere) or `solar` (apparent solar time,
     so 12:00 is when the sun is highest everywhere). The bin column is `time` (UTC, tz-aware),
-    `local_time` or `solar_time` (naive). Each bin has `n_obs`, `coverage` (0..1) and the fields
-    aggregated by `AGGREGATES`; a field is NaN where its coverage is below `min_coverage`.
+    `local_time` or `solar_time` (naive). Each bin has `n_obs`, `coverage` (0..1), the fields
+    aggregated by `AGGREGATES` over usable values only (`dashboard.core.qc.screen`) and
+    `n_flagged`, how many values QC set aside; a field is NaN where its usable values cover less
+    than `min_coverage` of the bin.
 
     >>> obs = pd.DataFrame({"station": ["fi-a"] * 4,
     ...     "time": pd.date_range("2024-01-01 00:00", periods=4, freq="30min", tz="UTC"),
@@ -280,8 +290,11 @@ def resample(
     1 2024-01-01 01:00:00+00:00      2       1.0     NaN      0.4
     """
     chosen = [f for f in (fields or FIELDS) if f in obs]
+    screened = screen(obs, chosen)
     binned = bin_rows(obs, meta, parse_bin(freq), clock)
-    values = binned_values(binned, obs, [(f, f, AGGREGATES[f]) for f in chosen], min_coverage)
+    values = binned_values(
+        binned, screened.obs, [(f, f, AGGREGATES[f]) for f in chosen], min_coverage
+    )
     start = pd.DatetimeIndex(binned.bin_start_ns.astype("datetime64[ns]"))
     frame = pd.DataFrame(
         {
@@ -290,6 +303,7 @@ def resample(
             "n_obs": binned.n_obs,
             "coverage": np.minimum(binned.n_obs / binned.expected, 1.0),
             **values,
+            "n_flagged": binned.runs.total(screened.n_flagged),
         }
     )
     return frame

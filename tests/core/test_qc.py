@@ -5,7 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.core.qc import CONSISTENCY, PERSISTENCE, QC_TABLE, RANGE, STEP, flag_labels, qc_flags
+from dashboard.core.qc import (
+    CONSISTENCY,
+    PERSISTENCE,
+    QC_TABLE,
+    RANGE,
+    STEP,
+    flag_labels,
+    qc_flags,
+    screen,
+    usable,
+)
 
 from .conftest import series
 
@@ -88,3 +98,60 @@ def test_labels_are_readable() -> None:
         "",
         "range+consistency",
     ]
+
+
+def test_every_row_cites_where_in_its_source() -> None:
+    for field, check in QC_TABLE.items():
+        assert check.cites, field
+        if check.step is not None:
+            assert "maximum allowed variability" in check.cites, field
+        if check.persistence is not None:
+            assert "minimum required variability" in check.cites, field
+
+
+def test_step_limits_come_from_one_column_of_the_source() -> None:
+    # Zahumenský (2004) "suspect" limits: 3 °C, 10 %, 0.5 hPa, 10 m/s (its "erroneous" wind is 20).
+    steps = {f: QC_TABLE[f].step for f in ("temp_c", "rh_pct", "pressure_hpa", "wind_speed_ms")}
+    assert steps == {"temp_c": 3.0, "rh_pct": 10.0, "pressure_hpa": 0.5, "wind_speed_ms": 10.0}
+    obs = series("fi-a", "2024-06-01", 3, wind_speed_ms=[2.0, 14.0, 14.5])
+    assert qc_flags(obs)["wind_speed_ms_qc"].tolist() == [0, STEP, 0]
+
+
+def test_foggy_morning_is_not_a_stuck_humidity_sensor() -> None:
+    obs = series("fi-a", "2024-06-01", 180, rh_pct=np.full(180, 97.0))
+    assert not (qc_flags(obs)["rh_pct_qc"] & PERSISTENCE).any()
+    stuck = series("fi-a", "2024-06-01", 180, rh_pct=np.full(180, 80.0))
+    assert (qc_flags(stuck)["rh_pct_qc"] & PERSISTENCE).all()
+
+
+def test_calm_night_is_not_a_stuck_anemometer() -> None:
+    calm = series("fi-a", "2024-06-01", 180, wind_speed_ms=0.0, wind_dir_deg=180.0)
+    flags = qc_flags(calm)
+    assert not (flags["wind_speed_ms_qc"] & PERSISTENCE).any()
+    assert not (flags["wind_dir_deg_qc"] & PERSISTENCE).any()
+    stuck = series("fi-a", "2024-06-01", 180, wind_speed_ms=2.0, wind_dir_deg=180.0)
+    flags = qc_flags(stuck)
+    assert (flags["wind_speed_ms_qc"] & PERSISTENCE).all()
+    assert (flags["wind_dir_deg_qc"] & PERSISTENCE).all()
+
+
+def test_hourly_station_gets_range_and_consistency_only() -> None:
+    temps = np.r_[np.full(12, 20.0), 27.0, 20.0, 99.0]
+    flags = qc_flags(series("fi-a", "2024-06-01", 15, freq="1h", temp_c=temps))["temp_c_qc"]
+    assert flags.tolist() == [0] * 14 + [RANGE]
+
+
+def test_usable_is_present_and_unflagged() -> None:
+    values = np.array([20.0, 45.0, np.nan, 19.0])
+    assert usable(values, np.array([0, STEP, 0, CONSISTENCY])).tolist() == [
+        True, False, False, False,
+    ]  # fmt: skip
+
+
+def test_screen_sets_flagged_values_aside_and_counts_them() -> None:
+    obs = series("fi-a", "2024-06-01", 5, temp_c=[10.0, 10.1, 45.0, 10.2, 10.3],
+                 rain_mm=[0.0, 0.2, 60.0, 0.0, 0.0])  # fmt: skip
+    screened = screen(obs)
+    assert np.isnan(screened.obs["temp_c"].iloc[2]) and np.isnan(screened.obs["rain_mm"].iloc[2])
+    assert screened.n_flagged.tolist() == [0, 0, 2, 0, 0]
+    assert obs["temp_c"].iloc[2] == 45.0  # the caller's frame keeps the raw value
