@@ -153,7 +153,9 @@ class Data:
         local_dates = pd.DatetimeIndex(
             [pd.Timestamp(now).tz_convert(tz).tz_localize(None).normalize() for tz in meta.timezone]
         )
-        sun = sun_times(local_dates, meta["lat"].to_numpy(), meta["lon"].to_numpy())
+        sun = sun_times(
+            local_dates, meta["lat"].to_numpy(), meta["lon"].to_numpy(), list(meta["timezone"])
+        )
         compass = derived.compass_point(last["wind_dir_deg"].to_numpy())
         cards = []
         for i, station in enumerate(chosen):
@@ -175,6 +177,8 @@ class Data:
                     "local_time": now.astimezone(zone).strftime("%H:%M"),
                     "sunrise": _clock(sun["sunrise"].iloc[i], zone),
                     "sunset": _clock(sun["sunset"].iloc[i], zone),
+                    "sun_up_all_day": bool(sun["up_all_day"].iloc[i]),
+                    "sun_down_all_day": bool(sun["down_all_day"].iloc[i]),
                     "last_seen": _iso(meta.at[station, "last_seen"]),
                 }
             )

@@ -70,6 +70,16 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
     "now.local_time": ("Local time", "Paikallinen aika", "Lokal na oras"),
     "now.sunrise": ("Sunrise", "Aurinko nousee", "Pagsikat ng araw"),
     "now.sunset": ("Sunset", "Aurinko laskee", "Paglubog ng araw"),
+    "now.no_sunrise": (
+        "The sun does not rise today",
+        "Aurinko ei nouse tänään",
+        "Hindi sisikat ang araw ngayon",
+    ),
+    "now.no_sunset": (
+        "The sun does not set today",
+        "Aurinko ei laske tänään",
+        "Hindi lulubog ang araw ngayon",
+    ),
     "now.updated": ("Last update", "Päivitetty", "Huling update"),
     "now.none": (
         "Pick one or more schools above or on the map.",

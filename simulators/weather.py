@@ -29,7 +29,8 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
-from simulators import noise, sun
+from ingest.domain import solar
+from simulators import noise
 from simulators.towns import Station, Town
 
 FloatArray = NDArray[np.float64]
@@ -37,6 +38,8 @@ FloatArray = NDArray[np.float64]
 EPOCH = 1577836800  # 2020-01-01Z: times are taken from here so sinusoid arguments stay small
 _HOUR = 3600.0
 _DAY = 86400.0
+_YEAR_DAYS = 365.2422
+_J2000_UNIX_DAYS = 10957.0  # 2000-01-01T00:00Z in days since the Unix epoch
 
 # The air's memory of the sun: heating felt over the last LAGS hours, weighted exp(-lag / TAU).
 _LAGS = 12
@@ -57,17 +60,32 @@ _CH_GUST, _CH_JITTER, _CH_STATION = 20, 21, 22
 _MAGNUS_B, _MAGNUS_C = 17.62, 243.12
 
 
+def _ns(ts: FloatArray) -> NDArray[np.int64]:
+    return np.round(np.asarray(ts, np.float64) * 1e9).astype(np.int64)
+
+
+def _sin_elevation(ts: FloatArray, lat: FloatArray, lon: FloatArray) -> FloatArray:
+    return solar.sin_geometric_elevation(_ns(ts), lat, lon)
+
+
+def year_angle_rad(ts: FloatArray) -> FloatArray:
+    """The position in the (mean tropical) year, 0 at 1 January, in radians: the calendar that
+    climate normals are given in."""
+    days = np.asarray(ts, dtype=np.float64) / _DAY - _J2000_UNIX_DAYS
+    return 2.0 * np.pi * np.mod(days, _YEAR_DAYS) / _YEAR_DAYS
+
+
 def _lagged_sun(ts: FloatArray, lat: FloatArray, lon: FloatArray) -> FloatArray:
     """The sun's heating as the air feels it now: exponentially weighted past sunshine."""
     heat = np.zeros_like(ts)
     for lag, weight in enumerate(_LAG_WEIGHTS):
-        heat += weight * np.maximum(sun.sin_elevation(ts - lag * _HOUR, lat, lon), 0.0)
+        heat += weight * np.maximum(_sin_elevation(ts - lag * _HOUR, lat, lon), 0.0)
     return heat
 
 
 def _month_index(ts: FloatArray) -> NDArray[np.intp]:
     """0..11 from the fractional year: close enough to the calendar month for climate normals."""
-    return np.minimum((sun.fractional_year_rad(ts) / (2 * np.pi) * 12).astype(np.intp), 11)
+    return np.minimum((year_angle_rad(ts) / (2 * np.pi) * 12).astype(np.intp), 11)
 
 
 def _monthly_rain_mm(town: Town) -> FloatArray:
@@ -241,8 +259,8 @@ class Weather:
         t = tsf - EPOCH
 
         heat = _lagged_sun(tsf, lat, lon)
-        sin_e = sun.sin_elevation(tsf, lat, lon)
-        day_heat = sun.daily_mean_sin_elevation(tsf, lat)
+        sin_e = _sin_elevation(tsf, lat, lon)
+        day_heat = solar.daily_mean_sin_elevation(_ns(tsf), lat)
         pressure_anomaly = self._shared.pressure(town, t)
 
         # The air's heating changes little within one reporting interval: one value serves both
@@ -257,7 +275,7 @@ class Weather:
         cloud = 1.0 / (1.0 + np.exp(-2.5 * (wet - self._shared.threshold[town, month] + 0.8)))
 
         season = c.t_mean_c[town] - c.t_half_range_c[town] * np.cos(
-            sun.fractional_year_rad(tsf) - 2 * np.pi * 20 / 365.25  # coldest ~20 Jan (north)
+            year_angle_rad(tsf) - 2 * np.pi * 20 / 365.25  # coldest ~20 Jan (north)
         )
         level = season + self._temp_sd[idx] * self._shared.temp(town, t)
         diurnal = c.diurnal_c[town] * (1.0 - 0.6 * cloud) * (heat - day_heat)

@@ -244,6 +244,14 @@ def ago(iso: str | None, lang: str, now: datetime | None = None) -> str:
     return t("ago.d", lang).format(n=round(seconds / 86400))
 
 
+def _no_event(event: str, c: dict[str, Any], lang: str) -> str:
+    """What stands where a sunrise or sunset would: near the poles a day can lack one."""
+    # Polar day has no sunrise to speak of and polar night no sunset: the other line says it all.
+    if c.get("sun_up_all_day" if event == "rise" else "sun_down_all_day"):
+        return "–"
+    return t(f"now.no_sun{event}", lang)
+
+
 def card(c: dict[str, Any], lang: str, units: dict) -> html.Article:
     def line(key: str, value: str, cls: str = "") -> html.Div:
         return html.Div([html.Dt(t(key, lang)), html.Dd(value)], className=f"fact {cls}")
@@ -267,8 +275,8 @@ def card(c: dict[str, Any], lang: str, units: dict) -> html.Article:
                     line("var.wind_speed_ms", wind),
                     line("var.rain_today", fmt("rain_today", c["rain_today"], units)),
                     line("now.local_time", c["local_time"]),
-                    line("now.sunrise", c["sunrise"] or "–"),
-                    line("now.sunset", c["sunset"] or "–"),
+                    line("now.sunrise", c["sunrise"] or _no_event("rise", c, lang)),
+                    line("now.sunset", c["sunset"] or _no_event("set", c, lang)),
                     line("now.updated", ago(c["last_seen"], lang), "updated"),
                 ]
             ),
