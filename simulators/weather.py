@@ -6,9 +6,10 @@ processes (noise.Smooth), vectorised over whatever stations and times are asked 
 - temperature: the seasonal level from the January and July normals (so Sydney is warming in
   October while Tampere cools), plus passing warm and cold spells, plus a diurnal cycle driven by
   the sun's elevation at that place and time. The sun's heating is felt with a lag (an exponential
-  memory of about three hours), so the maximum comes in the afternoon and the air keeps cooling
-  all night; the range grows with the day's sunshine (large in a Finnish June, nearly nothing in
-  its December) and shrinks under cloud.
+  memory of about six hours over a whole day), so the maximum comes in the afternoon and the air
+  keeps cooling all night, to its minimum near dawn; the range grows with the day's sunshine
+  (large in a Finnish June, nearly nothing in its December) and shrinks under cloud. In the
+  tropics the spells are small and slow, so the daily cycle rules each day, as it does there.
 - pressure: station pressure, i.e. the sea-level value reduced to the station's elevation, with
   passing highs and lows (larger at higher latitude) and the tropics' twice-daily tide.
 - humidity: the dew point follows the day's mean temperature, not the hour's, so relative humidity
@@ -42,8 +43,12 @@ _YEAR_DAYS = 365.2422
 _J2000_UNIX_DAYS = 10957.0  # 2000-01-01T00:00Z in days since the Unix epoch
 
 # The air's memory of the sun: heating felt over the last LAGS hours, weighted exp(-lag / TAU).
-_LAGS = 12
-_TAU_H = 3.0
+# A whole day of memory with a 6-hour time constant keeps the air cooling all night, so the
+# minimum comes near dawn (about a fifth of the day's range is lost between midnight and dawn, as
+# at tropical stations); a 12-hour memory left the night flat, and day-to-day drift then put the
+# minimum at midnight on most days.
+_LAGS = 24
+_TAU_H = 6.0
 _LAG_WEIGHTS = np.exp(-np.arange(_LAGS) / _TAU_H)
 _LAG_WEIGHTS /= _LAG_WEIGHTS.sum()
 
@@ -174,7 +179,7 @@ class _TownWeather:
     def __init__(self, table: tuple[Town, ...], seed: int) -> None:
         self.climate = _climate(table)
         n, tropical = len(table), self.climate.tropical
-        self.temp = noise.Smooth(seed, _CH_TEMP, n, 2 * _DAY, 10 * _DAY)
+        self.temp = noise.Smooth(seed, _CH_TEMP, n, 3 * _DAY, 10 * _DAY)
         self.pressure = noise.Smooth(seed, _CH_PRES, n, 2.5 * _DAY, 8 * _DAY)
         self.wet = noise.Smooth(
             seed,
@@ -234,9 +239,10 @@ class Weather:
         abs_lat = np.abs(np.radians(self._lat))
         # Passing systems: bigger swings of pressure and temperature away from the equator.
         self._pressure_sd = 1.0 + 9.0 * np.sin(abs_lat) ** 2
-        self._temp_sd = 0.8 + 3.2 * np.sin(abs_lat)
+        self._temp_sd = 0.6 + 2.8 * np.sin(abs_lat)
         # Each school keeps its own exposure: humidity, wind speed, Wi-Fi signal.
-        self._humid = noise.Smooth(seed, _CH_HUM, n, 12 * _HOUR, 5 * _DAY)
+        # Slow (a day and more): within a day humidity follows the temperature, not noise.
+        self._humid = noise.Smooth(seed, _CH_HUM, n, 1 * _DAY, 5 * _DAY)
         self._wind = noise.Smooth(seed, _CH_WIND, n, 3 * _HOUR, 3 * _DAY)
         self._rssi_dbm = -45.0 - 35.0 * noise.uniform(seed, _CH_STATION, np.arange(n), 1)
 
