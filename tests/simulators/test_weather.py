@@ -184,7 +184,7 @@ def test_tropical_days_are_ruled_by_the_sun(model, station, lon) -> None:
         ("th-bangkok-01", 100.5),
         ("jp-tokyo-01", 139.7),
         ("fi-tampere-01", 23.8),
-    ],  # fmt: skip
+    ],
 )
 def test_humidity_moves_against_temperature_through_the_day(model, station, lon) -> None:
     ts, r = series(model, station, Y2025 + 120 * DAY, 60)
