@@ -298,8 +298,10 @@ class Data:
 
     # -- leaderboard ------------------------------------------------------------------------
     def leaderboard(self, now: datetime | None = None, top: int = 5) -> dict[str, Any]:
-        """Today's rankings per category (each school's own local day) and temperature anomaly
-        against the school's own last week."""
+        """Today's rankings per category (each school's own local day so far) and, per school,
+        the table's columns (`core.compare.school_table`): now, highest and lowest so far today,
+        yesterday's mean against the usual. A card's value and the table's for the same school
+        are the same number."""
         now = now or utcnow()
         reg = self.registry(now)
         meta = reg[reg["exposure"] == "outdoor"]
@@ -308,32 +310,29 @@ class Data:
             return out
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
         obs = self._read(
-            now - timedelta(days=8), now + timedelta(minutes=1), list(meta.index), fields
+            now - timedelta(days=10), now + timedelta(minutes=1), list(meta.index), fields
         )
         if obs.empty:
             return out
         recent = obs[obs["time"] >= pd.Timestamp(now) - timedelta(hours=26)]
         ranked = core_compare.rankings(recent, meta, now, top=top)
         today = ranked[ranked["period"] == "today"]
-        for category in ("hottest", "coldest", "wettest", "windiest"):
+        for category in ("hottest", "coldest", "wettest", "windiest", "range"):
             rows = today[today["category"] == category]
             out["categories"][category] = _ranking_rows(rows, meta)
-        out["categories"]["range"] = _ranking_rows(
-            _range_ranking(core_compare.today_summary(recent, meta, now), meta, top), meta
-        )
-        daily = daily_summary(obs, meta, min_coverage=0.5)
-        anomalies = core_compare.anomaly(daily, "temp_c_mean", baseline_days=7, min_days=3)
-        latest = anomalies.dropna(subset=["anomaly"]).groupby("station").last()
-        latest = latest.sort_values("anomaly", ascending=False)
+        table = core_compare.school_table(obs, meta, now)
+        table = table.sort_values("anomaly_c", ascending=False, na_position="last")
         out["anomaly"] = [
             {
                 "station": str(station),
                 "name": str(meta.at[station, "name"]) if station in meta.index else str(station),
-                "value": _f(row["value"]),
-                "baseline": _f(row["baseline"]),
-                "anomaly": _f(row["anomaly"]),
+                "now": _f(row["now_c"]),
+                "today_max": _f(row["today_max_c"]),
+                "value": _f(row["yesterday_c"]),
+                "baseline": _f(row["baseline_c"]),
+                "anomaly": _f(row["anomaly_c"]),
             }
-            for station, row in latest.iterrows()
+            for station, row in table.iterrows()
         ]
         return out
 
@@ -411,15 +410,6 @@ def _quantity(variable: str, frame: pd.DataFrame, meta: pd.DataFrame) -> np.ndar
     if variable not in frame:
         return np.full(len(frame), np.nan)
     return frame[variable].to_numpy(np.float64)
-
-
-def _range_ranking(today: pd.DataFrame, meta: pd.DataFrame, top: int) -> pd.DataFrame:
-    # Adapter until the core ranks the daily range itself: the core's own today max and min.
-    spread = (today["temp_c_max"] - today["temp_c_min"]).dropna()
-    ordered = spread.sort_values(ascending=False, kind="stable").head(top)
-    return pd.DataFrame(
-        {"station": ordered.index.astype(str), "value": ordered.to_numpy(), "quantity": "range_c"}
-    )
 
 
 def _ranking_rows(rows: pd.DataFrame, meta: pd.DataFrame) -> list[dict[str, Any]]:

@@ -118,6 +118,56 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
     "leader.wettest": ("Wettest", "Sateisin", "Pinakamaulan"),
     "leader.windiest": ("Windiest", "Tuulisin", "Pinakamahangin"),
     "leader.range": ("Biggest daily range", "Suurin vuorokausivaihtelu", "Pinakamalaking agwat"),
+    "leader.means": (
+        "Each board ranks the day so far at every school, in the school's own local time "
+        "(from its midnight until now).",
+        "Jokainen taulu vertaa päivää tähän asti kunkin koulun omassa paikallisessa ajassa "
+        "(keskiyöstä tähän hetkeen).",
+        "Inihahanay ng bawat talaan ang araw hanggang ngayon sa bawat paaralan, sa sariling "
+        "lokal na oras nito (mula hatinggabi hanggang ngayon).",
+    ),
+    "leader.hottest_means": (
+        "highest so far today",
+        "korkein tänään tähän asti",
+        "pinakamataas ngayong araw",
+    ),
+    "leader.coldest_means": (
+        "lowest so far today",
+        "alin tänään tähän asti",
+        "pinakamababa ngayong araw",
+    ),
+    "leader.wettest_means": (
+        "rain so far today",
+        "sade tänään tähän asti",
+        "ulan ngayong araw",
+    ),
+    "leader.windiest_means": (
+        "strongest gust so far today",
+        "kovin puuska tänään tähän asti",
+        "pinakamalakas na bugso ngayong araw",
+    ),
+    "leader.range_means": (
+        "highest minus lowest so far today",
+        "korkein miinus alin tänään tähän asti",
+        "pinakamataas bawas pinakamababa ngayong araw",
+    ),
+    "leader.none_wettest": (
+        "No rain at any school so far today.",
+        "Millään koululla ei ole satanut tänään.",
+        "Walang ulan sa alinmang paaralan ngayong araw.",
+    ),
+    "leader.none_windiest": (
+        "No gusts measured so far today.",
+        "Tänään ei ole mitattu puuskia.",
+        "Walang nasukat na bugso ngayong araw.",
+    ),
+    "leader.now": ("Now", "Nyt", "Ngayon"),
+    "leader.today_max": (
+        "Highest so far today",
+        "Korkein tänään",
+        "Pinakamataas ngayong araw",
+    ),
+    "leader.yesterday": ("Yesterday (mean)", "Eilen (keskiarvo)", "Kahapon (karaniwan)"),
     "leader.anomaly": (
         "Warmer or colder than usual?",
         "Lämpimämpää vai kylmempää kuin yleensä?",
@@ -126,9 +176,13 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
     "leader.school": ("School", "Koulu", "Paaralan"),
     "leader.value": ("Value", "Arvo", "Halaga"),
     "leader.rank": ("#", "#", "#"),
-    "leader.baseline": ("Usual", "Tavallinen", "Karaniwan"),
+    "leader.baseline": (
+        "Usual (mean of the 7 days before)",
+        "Tavallinen (7 edellisen päivän keskiarvo)",
+        "Karaniwan (karaniwan ng 7 naunang araw)",
+    ),
     "leader.today": ("Today", "Tänään", "Ngayon"),
-    "leader.diff": ("Difference", "Ero", "Pagkakaiba"),
+    "leader.diff": ("Yesterday − usual", "Eilen − tavallinen", "Kahapon − karaniwan"),
     "leader.empty": ("No readings yet today.", "Ei vielä lukemia tänään.", "Wala pang datos."),
     "class.title": ("Classroom air", "Luokkahuoneen ilma", "Hangin sa silid-aralan"),
     "class.none": (
@@ -215,12 +269,18 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "ito, magkakaiba ang panahon ng mga paaralan.",
     ),
     "explain.anomaly": (
-        "We compare today with the same school's own recent days, not with other schools: "
-        "+3 means three degrees warmer than usual there.",
-        "Vertaamme tätä päivää saman koulun viime päiviin, emme muihin kouluihin: +3 tarkoittaa "
-        "kolme astetta tavallista lämpimämpää.",
-        "Inihahambing namin ang araw na ito sa mga nakaraang araw ng parehong paaralan: ang +3 "
-        "ay tatlong digri na mas mainit kaysa karaniwan doon.",
+        "We compare yesterday, the last whole day, with the same school's own 7 days before it, "
+        "not with other schools: +3 means three degrees warmer than usual there. Readings that "
+        "failed a quality check (a spike, a stuck sensor, an impossible value) are left out of "
+        "every number here; they stay in the data download.",
+        "Vertaamme eilistä, viimeistä kokonaista päivää, saman koulun seitsemään sitä edeltävään "
+        "päivään, emme muihin kouluihin: +3 tarkoittaa kolme astetta tavallista lämpimämpää. "
+        "Laaduntarkistuksessa hylätyt lukemat (piikki, jumittunut anturi, mahdoton arvo) eivät "
+        "ole mukana luvuissa; ne säilyvät ladattavassa datassa.",
+        "Inihahambing namin ang kahapon, ang huling buong araw, sa 7 naunang araw ng parehong "
+        "paaralan: ang +3 ay tatlong digri na mas mainit kaysa karaniwan doon. Hindi kasama sa "
+        "mga numero ang mga pagbasang bumagsak sa pagsusuri (biglang taas, naipit na sensor, "
+        "imposibleng halaga); nananatili sila sa nada-download na datos.",
     ),
     "explain.co2": (
         "We breathe out CO₂. Below 1000 ppm the air is fresh. From 1000 to 2000 ppm it is time "

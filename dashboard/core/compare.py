@@ -29,7 +29,10 @@ _RANKED: tuple[tuple[str, str, str, bool], ...] = (
     ("coldest", "today", "temp_c_min", False),
     ("wettest", "today", "rain_mm_sum", True),
     ("windiest", "today", "wind_gust_ms_max", True),
+    ("range", "today", "temp_c_range", True),
 )
+# Categories where only a value above zero earns a place: no school is "wettest" with 0.0 mm.
+_POSITIVE_ONLY = frozenset({"wettest", "windiest"})
 
 
 def outdoor(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -62,6 +65,7 @@ def today_summary(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.Da
     Coverage is not enforced here: "today" is by definition a day still being observed.
     """
     daily = daily_summary(obs, meta, min_coverage=0.0)
+    daily = daily.assign(temp_c_range=daily["temp_c_max"] - daily["temp_c_min"])
     rows = station_rows(daily, meta)
     now_ns = np.full(len(daily), time_ns(pd.DatetimeIndex([pd.Timestamp(now)]))[0])
     clock = local_clock(rows.codes, rows.meta, now_ns)
@@ -71,17 +75,22 @@ def today_summary(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.Da
 
 
 def rankings(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime, top: int = 5) -> pd.DataFrame:
-    """Hottest, coldest, wettest and windiest outdoor stations now and today.
+    """Hottest, coldest, wettest and windiest outdoor stations now and today, and the biggest
+    daily range today.
 
     "Now" ranks the latest temperature, the last hour's rain and highest gust; "today" ranks
-    each station's local day so far (max and min temperature, rain total, highest gust).
-    Columns: category, period, rank, station, name, country, value, quantity.
+    each station's local day so far (highest and lowest temperature, rain total, highest gust,
+    highest minus lowest). Rain and gust rank only values above zero: a category with nothing to
+    rank is empty, and the page says so. Columns: category, period, rank, station, name,
+    country, value, quantity.
     """
     weather = outdoor(obs, meta)
     tables = {"now": current_conditions(weather, now), "today": today_summary(weather, meta, now)}
     parts = []
     for category, period, column, largest in _RANKED:
         values = tables[period][column].dropna() if column in tables[period] else pd.Series()
+        if category in _POSITIVE_ONLY:
+            values = values[values > 0]
         ordered = values.sort_values(ascending=not largest, kind="stable").head(top)
         parts.append(
             pd.DataFrame(
@@ -99,6 +108,49 @@ def rankings(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime, top: int = 5)
     labels = meta.reindex(ranked["station"])[["name", "country"]].reset_index(drop=True)
     ranked = pd.concat([ranked, labels], axis=1)
     return ranked[["category", "period", "rank", "station", "name", "country", "value", "quantity"]]
+
+
+def school_table(
+    obs: pd.DataFrame,
+    meta: pd.DataFrame,
+    now: datetime,
+    baseline_days: int = 7,
+    min_days: int = 3,
+) -> pd.DataFrame:
+    """One row per outdoor school, each column with one meaning, for the leaderboard's table:
+
+    - `now_c`: the latest usable temperature (at most `NOW_MAX_AGE` old);
+    - `today_max_c`, `today_min_c`: highest and lowest so far today, the school's local day
+      (the same numbers the "today" rankings use);
+    - `yesterday_c`: the mean of the school's whole local yesterday (75 % coverage rule);
+    - `baseline_c`: the mean of the `baseline_days` days before yesterday (at least `min_days`);
+    - `anomaly_c`: yesterday minus its baseline.
+
+    `obs` must reach back `baseline_days + 2` local days. Indexed by station.
+    """
+    weather = outdoor(obs, meta)
+    columns = ["now_c", "today_max_c", "today_min_c", "yesterday_c", "baseline_c", "anomaly_c"]
+    if weather.empty:
+        return pd.DataFrame(columns=columns)
+    today = today_summary(weather, meta, now)
+    daily = daily_summary(weather, meta)
+    departures = anomaly(daily, "temp_c_mean", baseline_days=baseline_days, min_days=min_days)
+    yesterday = (today["date"] - pd.Timedelta(days=1)).rename("date").reset_index()
+    yesterday = yesterday.assign(station=yesterday["station"].astype(str))
+    past = yesterday.merge(departures, on=["station", "date"], how="left").set_index("station")
+    stations = today.index.astype(str)
+    table = pd.DataFrame(
+        {
+            "now_c": current_conditions(weather, now)["temp_c"].reindex(today.index).to_numpy(),
+            "today_max_c": today["temp_c_max"].to_numpy(),
+            "today_min_c": today["temp_c_min"].to_numpy(),
+            "yesterday_c": past["value"].reindex(stations).to_numpy(),
+            "baseline_c": past["baseline"].reindex(stations).to_numpy(),
+            "anomaly_c": past["anomaly"].reindex(stations).to_numpy(),
+        },
+        index=pd.Index(stations, name="station"),
+    )
+    return table[columns]
 
 
 def _wide(binned: pd.DataFrame, field: str) -> tuple[pd.Index, pd.Index, np.ndarray]:

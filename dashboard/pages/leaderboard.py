@@ -1,5 +1,6 @@
 """Leaderboard: today's hottest, coldest, wettest, windiest and biggest range (each school's own
-local day), and each school against its own recent days."""
+local day so far), and a table per school: now, highest so far today, yesterday against the usual.
+The Hottest card and the table's "highest so far today" are the same number for a school."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dash import Input, Output, callback, dcc, html
 
 from dashboard import ids
 from dashboard.context import data
-from dashboard.i18n import t
+from dashboard.i18n import KEYS, t
 from dashboard.shell import explain, text
 from dashboard.units import fmt
 
@@ -19,6 +20,15 @@ PAGE = {"path": "/leaderboard", "name": "Leaderboard", "order": 3}
 DATA = "leaderboard-data"
 BOARD = "leaderboard-board"
 ANOMALY = "leaderboard-anomaly"
+# The table's columns, each with one meaning (the header says which).
+TABLE_COLUMNS = (
+    "leader.school",
+    "leader.now",
+    "leader.today_max",
+    "leader.yesterday",
+    "leader.baseline",
+    "leader.diff",
+)
 # category: (catalogue key, quantity the value is shown as)
 CATEGORIES = {
     "hottest": ("leader.hottest", "temp_c"),
@@ -33,6 +43,7 @@ def layout(**_query: str) -> html.Div:
     return html.Div(
         [
             text("leader.title", html.H2),
+            text("leader.means", html.P),
             html.Div(id=BOARD, className="boards"),
             text("leader.anomaly", html.H3),
             html.Div(id=ANOMALY),
@@ -78,11 +89,13 @@ def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
             )
             for i, r in enumerate(rows)
         ]
+        empty = f"leader.none_{category}" if f"leader.none_{category}" in KEYS else "leader.empty"
         boards.append(
             html.Section(
                 [
                     html.H3(t(key, lang)),
-                    html.Table(html.Tbody(body)) if body else html.P(t("leader.empty", lang)),
+                    html.P(t(f"leader.{category}_means", lang), className="means"),
+                    html.Table(html.Tbody(body)) if body else html.P(t(empty, lang)),
                 ],
                 className="board",
                 id=f"leaderboard-{category}",
@@ -91,16 +104,13 @@ def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
     anomalies = payload.get("anomaly") or []
     if not anomalies:
         return boards, html.P(t("leader.empty", lang))
-    header = html.Tr(
-        [
-            html.Th(t(k, lang))
-            for k in ("leader.school", "leader.today", "leader.baseline", "leader.diff")
-        ]
-    )
+    header = html.Tr([html.Th(t(k, lang)) for k in TABLE_COLUMNS])
     rows = [
         html.Tr(
             [
                 html.Td(a["name"]),
+                html.Td(fmt("temp_c", a["now"], units)),
+                html.Td(fmt("temp_c", a["today_max"], units)),
                 html.Td(fmt("temp_c", a["value"], units)),
                 html.Td(fmt("temp_c", a["baseline"], units)),
                 html.Td(

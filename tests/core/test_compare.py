@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.core.compare import anomaly, correlation_matrix, rankings, region_comparison
+from dashboard.core.compare import (
+    anomaly,
+    correlation_matrix,
+    rankings,
+    region_comparison,
+    school_table,
+)
 from dashboard.core.daily import daily_summary
 from dashboard.core.resample import resample
 
@@ -107,3 +113,30 @@ def test_row_quantiles_match_numpy(rng: np.random.Generator) -> None:
     got = np.array(_row_quantiles(matrix, (0.25, 0.5, 0.75)))
     np.testing.assert_allclose(got[:, 1:], expected)
     assert np.isnan(got[:, 0]).all()
+
+
+def test_nothing_to_rank_when_no_school_had_rain() -> None:
+    dry = fleet().assign(rain_mm=0.0)
+    ranked = rankings(dry, META, now=pd.Timestamp("2024-06-03 09:59", tz="UTC"))
+    assert ranked[ranked["category"] == "wettest"].empty  # not a ranking of 0.0 mm
+    assert not ranked[ranked["category"] == "hottest"].empty
+
+
+def test_range_is_ranked_by_the_core() -> None:
+    ranked = rankings(fleet(), META, now=pd.Timestamp("2024-06-03 09:59", tz="UTC"))
+    spread = ranked[ranked["category"] == "range"]
+    assert set(spread["quantity"]) == {"temp_c_range"}
+    assert (spread["value"] > 0).all() and spread["value"].is_monotonic_decreasing
+
+
+def test_school_table_and_rankings_say_the_same_number() -> None:
+    now = pd.Timestamp("2024-06-03 09:59", tz="UTC")
+    ranked = rankings(fleet(), META, now=now)
+    table = school_table(fleet(), META, now)
+    hottest = ranked[(ranked["category"] == "hottest") & (ranked["period"] == "today")]
+    for row in hottest.itertuples():
+        assert table.at[row.station, "today_max_c"] == row.value
+    assert "fi-a-room12" not in table.index
+    assert list(table.columns) == [
+        "now_c", "today_max_c", "today_min_c", "yesterday_c", "baseline_c", "anomaly_c",
+    ]  # fmt: skip

@@ -110,8 +110,11 @@ def test_rankings_now_today_and_range(stores: tuple[Data, Data, str]) -> None:
 
 
 def test_anomaly_table(stores: tuple[Data, Data, str]) -> None:
-    clean, spiked, _ = stores
-    assert clean.leaderboard(NOW)["anomaly"] == spiked.leaderboard(NOW)["anomaly"]
+    clean, spiked, victim = stores
+    table = spiked.leaderboard(NOW)["anomaly"]
+    assert clean.leaderboard(NOW)["anomaly"] == table
+    row = next(r for r in table if r["station"] == victim)
+    assert row["anomaly"] is not None and row["today_max"] is not None and row["today_max"] < 45
 
 
 @pytest.mark.parametrize("clock", ["utc", "local", "solar"])
