@@ -9,9 +9,9 @@ import signal
 import socket
 import subprocess
 import time
-from datetime import UTC, datetime, timedelta
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
