@@ -41,9 +41,9 @@ PERIODS: Final[dict[str, timedelta]] = {
 PERIOD_BIN: Final[dict[str, str]] = {"day": "1min", "week": "5min", "month": "30min"}
 WEATHER_VARIABLES: Final = (
     "temp_c",
-    "feels_c",
+    "apparent_temp_c",
     "rh_pct",
-    "slp_hpa",
+    "sea_level_pressure_hpa",
     "wind_speed_ms",
     "wind_gust_ms",
     "rain_mm",
@@ -51,10 +51,9 @@ WEATHER_VARIABLES: Final = (
     "uv_index",
 )
 INDOOR_VARIABLES: Final = ("co2_ppm", "temp_c", "rh_pct", "pm2_5_ugm3")
-# Contract fields each shown quantity is computed from.
+# Contract fields each shown quantity is computed from (the core's registry of derived ones).
 SOURCES: Final[dict[str, tuple[str, ...]]] = {
-    "feels_c": ("temp_c", "rh_pct", "wind_speed_ms"),
-    "slp_hpa": ("pressure_hpa", "temp_c"),
+    name: quantity.sources for name, quantity in derived.DERIVED.items()
 }
 DAILY_FIELDS: Final = ("rain_mm", "temp_c")
 NOW_FIELDS: Final = (
@@ -168,9 +167,13 @@ class Data:
                     "country": str(meta.at[station, "country"]),
                     "status": str(meta.at[station, "status"]),
                     "temp_c": _f(row["temp_c"]),
-                    "feels_c": _f(_quantity("feels_c", last.iloc[[i]], meta.iloc[[i]])[0]),
+                    "apparent_temp_c": _f(
+                        _quantity("apparent_temp_c", last.iloc[[i]], meta.iloc[[i]])[0]
+                    ),
                     "rh_pct": _f(row["rh_pct"]),
-                    "slp_hpa": _f(_quantity("slp_hpa", last.iloc[[i]], meta.iloc[[i]])[0]),
+                    "sea_level_pressure_hpa": _f(
+                        _quantity("sea_level_pressure_hpa", last.iloc[[i]], meta.iloc[[i]])[0]
+                    ),
                     "wind_speed_ms": _f(row["wind_speed_ms"]),
                     "wind_compass": None if pd.isna(compass[i]) else str(compass[i]),
                     "rain_today": _f(today["rain_mm_sum"].get(station, np.nan)),
@@ -401,12 +404,8 @@ class Data:
 
 def _quantity(variable: str, frame: pd.DataFrame, meta: pd.DataFrame) -> np.ndarray:
     """Values of a shown quantity: a contract field, or one the core derives from fields."""
-    if variable == "feels_c":
-        return derived.apparent_temp_c(frame["temp_c"], frame["rh_pct"], frame["wind_speed_ms"])
-    if variable == "slp_hpa":
-        return derived.sea_level_pressure_hpa(
-            frame["pressure_hpa"], frame["temp_c"], meta["elevation_m"].fillna(0.0).to_numpy()
-        )
+    if variable in derived.DERIVED:
+        return derived.derive(variable, frame, meta["elevation_m"].fillna(0.0).to_numpy())
     if variable not in frame:
         return np.full(len(frame), np.nan)
     return frame[variable].to_numpy(np.float64)

@@ -10,13 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.core.daily import SUMMARY_COLUMNS, daily_summary
-from dashboard.core.derived import (
-    apparent_temp_c,
-    dewpoint_c,
-    heat_index_c,
-    sea_level_pressure_hpa,
-    wind_chill_c,
-)
+from dashboard.core.derived import DERIVED, derive
 from dashboard.core.frames import FIELDS, CoreInputError, station_rows
 from dashboard.core.localtime import local_clock_time
 from dashboard.core.qc import flag_labels, qc_flags
@@ -26,13 +20,7 @@ ExportFormat = Literal["csv", "parquet"]
 
 # Fields the daily summary reads from the store.
 SUMMARY_FIELDS: tuple[str, ...] = ("temp_c", "rain_mm", "wind_gust_ms")
-DERIVED_COLUMNS: tuple[str, ...] = (
-    "dewpoint_c",
-    "sea_level_pressure_hpa",
-    "heat_index_c",
-    "wind_chill_c",
-    "apparent_temp_c",
-)
+DERIVED_COLUMNS: tuple[str, ...] = tuple(DERIVED)
 # UTC offsets in use run from -12:00 to +14:00 (Pacific/Kiritimati).
 _EARLIEST_OFFSET = timedelta(hours=14)
 _LATEST_OFFSET = timedelta(hours=12)
@@ -93,23 +81,10 @@ def export_table(
 
 
 def _derived(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    def field(name: str) -> np.ndarray:
-        return obs[name].to_numpy(np.float64) if name in obs else np.full(len(obs), np.nan)
-
     rows = station_rows(obs, meta)
     elevation = rows.meta["elevation_m"].to_numpy(np.float64)[rows.codes]
-    temp, rh, wind = field("temp_c"), field("rh_pct"), field("wind_speed_ms")
     return pd.DataFrame(
-        {
-            "dewpoint_c": dewpoint_c(temp, rh),
-            "sea_level_pressure_hpa": sea_level_pressure_hpa(
-                field("pressure_hpa"), temp, elevation
-            ),
-            "heat_index_c": heat_index_c(temp, rh),
-            "wind_chill_c": wind_chill_c(temp, wind),
-            "apparent_temp_c": apparent_temp_c(temp, rh, wind),
-        },
-        index=obs.index,
+        {name: derive(name, obs, elevation) for name in DERIVED_COLUMNS}, index=obs.index
     )
 
 

@@ -1,11 +1,17 @@
 """Quantities derived from one observation: humidity, pressure reduction, feels-like, wind classes.
 
+`DERIVED` is the one registry of derived quantities and their names: the export's columns, the
+dashboard's variables and the unit table all use these names.
+
 Every function takes and returns arrays in the units its argument names say (`temp_c` in °C,
 `wind_speed_ms` in m/s), works element-wise on numpy arrays or pandas Series, and gives NaN where
 an input is missing or the quantity is undefined.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -233,3 +239,59 @@ def compass_point(wind_dir_deg: ArrayLike) -> pd.Categorical:
         sector = np.floor(np.mod(direction + 11.25, 360.0) / 22.5)
     codes = np.where(np.isnan(direction), -1, sector).astype(np.int8)
     return pd.Categorical.from_codes(codes, categories=list(COMPASS_POINTS))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A quantity computed from contract fields: its one name (the export's column, the
+    dashboard's variable, the unit table's key), the fields it needs and how it is computed from
+    them (`elevation_m`: the station's height, per row)."""
+
+    name: str
+    sources: tuple[str, ...]
+    compute: Callable[[Mapping[str, FloatArray], FloatArray], FloatArray]
+
+
+DERIVED: dict[str, Derived] = {
+    d.name: d
+    for d in (
+        Derived(
+            "dewpoint_c", ("temp_c", "rh_pct"), lambda f, _: dewpoint_c(f["temp_c"], f["rh_pct"])
+        ),
+        Derived(
+            "sea_level_pressure_hpa",
+            ("pressure_hpa", "temp_c"),
+            lambda f, elevation: sea_level_pressure_hpa(f["pressure_hpa"], f["temp_c"], elevation),
+        ),
+        Derived(
+            "heat_index_c",
+            ("temp_c", "rh_pct"),
+            lambda f, _: heat_index_c(f["temp_c"], f["rh_pct"]),
+        ),
+        Derived(
+            "wind_chill_c",
+            ("temp_c", "wind_speed_ms"),
+            lambda f, _: wind_chill_c(f["temp_c"], f["wind_speed_ms"]),
+        ),
+        Derived(
+            "apparent_temp_c",
+            ("temp_c", "rh_pct", "wind_speed_ms"),
+            lambda f, _: apparent_temp_c(f["temp_c"], f["rh_pct"], f["wind_speed_ms"]),
+        ),
+    )
+}
+
+
+def derive(name: str, frame: pd.DataFrame, elevation_m: ArrayLike) -> FloatArray:
+    """Values of `DERIVED[name]` for the rows of `frame` (missing source fields count as NaN).
+
+    >>> frame = pd.DataFrame({"temp_c": [20.0], "rh_pct": [50.0]})
+    >>> [round(float(v), 2) for v in derive("dewpoint_c", frame, [0.0])]
+    [9.27]
+    """
+    quantity = DERIVED[name]
+    fields = {
+        f: frame[f].to_numpy(np.float64) if f in frame else np.full(len(frame), np.nan)
+        for f in quantity.sources
+    }
+    return quantity.compute(fields, _f64(elevation_m))

@@ -27,7 +27,14 @@ LINKED = "now-linked"
 PICK = "now-pick"
 CARDS = "now-cards"
 CARDS_DATA = "now-cards-data"
-MAP_VARIABLES = ("temp_c", "feels_c", "rh_pct", "slp_hpa", "wind_speed_ms", "rain_mm")
+MAP_VARIABLES = (
+    "temp_c",
+    "apparent_temp_c",
+    "rh_pct",
+    "sea_level_pressure_hpa",
+    "wind_speed_ms",
+    "rain_mm",
+)
 
 
 def layout(**query: str) -> html.Div:
@@ -269,9 +276,14 @@ def card(c: dict[str, Any], lang: str, units: dict) -> html.Article:
             html.Div(fmt("temp_c", c["temp_c"], units), className="big"),
             html.Dl(
                 [
-                    line("var.feels_c", fmt("feels_c", c["feels_c"], units)),
+                    line(
+                        "var.apparent_temp_c", fmt("apparent_temp_c", c["apparent_temp_c"], units)
+                    ),
                     line("var.rh_pct", fmt("rh_pct", c["rh_pct"], units)),
-                    line("var.slp_hpa", fmt("slp_hpa", c["slp_hpa"], units)),
+                    line(
+                        "var.sea_level_pressure_hpa",
+                        fmt("sea_level_pressure_hpa", c["sea_level_pressure_hpa"], units),
+                    ),
                     line("var.wind_speed_ms", wind),
                     line("var.rain_today", fmt("rain_today", c["rain_today"], units)),
                     line("now.local_time", c["local_time"]),
