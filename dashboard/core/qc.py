@@ -54,6 +54,9 @@ _PERSISTENCE_MIN_VALUES = PERSISTENCE_WINDOW_S // TIME_CHECKS_MAX_INTERVAL_S
 RH_PERSISTENCE_BELOW_PCT = 95.0
 WIND_PERSISTENCE_ABOVE_MS = 0.1
 WIND_MEAN_WINDOW_S = 600
+# Fields whose upper limit is a rate per minute: it scales with the minutes a report covers, so
+# an hourly station's 46 mm (a real downpour) is not an error while a one-minute 60 mm is.
+PER_MINUTE = frozenset({"rain_mm"})
 
 _SOURCE = "Zahumenský (2004), WMO Guidelines on QC procedures for data from AWS"
 # Where in the source each limit stands. The paper has no numbered tables: its limits are lists
@@ -95,8 +98,8 @@ QC_TABLE: dict[str, Check] = {
     "wind_dir_deg": Check(
         0.0, 360.0, None, 10.0, _SOURCE, _wmo(False, True, " (only while 10-min mean > 0.1 m/s)")
     ),
-    # The source's 40 mm is a one-minute intensity; applied per report, it still catches a stuck
-    # gauge counter since the highest rain ever recorded in a minute is about 31 mm.
+    # The source's 40 mm is a one-minute intensity: a report covering n minutes may hold 40·n mm
+    # (`PER_MINUTE`). The highest rain ever recorded in a minute is about 31 mm.
     "rain_mm": Check(0.0, 40.0, None, None, _SOURCE, _wmo(False, False, " (mm/min)")),
     "light_lux": Check(0.0, 200_000.0, None, None, _WIRE, "wire-contract.md, field table"),
     "uv_index": Check(0.0, 20.0, None, None, _WIRE, "wire-contract.md, field table"),
@@ -186,7 +189,12 @@ def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
     for field in fields:
         check, values = QC_TABLE[field], sorted_values[field]
         with np.errstate(invalid="ignore"):
-            flags[field] |= np.where((values < check.low) | (values > check.high), RANGE, 0).astype(
+            high = (
+                check.high * _report_minutes(codes, gap_s, same_station)
+                if (field in PER_MINUTE)
+                else check.high
+            )
+            flags[field] |= np.where((values < check.low) | (values > high), RANGE, 0).astype(
                 np.uint8
             )
         if check.step is not None:
@@ -206,6 +214,18 @@ def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
         restored[order] = flags[field]
         out[f"{field}_qc"] = restored
     return out
+
+
+def _report_minutes(
+    codes: NDArray[np.int64], gap_s: NDArray[np.int64], same_station: NDArray[np.bool_]
+) -> NDArray[np.float64]:
+    """Minutes each report covers (since the station's previous one; its first report: the
+    station's median gap), at least one: a per-minute limit applies per minute of the report."""
+    gap = np.where(same_station, gap_s, -1).astype(np.float64)
+    gap[gap < 0] = np.nan
+    median = pd.Series(gap).groupby(codes).transform("median").to_numpy()
+    covered = np.where(np.isnan(gap), median, gap)
+    return np.fmax(np.nan_to_num(covered, nan=60.0) / 60.0, 1.0)
 
 
 def _persistence_applies(

@@ -155,3 +155,12 @@ def test_screen_sets_flagged_values_aside_and_counts_them() -> None:
     assert np.isnan(screened.obs["temp_c"].iloc[2]) and np.isnan(screened.obs["rain_mm"].iloc[2])
     assert screened.n_flagged.tolist() == [0, 0, 2, 0, 0]
     assert obs["temp_c"].iloc[2] == 45.0  # the caller's frame keeps the raw value
+
+
+def test_rain_limit_is_per_minute_of_the_report() -> None:
+    # 40 mm/min (the source's intensity limit): 60 mm in a one-minute report is an error, 46 mm
+    # in an hourly report a real downpour (one hour of the TMY3 Greensboro year).
+    minute = series("fi-a", "2024-06-01", 3, rain_mm=[0.0, 60.0, 0.2])
+    assert qc_flags(minute)["rain_mm_qc"].tolist() == [0, RANGE, 0]
+    hourly = series("fi-a", "2024-06-01", 3, freq="1h", rain_mm=[0.0, 46.0, 3000.0])
+    assert qc_flags(hourly)["rain_mm_qc"].tolist() == [0, 0, RANGE]

@@ -21,7 +21,8 @@ from simulators import towns
 
 NOW = datetime(2024, 6, 10, 15, 2, tzinfo=UTC)
 INTERVAL_S = 300
-SPIKE_AT = NOW - timedelta(hours=2, minutes=32, seconds=30)  # between two regular readings
+# One minute after a regular reading: 45 °C and 60 mm in one minute (the limit is 40 mm/min).
+SPIKE_AT = NOW - timedelta(hours=2, minutes=31)
 TOWNS = ("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok")
 
 
