@@ -295,6 +295,7 @@ class Data:
                     "q25": _list(rows["q25"]),
                     "q75": _list(rows["q75"]),
                     "n": rows["n_stations"].astype(int).tolist(),
+                    "quorum": int(rows["quorum"].max()) if len(rows) else None,
                 }
             )
         return out

@@ -114,6 +114,7 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
     "regions.title": ("Asia vs Europe", "Aasia vs Eurooppa", "Asya laban sa Europa"),
     "regions.median": ("median", "mediaani", "median"),
     "regions.band": ("middle half of schools", "keskimmäinen puolet kouluista", "gitnang kalahati"),
+    "regions.n": ("schools", "koulua", "paaralan"),
     "region.asia": ("Asia", "Aasia", "Asya"),
     "region.europe": ("Europe", "Eurooppa", "Europa"),
     "leader.title": ("Today's leaderboard", "Päivän tulostaulu", "Talaan ngayong araw"),
@@ -264,13 +265,20 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
     ),
     "explain.band": (
         "The line is the middle school of each side (half are warmer, half colder). The shaded "
-        "band holds the middle half of the schools, so a wide band means the schools disagree.",
+        "band holds the middle half of the schools, so a wide band means the schools disagree. "
+        "A side is drawn in an hour only when at least half of its schools, and never fewer "
+        "than 3, have a reading then: one or two schools cannot speak for a continent, so there "
+        "is a gap instead.",
         "Viiva on kunkin puolen keskimmäinen koulu (puolet lämpimämpiä, puolet kylmempiä). "
         "Varjostettu alue sisältää keskimmäisen puolet kouluista: leveä alue tarkoittaa, että "
-        "koulujen sää vaihtelee paljon.",
+        "koulujen sää vaihtelee paljon. Puoli piirretään tunnille vain, kun vähintään puolet sen "
+        "kouluista, eikä koskaan alle 3, on mitannut silloin: yksi tai kaksi koulua ei edusta "
+        "maanosaa, joten kohtaan jää aukko.",
         "Ang linya ay ang gitnang paaralan ng bawat panig (kalahati mas mainit, kalahati mas "
         "malamig). Nasa may-kulay na bahagi ang gitnang kalahati ng mga paaralan; kapag malapad "
-        "ito, magkakaiba ang panahon ng mga paaralan.",
+        "ito, magkakaiba ang panahon ng mga paaralan. Iginuguhit ang isang panig sa isang oras "
+        "kapag may pagbasa ang kalahati man lang ng mga paaralan nito, at hindi kukulangin sa 3; "
+        "kung hindi, may puwang.",
     ),
     "explain.anomaly": (
         "We compare yesterday, the last whole day, with the same school's own 7 days before it, "

@@ -210,9 +210,10 @@ def region_comparison(
     """Asia vs Europe per time bin: median and interquartile range across each side's stations.
 
     `binned` is the output of `resample` (any clock). Columns: the bin column, region,
-    n_stations, median, q25, q75, iqr. Bins where a region has no station with a value are absent;
-    where fewer than `region_quorum` of its schools have one, the statistics are NaN (a gap: at
-    the ends of a solar-time chart only one or two schools may have reached a bin yet).
+    n_stations, quorum, median, q25, q75, iqr. Bins where a region has no station with a value are
+    absent; where fewer than `quorum` (`region_quorum` of the side's schools with any value) have
+    one, the statistics are NaN (a gap: at the ends of a solar-time chart only one or two schools
+    may have reached a bin yet).
     """
     time_column = binned.columns[1]
     region = meta.reindex(binned["station"].astype(str))
@@ -228,7 +229,8 @@ def region_comparison(
             continue
         bins, stations, matrix = _wide(side, field)
         n_stations = np.sum(~np.isnan(matrix), axis=1)
-        enough = n_stations >= region_quorum(len(stations), min_share, min_stations)
+        quorum = region_quorum(len(stations), min_share, min_stations)
+        enough = n_stations >= quorum
         q25, median, q75 = (
             np.where(enough, q, np.nan) for q in _row_quantiles(matrix, (0.25, 0.5, 0.75))
         )
@@ -238,6 +240,7 @@ def region_comparison(
                     time_column: bins,
                     "region": name,
                     "n_stations": n_stations,
+                    "quorum": quorum,
                     "median": median,
                     "q25": q25,
                     "q75": q75,
@@ -245,7 +248,7 @@ def region_comparison(
                 }
             )
         )
-    columns = [time_column, "region", "n_stations", "median", "q25", "q75", "iqr"]
+    columns = [time_column, "region", "n_stations", "quorum", "median", "q25", "q75", "iqr"]
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True).sort_values(

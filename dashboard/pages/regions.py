@@ -133,6 +133,9 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
                 y=values("median"),
                 name=f"{name}: {t('regions.median', lang)}",
                 line={"color": figures.REGION_COLOUR[region], "width": 3},
+                # How many schools each point stands for (the quorum rule's input).
+                customdata=side["n"],
+                hovertemplate=f"%{{y}} · %{{customdata}} {t('regions.n', lang)}",
             )
         )
     fig.update_xaxes(title_text=t(f"axis.{payload['clock']}", lang))  # type: ignore[index]

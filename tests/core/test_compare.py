@@ -140,3 +140,22 @@ def test_school_table_and_rankings_say_the_same_number() -> None:
     assert list(table.columns) == [
         "now_c", "today_max_c", "today_min_c", "yesterday_c", "baseline_c", "anomaly_c",
     ]  # fmt: skip
+
+
+def test_a_side_is_a_gap_where_too_few_of_its_schools_report() -> None:
+    # Six European schools; in the last hours only one or two still report (the edge of a
+    # solar-time chart): the median there would be one school's value, so it is a gap.
+    meta = make_meta(**{f"fi_{k}": {"timezone": "Europe/Helsinki"} for k in "abcdef"})
+    parts = []
+    for k, sid in enumerate(meta.index):
+        hours = 10 if k < 2 else 6  # two schools run 4 hours longer
+        n = hours * 60
+        parts.append(
+            series(sid, "2024-06-03 00:00", n, temp_c=10.0 + k + 0.3 * np.sin(np.arange(n) / 9))
+        )
+    table = region_comparison(resample(pd.concat(parts, ignore_index=True), meta, "1h"), meta)
+    assert set(table["quorum"]) == {3}  # half of 6 is 3, and never fewer than 3
+    full = table[table["n_stations"] >= 3]
+    thin = table[table["n_stations"] < 3]
+    assert len(full) == 6 and full["median"].notna().all()
+    assert len(thin) == 4 and thin[["median", "q25", "q75"]].isna().all().all()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard.core.compare import region_quorum
+from ingest import open_store
 from tests.dashboard.conftest import FAULTY_STATION, INDOOR_STATION, XSS_NAME, XSS_STATION
 
 pytestmark = pytest.mark.slow
@@ -211,3 +214,55 @@ def test_language_switch_changes_labels(browser: Any, dashboard: Any) -> None:
     wait_for_text(browser, "h2", "Ihambing ang mga paaralan")
     click_label(browser, "app-lang-pick", "English")
     wait_for_text(browser, "h2", "Compare schools")
+
+
+def test_asia_vs_europe_draws_no_bin_with_too_few_schools(
+    browser: Any, dashboard: Any, chain: Any
+) -> None:
+    """Local solar time (the page's default) over a week: at the chart's ends only one or two
+    schools of a side have reached a bin yet; those bins must be gaps, not plunges."""
+    store = open_store(chain.store_url)
+    try:
+        registry = store.stations()
+        week = store.read(datetime.now(UTC) - timedelta(days=7), datetime.now(UTC),
+                          fields=["temp_c"]).dropna(subset=["temp_c"])  # fmt: skip
+    finally:
+        store.close()
+    outdoor = registry[registry["exposure"] == "outdoor"]
+    reporting = outdoor.loc[outdoor.index.isin(set(week["station"].astype(str)))]
+    quorum = {side: region_quorum(int((reporting["region"] == side).sum()))
+              for side in ("asia", "europe")}  # fmt: skip
+    open_page(browser, dashboard.url + "/regions", "Asia vs Europe")
+
+    def medians(driver: Any) -> list[dict] | bool:
+        traces = [t for t in plot_data(driver, "regions-graph") if t["customdata"]]
+        return traces if len(traces) == 2 else False
+
+    for trace in wait(browser, medians):
+        side = "asia" if trace["name"].startswith("Asia") else "europe"
+        points = list(zip(trace["y"], trace["customdata"], strict=True))
+        drawn = [n for y, n in points if y is not None]
+        assert drawn, f"{side}: nothing drawn"
+        assert min(drawn) >= quorum[side], f"{side}: a median of {min(drawn)} schools"
+        # The rule did act: the thin bins at the chart's ends are there, as gaps.
+        assert any(y is None and 0 < n < quorum[side] for y, n in points), side
+
+
+def test_leaderboard_cards_and_table_agree(browser: Any, dashboard: Any) -> None:
+    open_page(browser, dashboard.url + "/leaderboard", "Today's leaderboard")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-anomaly tbody tr"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-hottest td"))
+    wait_for_text(browser, "#leaderboard-anomaly thead", "Highest so far today")
+    wait_for_text(browser, "#leaderboard-hottest", "highest so far today")
+    # Both read in one script: a live refresh cannot slip in between.
+    cards, table = browser.execute_script(
+        "const rows = s => [...document.querySelectorAll(s)].map("
+        "  r => [...r.querySelectorAll('td')].map(c => c.textContent));"
+        "return [rows('#leaderboard-hottest tr'), rows('#leaderboard-anomaly tbody tr')];"
+    )
+    headers = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#leaderboard-anomaly th")]
+    assert headers[:3] == ["School", "Now", "Highest so far today"]
+    highest_today = {row[0]: row[2] for row in table}
+    assert cards
+    for _, school, value in cards:
+        assert highest_today[school] == value, (school, value, highest_today)
