@@ -23,7 +23,7 @@ from tsdownsample import MinMaxDownsampler
 from dashboard.core import compare as core_compare
 from dashboard.core import derived
 from dashboard.core.daily import daily_summary
-from dashboard.core.resample import Clock, resample
+from dashboard.core.resample import Clock, flagged_readings, resample
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
 from ingest import Store
@@ -211,6 +211,10 @@ class Data:
         binned = resample(obs, meta, PERIOD_BIN[period], clock, fields=fields)
         x_column = binned.columns[1]
         values = _quantity(variable, binned, meta.reindex(binned["station"].astype(str)))
+        # Readings QC set aside, at their raw value, for the chart to mark (they are not in the
+        # line: every bin is an aggregate of usable values only).
+        aside = flagged_readings(obs, meta, clock, fields)
+        aside_values = _quantity(variable, aside, meta.reindex(aside["station"].astype(str)))
         for station in chosen:
             mask = (binned["station"].astype(str) == station).to_numpy() & np.isfinite(values)
             x = binned.loc[mask, x_column]
@@ -221,12 +225,18 @@ class Data:
                 # and dips (the numbers students compare) survive.
                 keep = MinMaxDownsampler().downsample(x_ns, y, n_out=MAX_POINTS - MAX_POINTS % 2)
                 x_ns, y = x_ns[keep], y[keep]
+            mine = (aside["station"].astype(str) == station).to_numpy() & np.isfinite(aside_values)
             out["series"].append(
                 {
                     "station": station,
                     "name": str(meta.at[station, "name"]),
                     "x": _iso_list(x_ns, utc=clock == "utc"),
                     "y": np.round(y, 3).tolist(),
+                    "flagged": {
+                        "x": _iso_list(aside["clock_ns"].to_numpy()[mine], utc=clock == "utc"),
+                        "y": np.round(aside_values[mine], 3).tolist(),
+                        "why": aside["why"].to_numpy()[mine].tolist(),
+                    },
                 }
             )
         return out

@@ -104,6 +104,11 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "Joka paikallinen päivä: alin ja ylin lämpötila sekä sade",
         "Bawat lokal na araw: pinakamababa at pinakamataas na temperatura, at ulan",
     ),
+    "compare.flagged": (
+        "set aside by quality control",
+        "laaduntarkistus hylkäsi",
+        "itinabi ng pagsusuri",
+    ),
     "compare.min": ("lowest", "alin", "pinakamababa"),
     "compare.max": ("highest", "ylin", "pinakamataas"),
     "compare.empty": (
@@ -279,6 +284,24 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "ito, magkakaiba ang panahon ng mga paaralan. Iginuguhit ang isang panig sa isang oras "
         "kapag may pagbasa ang kalahati man lang ng mga paaralan nito, at hindi kukulangin sa 3; "
         "kung hindi, may puwang.",
+    ),
+    "explain.qc": (
+        "Every reading is checked before it counts: is it possible at all (range), did it jump "
+        "more than air can change in a minute (step), has the sensor stopped moving for an hour "
+        "(persistence), does it contradict another sensor (dew point above the temperature, a "
+        "gust weaker than the wind)? A reading that fails is marked ✕ on the chart and left out "
+        "of every average, daily bar, ranking and comparison, so one faulty minute cannot make "
+        "a school the hottest. It is not deleted: the data download keeps it, with the reason.",
+        "Jokainen lukema tarkistetaan ennen kuin se lasketaan: onko se ylipäätään mahdollinen, "
+        "hyppäsikö se enemmän kuin ilma voi minuutissa muuttua, onko anturi pysähtynyt tunniksi, "
+        "onko se ristiriidassa toisen anturin kanssa? Hylätty lukema merkitään kaavioon ✕ eikä "
+        "sitä lasketa keskiarvoihin, päiväpylväisiin, tulostauluun eikä vertailuihin. Sitä ei "
+        "poisteta: ladattava data säilyttää sen ja syyn.",
+        "Sinusuri ang bawat pagbasa bago ito bilangin: posible ba ito, tumalon ba ito nang higit "
+        "sa kayang magbago ng hangin sa isang minuto, tumigil ba ang sensor nang isang oras, "
+        "sumasalungat ba ito sa ibang sensor? Ang bumagsak ay may tandang ✕ sa tsart at hindi "
+        "kasama sa anumang karaniwan, bar, ranggo o paghahambing. Hindi ito binubura: nasa "
+        "nada-download na datos pa rin ito, kasama ang dahilan.",
     ),
     "explain.anomaly": (
         "We compare yesterday, the last whole day, with the same school's own 7 days before it, "

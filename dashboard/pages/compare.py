@@ -84,6 +84,7 @@ def layout(**query: str) -> html.Div:
             text("compare.daily", html.H3),
             dcc.Graph(id=DAILY, config={"displaylogo": False}),
             explain("explain.daily"),
+            explain("explain.qc"),
             dcc.Store(id=DATA),
             dcc.Store(id=DAILY_DATA),
             dcc.Store(id=LINKED, data=picker.from_query(query)),
@@ -205,6 +206,19 @@ def render_series(payload: dict, lang: str, units: dict) -> go.Figure:
                 x=s["x"], y=y, name=figures.esc(s["name"]), mode="lines", line=figures.style(i)
             )
         )
+        aside = s.get("flagged") or {}
+        if aside.get("x"):
+            fig.add_trace(
+                go.Scatter(
+                    x=aside["x"],
+                    y=convert(variable, np.array(aside["y"], dtype=float), units),
+                    name=f"{figures.esc(s['name'])}: {t('compare.flagged', lang)}",
+                    mode="markers",
+                    marker={"symbol": "x", "size": 9, "color": "#c0392b"},
+                    text=[figures.esc(w) for w in aside["why"]],
+                    hovertemplate="%{y} (%{text})",
+                )
+            )
     fig.update_xaxes(title_text=t(f"axis.{payload['clock']}", lang))
     fig.update_yaxes(title_text=f"{t('var.' + variable, lang)} ({unit_of(variable, units)})")
     fig = figures.base(fig, height=460)

@@ -136,3 +136,14 @@ def test_daily_bars(stores: tuple[Data, Data, str]) -> None:
     assert before == after
     bars = next(d for d in after["daily"] if d["station"] == victim)
     assert max(v for v in bars["max"] if v is not None) < 45
+
+
+def test_compare_chart_marks_the_flagged_reading_and_leaves_it_out_of_the_line(
+    stores: tuple[Data, Data, str],
+) -> None:
+    _, spiked, victim = stores
+    out = spiked.compare([victim], "temp_c", "day", "utc", NOW)
+    series = out["series"][0]
+    assert max(series["y"]) < 45
+    assert series["flagged"]["y"] == [45.0] and series["flagged"]["why"] == ["step"]
+    assert series["flagged"]["x"] == [SPIKE_AT.strftime("%Y-%m-%dT%H:%M:%S")]
