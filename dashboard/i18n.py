@@ -191,7 +191,6 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "Tavallinen (7 edellisen päivän keskiarvo)",
         "Karaniwan (karaniwan ng 7 naunang araw)",
     ),
-    "leader.today": ("Today", "Tänään", "Ngayon"),
     "leader.diff": ("Yesterday − usual", "Eilen − tavallinen", "Kahapon − karaniwan"),
     "leader.empty": ("No readings yet today.", "Ei vielä lukemia tänään.", "Wala pang datos."),
     "class.title": ("Classroom air", "Luokkahuoneen ilma", "Hangin sa silid-aralan"),

@@ -60,6 +60,7 @@ _TROPICS_DEG = 25.0
 # Channels of the random processes (any distinct numbers; changing one changes the weather).
 _CH_TEMP, _CH_PRES, _CH_WET, _CH_HUM, _CH_WIND, _CH_DIR, _CH_DIR2 = 1, 2, 3, 4, 5, 6, 7
 _CH_GUST, _CH_JITTER, _CH_STATION = 20, 21, 22
+_CH_TURB_T, _CH_TURB_P, _CH_TURB_W = 23, 24, 25
 
 # Magnus formula coefficients over water (Alduchov & Eskridge 1996), T in °C.
 _MAGNUS_B, _MAGNUS_C = 17.62, 243.12
@@ -287,7 +288,13 @@ class Weather:
         diurnal = c.diurnal_c[town] * (1.0 - 0.6 * cloud) * (heat - day_heat)
         # Rain cools the air and saturates it, in proportion to how hard it rains (up to 1 mm/h).
         soaked = np.minimum(rain_now, 1.0)
-        temp = level + diurnal - 1.5 * soaked
+        # What a real sensor adds to the smooth signal: turbulence (eddies of warmer and cooler
+        # air, stronger when the sun stirs the air) and the instrument's own noise. Without it a
+        # simulated thermometer is flat for an hour at every turning point of the day, which
+        # quality control rightly reads as a stuck sensor.
+        stir = np.sqrt(np.clip(sin_e, 0.0, 1.0))
+        eddy = noise.uniform(self.seed, _CH_TURB_T, idx, ts) - 0.5
+        temp = level + diurnal - 1.5 * soaked + (0.3 + 0.5 * stir) * eddy
 
         humid = np.clip(c.rh_pct[town] + 8.0 * self._humid(idx, t), 25.0, 98.0)
         dew = dewpoint_c(level, humid)
@@ -297,11 +304,15 @@ class Weather:
         solar_hour = np.mod(tsf / _HOUR + lon / 15.0, 24.0)
         tide = 1.2 * np.cos(np.radians(lat)) ** 2 * np.cos(2 * np.pi * (solar_hour - 10.0) / 12.0)
         sea_level = 1013.0 + self._pressure_sd[idx] * pressure_anomaly + tide
-        pressure = station_pressure_hpa(sea_level, elev)
+        pressure_noise = 0.25 * (noise.uniform(self.seed, _CH_TURB_P, idx, ts) - 0.5)
+        pressure = station_pressure_hpa(sea_level, elev) + pressure_noise
 
         mixing = 0.75 + 0.5 * np.sqrt(np.clip(sin_e, 0.0, 1.0))
         stormy = 1.0 + 0.35 * np.maximum(-pressure_anomaly, 0.0)
-        wind = c.wind_ms[town] * np.exp(0.45 * self._wind(idx, t) - 0.1) * mixing * stormy
+        gustiness = 1.0 + 0.7 * (noise.uniform(self.seed, _CH_TURB_W, idx, ts) - 0.5)
+        wind = (
+            c.wind_ms[town] * np.exp(0.45 * self._wind(idx, t) - 0.1) * mixing * stormy * gustiness
+        )
         gust_u = noise.uniform(self.seed, _CH_GUST, idx, ts)
         gust = wind * (1.3 + 0.6 * gust_u) + 0.5 * gust_u
         jitter = noise.uniform(self.seed, _CH_JITTER, idx, ts) - 0.5
@@ -309,7 +320,7 @@ class Weather:
             self._shared.prevailing_deg[town]
             + 75.0 * self._shared.direction(town, t)
             + 20.0 * self._shared.direction_fast(town, t)
-            + 10.0 * jitter,
+            + 30.0 * jitter,
             360.0,
         )
 

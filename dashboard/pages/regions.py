@@ -116,11 +116,23 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
             raw = np.array([np.nan if v is None else v for v in side[key]])
             return convert(variable, raw, units)
 
+        # The band as lower edge + upper edge filled down to it: unlike one closed outline,
+        # this leaves a clean gap where a side has too few schools (NaN) instead of a polygon
+        # drawn across the gap.
         fig.add_trace(
             go.Scatter(
-                x=side["x"] + side["x"][::-1],
-                y=np.concatenate([values("q75"), values("q25")[::-1]]),
-                fill="toself",
+                x=side["x"],
+                y=values("q25"),
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=side["x"],
+                y=values("q75"),
+                fill="tonexty",
                 fillcolor=figures.REGION_FILL[region],
                 line={"width": 0},
                 name=f"{name}: {t('regions.band', lang)}",

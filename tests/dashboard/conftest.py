@@ -25,9 +25,9 @@ from dashboard.demo import ROOT, Demo, classnet, free_port, wait_for_port
 from ingest import open_store
 from tests import servers
 
-TOWNS = ("tampere", "berlin", "manila", "tokyo")
-# Two schools per town: four a side, so Asia vs Europe has a median to draw (at least 3 schools).
-SCHOOLS = 2 * len(TOWNS)
+# Four schools a side, so Asia vs Europe has a median to draw (it needs at least 3 schools).
+TOWNS = ("tampere", "berlin", "lisbon", "warsaw", "manila", "tokyo", "singapore", "seoul")
+SCHOOLS = len(TOWNS)
 XSS_STATION = "fi-xss-01"
 XSS_NAME = "<script>alert('x')</script> <b>Bold</b> School"
 INDOOR_STATION = "fi-tampere-room12"

@@ -134,15 +134,18 @@ def test_clicking_a_school_on_the_map_selects_it(browser: Any, dashboard: Any) -
 def test_two_schools_drawn_and_clock_switch(browser: Any, dashboard: Any, chain: Any) -> None:
     asia, europe = "ph-manila-01", "fi-tampere-01"
     open_page(browser, f"{dashboard.url}/compare?schools={asia},{europe}", "Compare schools")
-    wait(browser, lambda d: len([t for t in plot_data(d, "compare-graph") if t["x"]]) == 2)
-    names = {t["name"] for t in plot_data(browser, "compare-graph")}
+
+    def lines(d: Any) -> list[dict]:
+        # The schools' lines; readings QC set aside are extra marker traces.
+        return [t for t in plot_data(d, "compare-graph") if t["x"] and "quality" not in t["name"]]
+
+    wait(browser, lambda d: len(lines(d)) == 2)
+    names = {t["name"] for t in lines(browser)}
     assert any("Manila" in n for n in names) and any("Tampere" in n for n in names)
-    first_x = {t["name"]: t["x"][0] for t in plot_data(browser, "compare-graph")}
+    first_x = {t["name"]: t["x"][0] for t in lines(browser)}
     click_label(browser, "compare-clock", "UTC (same instant)")
-    wait(
-        browser, lambda d: {t["name"]: t["x"][0] for t in plot_data(d, "compare-graph")} != first_x
-    )
-    utc_x = {t["name"]: t["x"][0] for t in plot_data(browser, "compare-graph")}
+    wait(browser, lambda d: {t["name"]: t["x"][0] for t in lines(d)} != first_x)
+    utc_x = {t["name"]: t["x"][0] for t in lines(browser)}
     # Solar time runs ahead of UTC east of Greenwich (Manila ~8 h, Tampere ~1.5 h).
     for name, x in utc_x.items():
         assert first_x[name] > x
@@ -207,7 +210,11 @@ def test_language_switch_changes_labels(browser: Any, dashboard: Any) -> None:
     wait_for_text(browser, "h2", "Vertaa kouluja")
     wait_for_text(browser, ".nav", "Tulostaulu")
     # Figures are translated too: the time axis names the clock in Finnish.
-    axis = "return document.querySelector('#compare-graph .js-plotly-plot').layout.xaxis.title.text"
+    # Null-safe: while the figure is replaced its layout may not have an axis title yet.
+    axis = (
+        "return document.querySelector('#compare-graph .js-plotly-plot')"
+        "?.layout?.xaxis?.title?.text ?? null"
+    )
     wait(browser, lambda d: d.execute_script(axis) == "Paikallinen aurinkoaika")
     browser.save_screenshot(str(SCREENSHOTS / "compare-fi.png"))
     click_label(browser, "app-lang-pick", "Filipino")
@@ -232,10 +239,18 @@ def test_asia_vs_europe_draws_no_bin_with_too_few_schools(
     reporting = outdoor.loc[outdoor.index.isin(set(week["station"].astype(str)))]
     quorum = {side: region_quorum(int((reporting["region"] == side).sum()))
               for side in ("asia", "europe")}  # fmt: skip
-    open_page(browser, dashboard.url + "/regions", "Asia vs Europe")
+    browser.get(dashboard.url + "/regions")
+    click_label(browser, "app-lang-pick", "English")  # whatever an earlier test left chosen
+    wait_for_text(browser, "h2", "Asia vs Europe")
 
     def medians(driver: Any) -> list[dict] | bool:
-        traces = [t for t in plot_data(driver, "regions-graph") if t["customdata"]]
+        # Plain arrays (plotly may hand the browser typed arrays) of the two median traces.
+        traces = driver.execute_script(
+            "const gd = document.querySelector('#regions-graph .js-plotly-plot');"
+            "return gd && gd.data ? gd.data.filter(t => t.customdata).map(t => ({name: t.name,"
+            " y: Array.from(t.y, v => (v === null || Number.isNaN(v)) ? null : v),"
+            " customdata: Array.from(t.customdata)})) : [];"
+        )
         return traces if len(traces) == 2 else False
 
     for trace in wait(browser, medians):
@@ -249,7 +264,9 @@ def test_asia_vs_europe_draws_no_bin_with_too_few_schools(
 
 
 def test_leaderboard_cards_and_table_agree(browser: Any, dashboard: Any) -> None:
-    open_page(browser, dashboard.url + "/leaderboard", "Today's leaderboard")
+    browser.get(dashboard.url + "/leaderboard")
+    click_label(browser, "app-lang-pick", "English")  # whatever an earlier test left chosen
+    wait_for_text(browser, "h2", "Today's leaderboard")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-anomaly tbody tr"))
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-hottest td"))
     wait_for_text(browser, "#leaderboard-anomaly thead", "Highest so far today")
