@@ -244,10 +244,12 @@ def test_asia_vs_europe_draws_no_bin_with_too_few_schools(
     wait_for_text(browser, "h2", "Asia vs Europe")
 
     def medians(driver: Any) -> list[dict] | bool:
-        # Plain arrays (plotly may hand the browser typed arrays) of the two median traces.
+        # Plain arrays of the two median traces, from plotly's decoded data (the figure may
+        # carry numpy arrays base64-encoded, which only `_fullData` holds decoded).
         traces = driver.execute_script(
             "const gd = document.querySelector('#regions-graph .js-plotly-plot');"
-            "return gd && gd.data ? gd.data.filter(t => t.customdata).map(t => ({name: t.name,"
+            "return gd && gd._fullData ? gd._fullData.filter(t => t.customdata && t.y)"
+            ".map(t => ({name: t.name,"
             " y: Array.from(t.y, v => (v === null || Number.isNaN(v)) ? null : v),"
             " customdata: Array.from(t.customdata)})) : [];"
         )
