@@ -27,7 +27,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from dashboard.core.derived import dewpoint_c
-from dashboard.core.frames import NS_PER_S, time_ns
+from dashboard.core.frames import NS_PER_S, sort_order, time_ns
 
 RANGE, STEP, PERSISTENCE, CONSISTENCY = 1, 2, 4, 8
 FLAG_NAMES: dict[int, str] = {
@@ -173,18 +173,25 @@ def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
     2          0                 0                0
     3          3                 0                0
     """
-    codes, _ = pd.factorize(obs["station"])
+    raw_codes, _ = pd.factorize(obs["station"])
+    codes = raw_codes.astype(np.int64)
     t_s = time_ns(obs["time"]) // NS_PER_S
-    order = np.lexsort((t_s, codes))
-    codes, t_s = codes[order].astype(np.int64), t_s[order]
+    # One int64 axis: stations far apart (more than a window between them), time within each.
+    span = int(t_s.max() - t_s.min()) + 2 * PERSISTENCE_WINDOW_S if t_s.size else 1
+    axis = codes * span + (t_s - (t_s.min() if t_s.size else 0))
+    # The store returns rows by station and time: then no sort is needed.
+    order = sort_order(axis)
+    if order is not None:
+        codes, t_s, axis = codes[order], t_s[order], axis[order]
     same_station = np.concatenate([[False], codes[1:] == codes[:-1]])
     gap_s = np.concatenate([[np.iinfo(np.int64).max], np.diff(t_s)])
     neighbours = same_station & (gap_s <= STEP_MAX_GAP_S)
-    span = int(t_s.max() - t_s.min()) + 2 * PERSISTENCE_WINDOW_S if t_s.size else 1
-    axis = codes * span + (t_s - (t_s.min() if t_s.size else 0))
 
     fields = [f for f in QC_TABLE if f in obs]
-    sorted_values = {f: obs[f].to_numpy(np.float64)[order] for f in fields}
+    sorted_values = {
+        f: obs[f].to_numpy(np.float64) if order is None else obs[f].to_numpy(np.float64)[order]
+        for f in fields
+    }
     flags = {f: np.zeros(len(obs), np.uint8) for f in fields}
     for field in fields:
         check, values = QC_TABLE[field], sorted_values[field]
@@ -210,8 +217,10 @@ def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
 
     out = pd.DataFrame(index=obs.index)
     for field in fields:
-        restored = np.empty_like(flags[field])
-        restored[order] = flags[field]
+        restored = flags[field]
+        if order is not None:
+            restored = np.empty_like(flags[field])
+            restored[order] = flags[field]
         out[f"{field}_qc"] = restored
     return out
 
@@ -281,43 +290,39 @@ def _steps(
 def _persistent(
     values: NDArray[np.float64], axis: NDArray[np.int64], minimum: float
 ) -> NDArray[np.bool_]:
-    """Values inside any hour-long window whose readings vary by less than `minimum`."""
+    """Values inside any hour-long window whose readings vary by less than `minimum`.
+
+    A window's spread is at least the largest change between neighbours inside it, so only the
+    windows that hold no such change (rare in a working sensor's data) are looked at: their
+    spread comes from one `reduceat` over all of them at once.
+    """
     window = PERSISTENCE_WINDOW_S
-    start = np.searchsorted(axis, axis - window, side="left")
-    finite = ~np.isnan(values)
-    counted = np.concatenate([[0], np.cumsum(finite)])
-    n_values = counted[1:] - counted[start]
-    spread = _window_max(values, start) + _window_max(-values, start)
-    with np.errstate(invalid="ignore"):
-        stuck_until = (
-            (n_values >= _PERSISTENCE_MIN_VALUES)
-            & (axis - axis[start] >= _PERSISTENCE_MIN_SPAN * window)
-            & (spread < minimum)
-        )
-    # A window that is stuck condemns every value in it, not only its last.
-    end = np.searchsorted(axis, axis + window, side="right") - 1
-    stuck_count = np.concatenate([[0], np.cumsum(stuck_until)])
-    return finite & (stuck_count[end + 1] - stuck_count[np.arange(values.size)] > 0)
-
-
-def _window_max(values: NDArray[np.float64], start: NDArray[np.intp]) -> NDArray[np.float64]:
-    """max(values[start[i] .. i]) ignoring NaN, by a sparse table (doubling windows)."""
     n = values.size
-    index = np.arange(n)
-    length = index - start + 1
-    levels = [values]
-    while (1 << len(levels)) <= (int(length.max()) if n else 0):
-        half = 1 << (len(levels) - 1)
-        previous = levels[-1]
-        levels.append(
-            np.concatenate([np.fmax(previous[:-half], previous[half:]), previous[-half:]])
-        )
-    result = np.full(n, np.nan)
-    level_of = np.floor(np.log2(np.maximum(length, 1))).astype(np.int64)
-    for k, table in enumerate(levels):
-        rows = np.flatnonzero(level_of == k)
-        result[rows] = np.fmax(table[start[rows]], table[rows - (1 << k) + 1])
-    return result
+    finite = ~np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        jump = np.concatenate([[False], np.abs(np.diff(values)) >= minimum])
+    last_jump = np.maximum.accumulate(np.where(jump, np.arange(n), -1)) if n else np.zeros(0, int)
+    # Quiet: the reading before the last jump lies outside the window ending here.
+    quiet = (last_jump < 0) | (axis[np.maximum(last_jump - 1, 0)] < axis - window)
+    rows = np.flatnonzero(quiet)
+    start = np.searchsorted(axis, axis[rows] - window, side="left")
+    counted = np.concatenate([[0], np.cumsum(finite)])
+    enough = (counted[rows + 1] - counted[start] >= _PERSISTENCE_MIN_VALUES) & (
+        axis[rows] - axis[start] >= _PERSISTENCE_MIN_SPAN * window
+    )
+    rows, start = rows[enough], start[enough]
+    if rows.size:
+        # Pairs (start, end) of each window; the odd segments between them are not used.
+        bounds = np.empty(2 * rows.size, np.intp)
+        bounds[0::2], bounds[1::2] = start, rows + 1
+        padded = np.append(values, np.nan)
+        with np.errstate(invalid="ignore"):
+            spread = np.fmax.reduceat(padded, bounds)[0::2] - np.fmin.reduceat(padded, bounds)[0::2]
+        stuck = spread < minimum
+        rows, start = rows[stuck], start[stuck]
+    # A window that is stuck condemns every value in it, not only its last.
+    edges = np.bincount(start, minlength=n + 1) - np.bincount(rows + 1, minlength=n + 1)
+    return finite & (np.cumsum(edges)[:n] > 0)
 
 
 def _flag_consistency(

@@ -164,3 +164,23 @@ def test_rain_limit_is_per_minute_of_the_report() -> None:
     assert qc_flags(minute)["rain_mm_qc"].tolist() == [0, RANGE, 0]
     hourly = series("fi-a", "2024-06-01", 3, freq="1h", rain_mm=[0.0, 46.0, 3000.0])
     assert qc_flags(hourly)["rain_mm_qc"].tolist() == [0, 0, RANGE]
+
+
+def test_persistence_matches_a_brute_force_reference(rng: np.random.Generator) -> None:
+    from dashboard.core.qc import PERSISTENCE_WINDOW_S, _persistent
+
+    for _ in range(20):
+        n = 300
+        axis = np.cumsum(rng.choice([60, 60, 60, 120, 900], n)).astype(np.int64)
+        values = np.round(rng.normal(10, 0.05, n), 1)
+        values[rng.random(n) < 0.05] = np.nan
+        values[100:180] = 12.3  # a stuck stretch
+        got = _persistent(values, axis, 0.1)
+        want = np.zeros(n, bool)
+        for i in range(n):
+            inside = (axis >= axis[i] - PERSISTENCE_WINDOW_S) & (axis <= axis[i])
+            v = values[inside & ~np.isnan(values)]
+            span = axis[i] - axis[np.flatnonzero(inside)[0]]
+            if v.size >= 6 and span >= 0.9 * PERSISTENCE_WINDOW_S and v.max() - v.min() < 0.1:
+                want[inside] = True
+        np.testing.assert_array_equal(got, want & ~np.isnan(values))
