@@ -147,7 +147,7 @@ def screen(obs: pd.DataFrame, fields: Sequence[str] | None = None) -> Screened:
     n_flagged = np.zeros(len(obs), np.int64)
     if not chosen or obs.empty:
         return Screened(obs, n_flagged)
-    flags = qc_flags(obs)
+    flags = qc_flags(obs, chosen)
     replaced = {}
     for field in chosen:
         values = obs[field].to_numpy(np.float64)
@@ -157,8 +157,9 @@ def screen(obs: pd.DataFrame, fields: Sequence[str] | None = None) -> Screened:
     return Screened(obs.assign(**replaced), n_flagged)
 
 
-def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
-    """QC bit flags for every checked field present in `obs`, as `<field>_qc` uint8 columns.
+def qc_flags(obs: pd.DataFrame, fields: Sequence[str] | None = None) -> pd.DataFrame:
+    """QC bit flags for every checked field present in `obs` (or only `fields` and the fields
+    their consistency checks pair them with), as `<field>_qc` uint8 columns.
 
     Missing values get 0: there is nothing to suspect. Rows may come in any order.
 
@@ -187,7 +188,8 @@ def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
     gap_s = np.concatenate([[np.iinfo(np.int64).max], np.diff(t_s)])
     neighbours = same_station & (gap_s <= STEP_MAX_GAP_S)
 
-    fields = [f for f in QC_TABLE if f in obs]
+    wanted = set(QC_TABLE) if fields is None else _with_partners(fields)
+    fields = [f for f in QC_TABLE if f in obs and f in wanted]
     sorted_values = {
         f: obs[f].to_numpy(np.float64) if order is None else obs[f].to_numpy(np.float64)[order]
         for f in fields
@@ -223,6 +225,29 @@ def qc_flags(obs: pd.DataFrame) -> pd.DataFrame:
             restored[order] = flags[field]
         out[f"{field}_qc"] = restored
     return out
+
+
+# Fields whose checks need each other: the consistency pairs, and wind direction's persistence
+# exemption, which reads the wind speed.
+_PARTNERS = (
+    ("temp_c", "rh_pct"),
+    ("wind_speed_ms", "wind_gust_ms"),
+    ("wind_dir_deg", "wind_speed_ms"),
+)
+
+
+def _with_partners(fields: Sequence[str]) -> set[str]:
+    """`fields` and, transitively, every field their checks read (so each flag is complete)."""
+    chosen = set(fields)
+    while True:
+        grown = (
+            chosen
+            | {b for a, b in _PARTNERS if a in chosen}
+            | {a for a, b in _PARTNERS if b in chosen}
+        )
+        if grown == chosen:
+            return chosen
+        chosen = grown
 
 
 def _report_minutes(

@@ -236,7 +236,7 @@ def flagged_readings(
     chosen = [f for f in fields if f in obs]
     if not chosen or obs.empty:
         return obs.iloc[0:0].assign(clock_ns=np.zeros(0, np.int64), why="")
-    flags = qc_flags(obs)
+    flags = qc_flags(obs, chosen)
     columns = [f"{f}_qc" for f in chosen if f"{f}_qc" in flags]
     if not columns:
         return obs.iloc[0:0].assign(clock_ns=np.zeros(0, np.int64), why="")

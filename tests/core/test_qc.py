@@ -184,3 +184,16 @@ def test_persistence_matches_a_brute_force_reference(rng: np.random.Generator) -
             if v.size >= 6 and span >= 0.9 * PERSISTENCE_WINDOW_S and v.max() - v.min() < 0.1:
                 want[inside] = True
         np.testing.assert_array_equal(got, want & ~np.isnan(values))
+
+
+def test_flags_for_chosen_fields_equal_those_of_all_fields(rng: np.random.Generator) -> None:
+    n = 400
+    obs = series("fi-a", "2024-06-01", n, temp_c=rng.normal(10, 2, n),
+                 rh_pct=rng.uniform(90, 101, n), wind_dir_deg=90.0,
+                 wind_speed_ms=np.r_[np.zeros(200), np.full(200, 3.0)],
+                 wind_gust_ms=rng.uniform(0, 6, n), rain_mm=rng.exponential(5, n))  # fmt: skip
+    everything = qc_flags(obs)
+    for fields in (["temp_c"], ["wind_dir_deg"], ["wind_gust_ms"], ["rain_mm"]):
+        some = qc_flags(obs, fields)
+        assert set(fields) <= {c.removesuffix("_qc") for c in some}
+        pd.testing.assert_frame_equal(some, everything[some.columns])
