@@ -266,6 +266,7 @@ class Data:
                     "min": _list(rows["temp_c_min"]),
                     "max": _list(rows["temp_c_max"]),
                     "rain": _list(rows["rain_mm_sum"]),
+                    "flagged": rows["n_flagged"].astype(int).tolist(),
                 }
             )
         return out

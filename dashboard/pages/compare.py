@@ -244,8 +244,10 @@ def render_daily(payload: dict, lang: str, units: dict) -> go.Figure:
                 name=name,
                 marker_color=colour,
                 legendgroup=d["station"],
-                hovertemplate=f"{name}<br>%{{x}}: %{{base:.1f}} – %{{y:.1f}}<extra></extra>",
-                customdata=high,
+                # The day's lowest – highest, and how many readings QC left out of them.
+                hovertemplate=f"{name}<br>%{{x}}: %{{base:.1f}} – %{{customdata[0]:.1f}}"
+                f" · %{{customdata[1]}} {t('compare.flagged', lang)}<extra></extra>",
+                customdata=np.column_stack([high, d.get("flagged") or [0] * len(d["date"])]),
             ),
             row=1,
             col=1,
