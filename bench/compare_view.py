@@ -105,7 +105,7 @@ def scenarios(stations: list[str], runs: int) -> list[dict[str, Any]]:
     """Updates a class makes: 1-4 schools alternating between the continents."""
     asia = [s for s in stations if region_of(country_of(s)) == "asia"]
     europe = [s for s in stations if region_of(country_of(s)) == "europe"]
-    variables = ("temp_c", "feels_c", "slp_hpa", "wind_speed_ms", "rh_pct")
+    variables = ("temp_c", "apparent_temp_c", "sea_level_pressure_hpa", "wind_speed_ms", "rh_pct")
     out = []
     for k in range(runs):
         sides = (asia, europe)

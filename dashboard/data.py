@@ -25,7 +25,7 @@ from dashboard.core import compare as core_compare
 from dashboard.core import derived
 from dashboard.core.calibration import apply_corrections
 from dashboard.core.daily import daily_summary
-from dashboard.core.resample import Clock, resample
+from dashboard.core.resample import Clock, flagged_readings, resample
 from dashboard.core.siting import siting_class, siting_view
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
@@ -48,9 +48,9 @@ PERIODS: Final[dict[str, timedelta]] = {
 PERIOD_BIN: Final[dict[str, str]] = {"day": "1min", "week": "5min", "month": "30min"}
 WEATHER_VARIABLES: Final = (
     "temp_c",
-    "feels_c",
+    "apparent_temp_c",
     "rh_pct",
-    "slp_hpa",
+    "sea_level_pressure_hpa",
     "wind_speed_ms",
     "wind_gust_ms",
     "rain_mm",
@@ -58,10 +58,9 @@ WEATHER_VARIABLES: Final = (
     "uv_index",
 )
 INDOOR_VARIABLES: Final = ("co2_ppm", "temp_c", "rh_pct", "pm2_5_ugm3")
-# Contract fields each shown quantity is computed from.
+# Contract fields each shown quantity is computed from (the core's registry of derived ones).
 SOURCES: Final[dict[str, tuple[str, ...]]] = {
-    "feels_c": ("temp_c", "rh_pct", "wind_speed_ms"),
-    "slp_hpa": ("pressure_hpa", "temp_c"),
+    name: quantity.sources for name, quantity in derived.DERIVED.items()
 }
 DAILY_FIELDS: Final = ("rain_mm", "temp_c")
 NOW_FIELDS: Final = (
@@ -197,7 +196,9 @@ class Data:
         local_dates = pd.DatetimeIndex(
             [pd.Timestamp(now).tz_convert(tz).tz_localize(None).normalize() for tz in meta.timezone]
         )
-        sun = sun_times(local_dates, meta["lat"].to_numpy(), meta["lon"].to_numpy())
+        sun = sun_times(
+            local_dates, meta["lat"].to_numpy(), meta["lon"].to_numpy(), list(meta["timezone"])
+        )
         compass = derived.compass_point(last["wind_dir_deg"].to_numpy())
         cards = []
         for i, station in enumerate(chosen):
@@ -210,15 +211,21 @@ class Data:
                     "country": str(meta.at[station, "country"]),
                     "status": str(meta.at[station, "status"]),
                     "temp_c": _f(row["temp_c"]),
-                    "feels_c": _f(_quantity("feels_c", last.iloc[[i]], meta.iloc[[i]])[0]),
+                    "apparent_temp_c": _f(
+                        _quantity("apparent_temp_c", last.iloc[[i]], meta.iloc[[i]])[0]
+                    ),
                     "rh_pct": _f(row["rh_pct"]),
-                    "slp_hpa": _f(_quantity("slp_hpa", last.iloc[[i]], meta.iloc[[i]])[0]),
+                    "sea_level_pressure_hpa": _f(
+                        _quantity("sea_level_pressure_hpa", last.iloc[[i]], meta.iloc[[i]])[0]
+                    ),
                     "wind_speed_ms": _f(row["wind_speed_ms"]),
                     "wind_compass": None if pd.isna(compass[i]) else str(compass[i]),
                     "rain_today": _f(today["rain_mm_sum"].get(station, np.nan)),
                     "local_time": now.astimezone(zone).strftime("%H:%M"),
                     "sunrise": _clock(sun["sunrise"].iloc[i], zone),
                     "sunset": _clock(sun["sunset"].iloc[i], zone),
+                    "sun_up_all_day": bool(sun["up_all_day"].iloc[i]),
+                    "sun_down_all_day": bool(sun["down_all_day"].iloc[i]),
                     "last_seen": _iso(meta.at[station, "last_seen"]),
                 }
             )
@@ -254,6 +261,10 @@ class Data:
         binned = resample(obs, meta, PERIOD_BIN[period], clock, fields=fields)
         x_column = binned.columns[1]
         values = _quantity(variable, binned, meta.reindex(binned["station"].astype(str)))
+        # Readings QC set aside, at their raw value, for the chart to mark (they are not in the
+        # line: every bin is an aggregate of usable values only).
+        aside = flagged_readings(obs, meta, clock, fields)
+        aside_values = _quantity(variable, aside, meta.reindex(aside["station"].astype(str)))
         for station in chosen:
             mask = (binned["station"].astype(str) == station).to_numpy() & np.isfinite(values)
             x = binned.loc[mask, x_column]
@@ -264,12 +275,18 @@ class Data:
                 # and dips (the numbers students compare) survive.
                 keep = MinMaxDownsampler().downsample(x_ns, y, n_out=MAX_POINTS - MAX_POINTS % 2)
                 x_ns, y = x_ns[keep], y[keep]
+            mine = (aside["station"].astype(str) == station).to_numpy() & np.isfinite(aside_values)
             out["series"].append(
                 {
                     "station": station,
                     "name": str(meta.at[station, "name"]),
                     "x": _iso_list(x_ns, utc=clock == "utc"),
                     "y": np.round(y, 3).tolist(),
+                    "flagged": {
+                        "x": _iso_list(aside["clock_ns"].to_numpy()[mine], utc=clock == "utc"),
+                        "y": np.round(aside_values[mine], 3).tolist(),
+                        "why": aside["why"].to_numpy()[mine].tolist(),
+                    },
                 }
             )
         return out
@@ -299,6 +316,7 @@ class Data:
                     "min": _list(rows["temp_c_min"]),
                     "max": _list(rows["temp_c_max"]),
                     "rain": _list(rows["rain_mm_sum"]),
+                    "flagged": rows["n_flagged"].astype(int).tolist(),
                 }
             )
         return out
@@ -338,14 +356,17 @@ class Data:
                     "q25": _list(rows["q25"]),
                     "q75": _list(rows["q75"]),
                     "n": rows["n_stations"].astype(int).tolist(),
+                    "quorum": int(rows["quorum"].max()) if len(rows) else None,
                 }
             )
         return out
 
     # -- leaderboard ------------------------------------------------------------------------
     def leaderboard(self, now: datetime | None = None, top: int = 5) -> dict[str, Any]:
-        """Today's rankings per category (each school's own local day) and temperature anomaly
-        against the school's own last week."""
+        """Today's rankings per category (each school's own local day so far) and, per school,
+        the table's columns (`core.compare.school_table`): now, highest and lowest so far today,
+        yesterday's mean against the usual. A card's value and the table's for the same school
+        are the same number."""
         now = now or utcnow()
         reg = self.registry(now)
         meta = reg[reg["exposure"] == "outdoor"]
@@ -354,32 +375,29 @@ class Data:
             return out
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
         obs = self._read(
-            now - timedelta(days=8), now + timedelta(minutes=1), list(meta.index), fields
+            now - timedelta(days=10), now + timedelta(minutes=1), list(meta.index), fields
         )
         if obs.empty:
             return out
         recent = obs[obs["time"] >= pd.Timestamp(now) - timedelta(hours=26)]
         ranked = core_compare.rankings(recent, meta, now, top=top)
         today = ranked[ranked["period"] == "today"]
-        for category in ("hottest", "coldest", "wettest", "windiest"):
+        for category in ("hottest", "coldest", "wettest", "windiest", "range"):
             rows = today[today["category"] == category]
             out["categories"][category] = _ranking_rows(rows, meta)
-        out["categories"]["range"] = _ranking_rows(
-            _range_ranking(core_compare.today_summary(recent, meta, now), meta, top), meta
-        )
-        daily = daily_summary(obs, meta, min_coverage=0.5)
-        anomalies = core_compare.anomaly(daily, "temp_c_mean", baseline_days=7, min_days=3)
-        latest = anomalies.dropna(subset=["anomaly"]).groupby("station").last()
-        latest = latest.sort_values("anomaly", ascending=False)
+        table = core_compare.school_table(obs, meta, now)
+        table = table.sort_values("anomaly_c", ascending=False, na_position="last")
         out["anomaly"] = [
             {
                 "station": str(station),
                 "name": str(meta.at[station, "name"]) if station in meta.index else str(station),
-                "value": _f(row["value"]),
-                "baseline": _f(row["baseline"]),
-                "anomaly": _f(row["anomaly"]),
+                "now": _f(row["now_c"]),
+                "today_max": _f(row["today_max_c"]),
+                "value": _f(row["yesterday_c"]),
+                "baseline": _f(row["baseline_c"]),
+                "anomaly": _f(row["anomaly_c"]),
             }
-            for station, row in latest.iterrows()
+            for station, row in table.iterrows()
         ]
         return out
 
@@ -465,24 +483,11 @@ def _in_force(corrections: Sequence[Correction], now: datetime) -> dict[str, lis
 
 def _quantity(variable: str, frame: pd.DataFrame, meta: pd.DataFrame) -> np.ndarray:
     """Values of a shown quantity: a contract field, or one the core derives from fields."""
-    if variable == "feels_c":
-        return derived.apparent_temp_c(frame["temp_c"], frame["rh_pct"], frame["wind_speed_ms"])
-    if variable == "slp_hpa":
-        return derived.sea_level_pressure_hpa(
-            frame["pressure_hpa"], frame["temp_c"], meta["elevation_m"].fillna(0.0).to_numpy()
-        )
+    if variable in derived.DERIVED:
+        return derived.derive(variable, frame, meta["elevation_m"].fillna(0.0).to_numpy())
     if variable not in frame:
         return np.full(len(frame), np.nan)
     return frame[variable].to_numpy(np.float64)
-
-
-def _range_ranking(today: pd.DataFrame, meta: pd.DataFrame, top: int) -> pd.DataFrame:
-    # Adapter until the core ranks the daily range itself: the core's own today max and min.
-    spread = (today["temp_c_max"] - today["temp_c_min"]).dropna()
-    ordered = spread.sort_values(ascending=False, kind="stable").head(top)
-    return pd.DataFrame(
-        {"station": ordered.index.astype(str), "value": ordered.to_numpy(), "quantity": "range_c"}
-    )
 
 
 def _ranking_rows(rows: pd.DataFrame, meta: pd.DataFrame) -> list[dict[str, Any]]:

@@ -82,6 +82,8 @@ def classnet(*args: str) -> list[str]:
 class Demo:
     data_dir: Path
     stations: int = 24
+    # Classroom monitors in the first schools, so the Classrooms page has rooms to show.
+    rooms: int = 4
     interval_s: int = 60
     backfill_days: float = BACKFILL_DAYS
     broker: str = "auto"  # auto | mosquitto | amqtt
@@ -194,6 +196,7 @@ class Demo:
     def simulate(self, backfill_days: float) -> None:
         """Backfill (blocking), then start the live simulator."""
         common = ["--broker", self.broker_url, "--count", str(self.stations),
+                  "--rooms", str(self.rooms),
                   "--towns", ",".join(DEMO_TOWNS), "--interval", str(self.interval_s)]  # fmt: skip
         if backfill_days > 0:
             proc = self._spawn(

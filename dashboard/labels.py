@@ -9,9 +9,9 @@ from dashboard.i18n import N_, t
 
 QUANTITY: Final[dict[str, str]] = {
     "temp_c": N_("Temperature"),
-    "feels_c": N_("Feels like"),
+    "apparent_temp_c": N_("Feels like"),
     "rh_pct": N_("Humidity"),
-    "slp_hpa": N_("Sea-level pressure"),
+    "sea_level_pressure_hpa": N_("Sea-level pressure"),
     "pressure_hpa": N_("Station pressure"),
     "wind_speed_ms": N_("Wind"),
     "wind_gust_ms": N_("Gusts"),

@@ -39,9 +39,9 @@ _DECIMALS: Final[dict[str, int]] = {
 # Which unit kind each quantity the dashboard shows is measured in (None: shown as stored).
 KIND: Final[dict[str, str | None]] = {
     "temp_c": "temp",
-    "feels_c": "temp",
+    "apparent_temp_c": "temp",
     "pressure_hpa": "pressure",
-    "slp_hpa": "pressure",
+    "sea_level_pressure_hpa": "pressure",
     "wind_speed_ms": "wind",
     "wind_gust_ms": "wind",
 }

@@ -21,7 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from firmware import wire
-from simulators import faults, noise, towns
+from simulators import classroom, faults, noise, towns
+from simulators.classroom import Classroom
 from simulators.faults import Fault
 from simulators.weather import Weather
 
@@ -97,6 +98,9 @@ class Fleet:
         phase = noise.uniform(seed, _CH_PHASE, np.arange(n), 0) * interval_s
         self.anchor = start + phase.astype(np.int64)
         self.weather = Weather(stations, towns.towns(), seed)
+        # Classroom monitors (indoor stations) read the room, not the weather.
+        self.indoor = np.array([s.exposure == "indoor" for s in stations], dtype=bool)
+        self.classroom = Classroom(stations, seed)
         self.faults = [(f, faults.select(f, self.ids, seed)) for f in fault_list]
         # Backfill: every reading waits for the end of its window and goes out in arrays.
         self.batch = batch
@@ -143,7 +147,7 @@ class Fleet:
     def window(self, a: int, b: int) -> list[Send]:
         """The messages of simulated seconds [a, b), in sending order."""
         idx, ts, seq = self._due(a, b)
-        values = self.weather.readings(idx, ts, self.interval_s[idx])
+        values, names = self._readings(idx, ts)
         faulted = self._value_faults(idx, ts, values)
         sent_ts = self._skewed(idx, ts, faulted)
         columns = {name: col.tolist() for name, col in values.items()}
@@ -156,13 +160,36 @@ class Fleet:
                     steps += self._transitions(fault, int(k), a, b)
         rows = zip(idx.tolist(), ts.tolist(), seq.tolist(), sent_ts.tolist(), strict=True)
         for i, (k, t, n, t_sent) in enumerate(rows):
-            obs = wire.observation(t_sent, n, **{name: col[i] for name, col in columns.items()})
+            fields = names[bool(self.indoor[k])]
+            obs = wire.observation(t_sent, n, **{name: columns[name][i] for name in fields})
             steps.append((t, 1, k, partial(self._observe, k, t, obs, faulted.get(i, []))))
         if self.batch:
             for k in sorted(set(idx.tolist())):
                 steps.append((b, 2, k, partial(self._flush, b, k)))
         steps.sort(key=lambda step: step[:3])
         return [send for *_, step in steps for send in step()]
+
+    def _readings(
+        self, idx: NDArray[np.intp], ts: NDArray[np.int64]
+    ) -> tuple[dict[str, NDArray[np.float64]], dict[bool, tuple[str, ...]]]:
+        """Readings of every due row (NaN where a row's station has no such sensor) and the
+        fields an outdoor (False) and an indoor (True) station sends."""
+        inside = self.indoor[idx]
+        interval = self.interval_s[idx]
+        outdoor = self.weather.readings(idx[~inside], ts[~inside], interval[~inside])
+        names = {False: tuple(outdoor), True: classroom.FIELDS}
+        if not inside.any():
+            return outdoor, names
+        rooms = self.classroom.readings(idx[inside], ts[inside], interval[inside])
+        values = {}
+        for name in dict.fromkeys((*outdoor, *rooms)):
+            column = np.full(idx.shape, np.nan)
+            if name in outdoor:
+                column[~inside] = outdoor[name]
+            if name in rooms:
+                column[inside] = rooms[name]
+            values[name] = column
+        return values, names
 
     # -- schedule ----------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ def simulate(args: argparse.Namespace, out: IO[str] = sys.stdout) -> int:
             faults.parse(kind, text) for kind in faults.KINDS for text in getattr(args, kind) or ()
         ]
         fleet_stations = towns.stations(args.count, tuple(args.towns or ()))
+        fleet_stations += towns.classrooms(fleet_stations, getattr(args, "rooms", 0) or 0)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if args.write_stations is not None:
@@ -135,6 +136,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--count", type=int, default=50, help="how many stations (default 50, one per town)"
     )
     p.add_argument("--towns", type=lambda s: s.split(","), help="only these towns (tampere,manila)")
+    p.add_argument(
+        "--rooms",
+        type=int,
+        default=0,
+        help="also a classroom monitor (indoor CO₂, PM) in N of the schools",
+    )
     p.add_argument("--seed", type=int, default=1, help="same seed, same weather (default 1)")
     p.add_argument("--interval", type=int, default=60, help="seconds between readings")
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")

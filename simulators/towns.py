@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
@@ -50,6 +50,7 @@ class Station:
     lon: float
     elevation_m: float
     timezone: str
+    exposure: str = "outdoor"  # "indoor": a classroom monitor (wire contract, station meta)
 
 
 def _months(text: str) -> tuple[int, ...]:
@@ -133,7 +134,26 @@ def stations(n: int, only: tuple[str, ...] = ()) -> tuple[Station, ...]:
     return tuple(out)
 
 
+def classrooms(fleet: tuple[Station, ...], n: int) -> tuple[Station, ...]:
+    """Classroom monitors (indoor stations) in `n` schools spread evenly over `fleet` (so a fleet
+    of Europe then Asia gets rooms on both sides), one room each: `fi-tampere-01-room1` sits in
+    `fi-tampere-01`'s school, a separate station as the wire contract wants it."""
+    if n > len(fleet):
+        raise ValueError(f"--rooms {n}: only {len(fleet)} schools to put classroom monitors in")
+    chosen = sorted({round(k * (len(fleet) - 1) / max(n - 1, 1)) for k in range(n)})
+    return tuple(
+        replace(
+            s,
+            station=f"{s.station}-room1",
+            name=s.name.replace(" (simulated)", " classroom 1 (simulated)"),
+            exposure="indoor",
+        )
+        for s in (fleet[k] for k in chosen)
+    )
+
+
 SENSORS = ("bme280", "rain", "wind", "light", "uv")
+INDOOR_SENSORS = ("scd40", "sht40", "pms5003")
 FIRMWARE = "simulator"
 
 
@@ -146,9 +166,9 @@ def meta(station: Station) -> dict[str, object]:
         "lon": station.lon,
         "elevation_m": station.elevation_m,
         "timezone": station.timezone,
-        "sensors": list(SENSORS),
+        "sensors": list(INDOOR_SENSORS if station.exposure == "indoor" else SENSORS),
         "firmware": FIRMWARE,
-        "exposure": "outdoor",
+        "exposure": station.exposure,
     }
 
 
@@ -163,7 +183,7 @@ def stations_toml(fleet: tuple[Station, ...]) -> str:
             f"lon = {s.lon}",
             f"elevation_m = {s.elevation_m:g}",
             f'timezone = "{s.timezone}"',
-            'exposure = "outdoor"',
+            f'exposure = "{s.exposure}"',
             "public_exact_location = false",
             "",
         ]

@@ -6,9 +6,10 @@ processes (noise.Smooth), vectorised over whatever stations and times are asked 
 - temperature: the seasonal level from the January and July normals (so Sydney is warming in
   October while Tampere cools), plus passing warm and cold spells, plus a diurnal cycle driven by
   the sun's elevation at that place and time. The sun's heating is felt with a lag (an exponential
-  memory of about three hours), so the maximum comes in the afternoon and the air keeps cooling
-  all night; the range grows with the day's sunshine (large in a Finnish June, nearly nothing in
-  its December) and shrinks under cloud.
+  memory of about six hours over a whole day), so the maximum comes in the afternoon and the air
+  keeps cooling all night, to its minimum near dawn; the range grows with the day's sunshine
+  (large in a Finnish June, nearly nothing in its December) and shrinks under cloud. In the
+  tropics the spells are small and slow, so the daily cycle rules each day, as it does there.
 - pressure: station pressure, i.e. the sea-level value reduced to the station's elevation, with
   passing highs and lows (larger at higher latitude) and the tropics' twice-daily tide.
 - humidity: the dew point follows the day's mean temperature, not the hour's, so relative humidity
@@ -29,7 +30,8 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 
-from simulators import noise, sun
+from ingest.domain import solar
+from simulators import noise
 from simulators.towns import Station, Town
 
 FloatArray = NDArray[np.float64]
@@ -37,10 +39,16 @@ FloatArray = NDArray[np.float64]
 EPOCH = 1577836800  # 2020-01-01Z: times are taken from here so sinusoid arguments stay small
 _HOUR = 3600.0
 _DAY = 86400.0
+_YEAR_DAYS = 365.2422
+_J2000_UNIX_DAYS = 10957.0  # 2000-01-01T00:00Z in days since the Unix epoch
 
 # The air's memory of the sun: heating felt over the last LAGS hours, weighted exp(-lag / TAU).
-_LAGS = 12
-_TAU_H = 3.0
+# A whole day of memory with a 6-hour time constant keeps the air cooling all night, so the
+# minimum comes near dawn (about a fifth of the day's range is lost between midnight and dawn, as
+# at tropical stations); a 12-hour memory left the night flat, and day-to-day drift then put the
+# minimum at midnight on most days.
+_LAGS = 24
+_TAU_H = 6.0
 _LAG_WEIGHTS = np.exp(-np.arange(_LAGS) / _TAU_H)
 _LAG_WEIGHTS /= _LAG_WEIGHTS.sum()
 
@@ -52,22 +60,38 @@ _TROPICS_DEG = 25.0
 # Channels of the random processes (any distinct numbers; changing one changes the weather).
 _CH_TEMP, _CH_PRES, _CH_WET, _CH_HUM, _CH_WIND, _CH_DIR, _CH_DIR2 = 1, 2, 3, 4, 5, 6, 7
 _CH_GUST, _CH_JITTER, _CH_STATION = 20, 21, 22
+_CH_TURB_T, _CH_TURB_P, _CH_TURB_W = 23, 24, 25
 
 # Magnus formula coefficients over water (Alduchov & Eskridge 1996), T in °C.
 _MAGNUS_B, _MAGNUS_C = 17.62, 243.12
+
+
+def _ns(ts: FloatArray) -> NDArray[np.int64]:
+    return np.round(np.asarray(ts, np.float64) * 1e9).astype(np.int64)
+
+
+def _sin_elevation(ts: FloatArray, lat: FloatArray, lon: FloatArray) -> FloatArray:
+    return solar.sin_geometric_elevation(_ns(ts), lat, lon)
+
+
+def year_angle_rad(ts: FloatArray) -> FloatArray:
+    """The position in the (mean tropical) year, 0 at 1 January, in radians: the calendar that
+    climate normals are given in."""
+    days = np.asarray(ts, dtype=np.float64) / _DAY - _J2000_UNIX_DAYS
+    return 2.0 * np.pi * np.mod(days, _YEAR_DAYS) / _YEAR_DAYS
 
 
 def _lagged_sun(ts: FloatArray, lat: FloatArray, lon: FloatArray) -> FloatArray:
     """The sun's heating as the air feels it now: exponentially weighted past sunshine."""
     heat = np.zeros_like(ts)
     for lag, weight in enumerate(_LAG_WEIGHTS):
-        heat += weight * np.maximum(sun.sin_elevation(ts - lag * _HOUR, lat, lon), 0.0)
+        heat += weight * np.maximum(_sin_elevation(ts - lag * _HOUR, lat, lon), 0.0)
     return heat
 
 
 def _month_index(ts: FloatArray) -> NDArray[np.intp]:
     """0..11 from the fractional year: close enough to the calendar month for climate normals."""
-    return np.minimum((sun.fractional_year_rad(ts) / (2 * np.pi) * 12).astype(np.intp), 11)
+    return np.minimum((year_angle_rad(ts) / (2 * np.pi) * 12).astype(np.intp), 11)
 
 
 def _monthly_rain_mm(town: Town) -> FloatArray:
@@ -156,7 +180,7 @@ class _TownWeather:
     def __init__(self, table: tuple[Town, ...], seed: int) -> None:
         self.climate = _climate(table)
         n, tropical = len(table), self.climate.tropical
-        self.temp = noise.Smooth(seed, _CH_TEMP, n, 2 * _DAY, 10 * _DAY)
+        self.temp = noise.Smooth(seed, _CH_TEMP, n, 3 * _DAY, 10 * _DAY)
         self.pressure = noise.Smooth(seed, _CH_PRES, n, 2.5 * _DAY, 8 * _DAY)
         self.wet = noise.Smooth(
             seed,
@@ -216,9 +240,10 @@ class Weather:
         abs_lat = np.abs(np.radians(self._lat))
         # Passing systems: bigger swings of pressure and temperature away from the equator.
         self._pressure_sd = 1.0 + 9.0 * np.sin(abs_lat) ** 2
-        self._temp_sd = 0.8 + 3.2 * np.sin(abs_lat)
+        self._temp_sd = 0.6 + 2.8 * np.sin(abs_lat)
         # Each school keeps its own exposure: humidity, wind speed, Wi-Fi signal.
-        self._humid = noise.Smooth(seed, _CH_HUM, n, 12 * _HOUR, 5 * _DAY)
+        # Slow (a day and more): within a day humidity follows the temperature, not noise.
+        self._humid = noise.Smooth(seed, _CH_HUM, n, 1 * _DAY, 5 * _DAY)
         self._wind = noise.Smooth(seed, _CH_WIND, n, 3 * _HOUR, 3 * _DAY)
         self._rssi_dbm = -45.0 - 35.0 * noise.uniform(seed, _CH_STATION, np.arange(n), 1)
 
@@ -241,8 +266,8 @@ class Weather:
         t = tsf - EPOCH
 
         heat = _lagged_sun(tsf, lat, lon)
-        sin_e = sun.sin_elevation(tsf, lat, lon)
-        day_heat = sun.daily_mean_sin_elevation(tsf, lat)
+        sin_e = _sin_elevation(tsf, lat, lon)
+        day_heat = solar.daily_mean_sin_elevation(_ns(tsf), lat)
         pressure_anomaly = self._shared.pressure(town, t)
 
         # The air's heating changes little within one reporting interval: one value serves both
@@ -257,13 +282,19 @@ class Weather:
         cloud = 1.0 / (1.0 + np.exp(-2.5 * (wet - self._shared.threshold[town, month] + 0.8)))
 
         season = c.t_mean_c[town] - c.t_half_range_c[town] * np.cos(
-            sun.fractional_year_rad(tsf) - 2 * np.pi * 20 / 365.25  # coldest ~20 Jan (north)
+            year_angle_rad(tsf) - 2 * np.pi * 20 / 365.25  # coldest ~20 Jan (north)
         )
         level = season + self._temp_sd[idx] * self._shared.temp(town, t)
         diurnal = c.diurnal_c[town] * (1.0 - 0.6 * cloud) * (heat - day_heat)
         # Rain cools the air and saturates it, in proportion to how hard it rains (up to 1 mm/h).
         soaked = np.minimum(rain_now, 1.0)
-        temp = level + diurnal - 1.5 * soaked
+        # What a real sensor adds to the smooth signal: turbulence (eddies of warmer and cooler
+        # air, stronger when the sun stirs the air) and the instrument's own noise. Without it a
+        # simulated thermometer is flat for an hour at every turning point of the day, which
+        # quality control rightly reads as a stuck sensor.
+        stir = np.sqrt(np.clip(sin_e, 0.0, 1.0))
+        eddy = noise.uniform(self.seed, _CH_TURB_T, idx, ts) - 0.5
+        temp = level + diurnal - 1.5 * soaked + (0.3 + 0.5 * stir) * eddy
 
         humid = np.clip(c.rh_pct[town] + 8.0 * self._humid(idx, t), 25.0, 98.0)
         dew = dewpoint_c(level, humid)
@@ -273,11 +304,15 @@ class Weather:
         solar_hour = np.mod(tsf / _HOUR + lon / 15.0, 24.0)
         tide = 1.2 * np.cos(np.radians(lat)) ** 2 * np.cos(2 * np.pi * (solar_hour - 10.0) / 12.0)
         sea_level = 1013.0 + self._pressure_sd[idx] * pressure_anomaly + tide
-        pressure = station_pressure_hpa(sea_level, elev)
+        pressure_noise = 0.25 * (noise.uniform(self.seed, _CH_TURB_P, idx, ts) - 0.5)
+        pressure = station_pressure_hpa(sea_level, elev) + pressure_noise
 
         mixing = 0.75 + 0.5 * np.sqrt(np.clip(sin_e, 0.0, 1.0))
         stormy = 1.0 + 0.35 * np.maximum(-pressure_anomaly, 0.0)
-        wind = c.wind_ms[town] * np.exp(0.45 * self._wind(idx, t) - 0.1) * mixing * stormy
+        gustiness = 1.0 + 0.7 * (noise.uniform(self.seed, _CH_TURB_W, idx, ts) - 0.5)
+        wind = (
+            c.wind_ms[town] * np.exp(0.45 * self._wind(idx, t) - 0.1) * mixing * stormy * gustiness
+        )
         gust_u = noise.uniform(self.seed, _CH_GUST, idx, ts)
         gust = wind * (1.3 + 0.6 * gust_u) + 0.5 * gust_u
         jitter = noise.uniform(self.seed, _CH_JITTER, idx, ts) - 0.5
@@ -285,7 +320,7 @@ class Weather:
             self._shared.prevailing_deg[town]
             + 75.0 * self._shared.direction(town, t)
             + 20.0 * self._shared.direction_fast(town, t)
-            + 10.0 * jitter,
+            + 30.0 * jitter,
             360.0,
         )
 

@@ -18,7 +18,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from simulators import sun, towns
+from ingest.domain import solar
+from simulators import towns
 from simulators.weather import Weather
 
 WEEK_START = datetime(2025, 10, 13, tzinfo=UTC)
@@ -82,7 +83,7 @@ def week_figure(seed: int = 1) -> go.Figure:
             col=1,
         )
         # Shaded after the traces: plotly skips shapes on a subplot that is still empty.
-        night = sun.sin_elevation(ts, station.lat, station.lon) < 0
+        night = solar.sin_geometric_elevation(ts * 1_000_000_000, station.lat, station.lon) < 0
         edges = np.flatnonzero(np.diff(np.concatenate(([0], night.astype(int), [0]))))
         for a, b in zip(edges[::2], edges[1::2], strict=True):
             fig.add_vrect(

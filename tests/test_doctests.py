@@ -18,7 +18,7 @@ WITH_EXAMPLES = [
     "dashboard.core.qc",
     "dashboard.core.resample",
     "dashboard.core.solar",
-    "simulators.sun",
+    "ingest.domain.solar",
     "simulators.noise",
     "simulators.weather",
     "simulators.faults",

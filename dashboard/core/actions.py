@@ -13,13 +13,7 @@ import pandas as pd
 from dashboard.core.calibration import correction_terms
 from dashboard.core.cells import cells
 from dashboard.core.daily import SUMMARY_COLUMNS, daily_summary
-from dashboard.core.derived import (
-    apparent_temp_c,
-    dewpoint_c,
-    heat_index_c,
-    sea_level_pressure_hpa,
-    wind_chill_c,
-)
+from dashboard.core.derived import DERIVED, derive
 from dashboard.core.frames import FIELDS, CoreInputError, station_rows
 from dashboard.core.localtime import local_clock_time
 from dashboard.core.qc import flag_labels, qc_flags
@@ -30,13 +24,7 @@ ExportFormat = Literal["csv", "parquet"]
 
 # Fields the daily summary reads from the store.
 SUMMARY_FIELDS: tuple[str, ...] = ("temp_c", "rain_mm", "wind_gust_ms")
-DERIVED_COLUMNS: tuple[str, ...] = (
-    "dewpoint_c",
-    "sea_level_pressure_hpa",
-    "heat_index_c",
-    "wind_chill_c",
-    "apparent_temp_c",
-)
+DERIVED_COLUMNS: tuple[str, ...] = tuple(DERIVED)
 # UTC offsets in use run from -12:00 to +14:00 (Pacific/Kiritimati).
 _EARLIEST_OFFSET = timedelta(hours=14)
 _LATEST_OFFSET = timedelta(hours=12)
@@ -131,23 +119,10 @@ def export_table(
 
 
 def _derived(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    def field(name: str) -> np.ndarray:
-        return obs[name].to_numpy(np.float64) if name in obs else np.full(len(obs), np.nan)
-
     rows = station_rows(obs, meta)
     elevation = rows.meta["elevation_m"].to_numpy(np.float64)[rows.codes]
-    temp, rh, wind = field("temp_c"), field("rh_pct"), field("wind_speed_ms")
     return pd.DataFrame(
-        {
-            "dewpoint_c": dewpoint_c(temp, rh),
-            "sea_level_pressure_hpa": sea_level_pressure_hpa(
-                field("pressure_hpa"), temp, elevation
-            ),
-            "heat_index_c": heat_index_c(temp, rh),
-            "wind_chill_c": wind_chill_c(temp, wind),
-            "apparent_temp_c": apparent_temp_c(temp, rh, wind),
-        },
-        index=obs.index,
+        {name: derive(name, obs, elevation) for name in DERIVED_COLUMNS}, index=obs.index
     )
 
 
@@ -156,10 +131,11 @@ def render_summary(summary: pd.DataFrame, fmt: SummaryFormat) -> str:
 
     >>> frame = pd.DataFrame({"station": ["fi-a"], "date": pd.to_datetime(["2024-06-01"]),
     ...     "n_obs": [1440], "coverage": [1.0], "temp_c_min": [9.5], "temp_c_max": [21.25],
-    ...     "temp_c_mean": [15.0], "rain_mm_sum": [float("nan")], "wind_gust_ms_max": [7.0]})
+    ...     "temp_c_mean": [15.0], "rain_mm_sum": [float("nan")], "wind_gust_ms_max": [7.0],
+    ...     "n_flagged": [2]})
     >>> print(render_summary(frame, "csv"), end="")
-    station,date,n_obs,coverage,temp_c_min,temp_c_max,temp_c_mean,rain_mm_sum,wind_gust_ms_max
-    fi-a,2024-06-01,1440,1.0,9.5,21.25,15.0,,7.0
+    station,date,n_obs,coverage,temp_c_min,temp_c_max,temp_c_mean,rain_mm_sum,wind_gust_ms_max,n_flagged
+    fi-a,2024-06-01,1440,1.0,9.5,21.25,15.0,,7.0,2
     """
     frame = summary[list(SUMMARY_COLUMNS)].assign(date=summary["date"].dt.strftime("%Y-%m-%d"))
     if fmt == "csv":

@@ -14,6 +14,7 @@ import pandas as pd
 from dashboard.core.daily import daily_summary
 from dashboard.core.frames import NS_PER_S, S_PER_DAY, station_rows, time_ns
 from dashboard.core.localtime import local_clock
+from dashboard.core.qc import screen
 
 # Latest reading counts as "now" if it is at most this old.
 NOW_MAX_AGE = pd.Timedelta("30min")
@@ -28,7 +29,10 @@ _RANKED: tuple[tuple[str, str, str, bool], ...] = (
     ("coldest", "today", "temp_c_min", False),
     ("wettest", "today", "rain_mm_sum", True),
     ("windiest", "today", "wind_gust_ms_max", True),
+    ("range", "today", "temp_c_range", True),
 )
+# Categories where only a value above zero earns a place: no school is "wettest" with 0.0 mm.
+_POSITIVE_ONLY = frozenset({"wettest", "windiest"})
 
 
 def outdoor(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -39,9 +43,10 @@ def outdoor(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
 
 def current_conditions(obs: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """Per station: the latest temperature (if at most `NOW_MAX_AGE` old), and the rain total and
-    highest gust of the last hour. Indexed by station."""
+    highest gust of the last hour, from usable values only (`qc.screen`). Indexed by station."""
     now_ts = pd.Timestamp(now)
     recent = obs[(obs["time"] > now_ts - pd.Timedelta("1h")) & (obs["time"] <= now_ts)]
+    recent = screen(recent, ["temp_c", "rain_mm", "wind_gust_ms"]).obs
     last = recent.sort_values("time").groupby("station", observed=True).last()
     fresh = last["time"] >= now_ts - NOW_MAX_AGE
     grouped = recent.groupby("station", observed=True)
@@ -60,6 +65,7 @@ def today_summary(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.Da
     Coverage is not enforced here: "today" is by definition a day still being observed.
     """
     daily = daily_summary(obs, meta, min_coverage=0.0)
+    daily = daily.assign(temp_c_range=daily["temp_c_max"] - daily["temp_c_min"])
     rows = station_rows(daily, meta)
     now_ns = np.full(len(daily), time_ns(pd.DatetimeIndex([pd.Timestamp(now)]))[0])
     clock = local_clock(rows.codes, rows.meta, now_ns)
@@ -69,17 +75,22 @@ def today_summary(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.Da
 
 
 def rankings(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime, top: int = 5) -> pd.DataFrame:
-    """Hottest, coldest, wettest and windiest outdoor stations now and today.
+    """Hottest, coldest, wettest and windiest outdoor stations now and today, and the biggest
+    daily range today.
 
     "Now" ranks the latest temperature, the last hour's rain and highest gust; "today" ranks
-    each station's local day so far (max and min temperature, rain total, highest gust).
-    Columns: category, period, rank, station, name, country, value, quantity.
+    each station's local day so far (highest and lowest temperature, rain total, highest gust,
+    highest minus lowest). Rain and gust rank only values above zero: a category with nothing to
+    rank is empty, and the page says so. Columns: category, period, rank, station, name,
+    country, value, quantity.
     """
     weather = outdoor(obs, meta)
     tables = {"now": current_conditions(weather, now), "today": today_summary(weather, meta, now)}
     parts = []
     for category, period, column, largest in _RANKED:
         values = tables[period][column].dropna() if column in tables[period] else pd.Series()
+        if category in _POSITIVE_ONLY:
+            values = values[values > 0]
         ordered = values.sort_values(ascending=not largest, kind="stable").head(top)
         parts.append(
             pd.DataFrame(
@@ -97,6 +108,49 @@ def rankings(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime, top: int = 5)
     labels = meta.reindex(ranked["station"])[["name", "country"]].reset_index(drop=True)
     ranked = pd.concat([ranked, labels], axis=1)
     return ranked[["category", "period", "rank", "station", "name", "country", "value", "quantity"]]
+
+
+def school_table(
+    obs: pd.DataFrame,
+    meta: pd.DataFrame,
+    now: datetime,
+    baseline_days: int = 7,
+    min_days: int = 3,
+) -> pd.DataFrame:
+    """One row per outdoor school, each column with one meaning, for the leaderboard's table:
+
+    - `now_c`: the latest usable temperature (at most `NOW_MAX_AGE` old);
+    - `today_max_c`, `today_min_c`: highest and lowest so far today, the school's local day
+      (the same numbers the "today" rankings use);
+    - `yesterday_c`: the mean of the school's whole local yesterday (75 % coverage rule);
+    - `baseline_c`: the mean of the `baseline_days` days before yesterday (at least `min_days`);
+    - `anomaly_c`: yesterday minus its baseline.
+
+    `obs` must reach back `baseline_days + 2` local days. Indexed by station.
+    """
+    weather = outdoor(obs, meta)
+    columns = ["now_c", "today_max_c", "today_min_c", "yesterday_c", "baseline_c", "anomaly_c"]
+    if weather.empty:
+        return pd.DataFrame(columns=columns)
+    today = today_summary(weather, meta, now)
+    daily = daily_summary(weather, meta)
+    departures = anomaly(daily, "temp_c_mean", baseline_days=baseline_days, min_days=min_days)
+    yesterday = (today["date"] - pd.Timedelta(days=1)).rename("date").reset_index()
+    yesterday = yesterday.assign(station=yesterday["station"].astype(str))
+    past = yesterday.merge(departures, on=["station", "date"], how="left").set_index("station")
+    stations = today.index.astype(str)
+    table = pd.DataFrame(
+        {
+            "now_c": current_conditions(weather, now)["temp_c"].reindex(today.index).to_numpy(),
+            "today_max_c": today["temp_c_max"].to_numpy(),
+            "today_min_c": today["temp_c_min"].to_numpy(),
+            "yesterday_c": past["value"].reindex(stations).to_numpy(),
+            "baseline_c": past["baseline"].reindex(stations).to_numpy(),
+            "anomaly_c": past["anomaly"].reindex(stations).to_numpy(),
+        },
+        index=pd.Index(stations, name="station"),
+    )
+    return table[columns]
 
 
 def _wide(binned: pd.DataFrame, field: str) -> tuple[pd.Index, pd.Index, np.ndarray]:
@@ -128,13 +182,38 @@ def _row_quantiles(matrix: np.ndarray, quantiles: tuple[float, ...]) -> list[np.
     return result
 
 
+# A side's median and band stand for the side only when enough of its schools are in the bin.
+REGION_MIN_SHARE = 0.5
+REGION_MIN_STATIONS = 3
+
+
+def region_quorum(
+    n_reporting: int, min_share: float = REGION_MIN_SHARE, min_stations: int = REGION_MIN_STATIONS
+) -> int:
+    """How many of a side's schools must have a value in a bin for its median and band to show:
+    at least `min_share` of the side's schools that report in the period, and never fewer than
+    `min_stations` (the median of two schools is their mean; a band needs three).
+
+    >>> [region_quorum(n) for n in (1, 3, 6, 7, 40)]
+    [3, 3, 3, 4, 20]
+    """
+    return max(min_stations, int(np.ceil(min_share * n_reporting)))
+
+
 def region_comparison(
-    binned: pd.DataFrame, meta: pd.DataFrame, field: str = "temp_c"
+    binned: pd.DataFrame,
+    meta: pd.DataFrame,
+    field: str = "temp_c",
+    min_share: float = REGION_MIN_SHARE,
+    min_stations: int = REGION_MIN_STATIONS,
 ) -> pd.DataFrame:
     """Asia vs Europe per time bin: median and interquartile range across each side's stations.
 
     `binned` is the output of `resample` (any clock). Columns: the bin column, region,
-    n_stations, median, q25, q75, iqr. Bins where a region has no station with a value are absent.
+    n_stations, quorum, median, q25, q75, iqr. Bins where a region has no station with a value are
+    absent; where fewer than `quorum` (`region_quorum` of the side's schools with any value) have
+    one, the statistics are NaN (a gap: at the ends of a solar-time chart only one or two schools
+    may have reached a bin yet).
     """
     time_column = binned.columns[1]
     region = meta.reindex(binned["station"].astype(str))
@@ -148,14 +227,20 @@ def region_comparison(
         side = weather[regions == name]
         if side.empty:
             continue
-        bins, _, matrix = _wide(side, field)
-        q25, median, q75 = _row_quantiles(matrix, (0.25, 0.5, 0.75))
+        bins, stations, matrix = _wide(side, field)
+        n_stations = np.sum(~np.isnan(matrix), axis=1)
+        quorum = region_quorum(len(stations), min_share, min_stations)
+        enough = n_stations >= quorum
+        q25, median, q75 = (
+            np.where(enough, q, np.nan) for q in _row_quantiles(matrix, (0.25, 0.5, 0.75))
+        )
         parts.append(
             pd.DataFrame(
                 {
                     time_column: bins,
                     "region": name,
-                    "n_stations": np.sum(~np.isnan(matrix), axis=1),
+                    "n_stations": n_stations,
+                    "quorum": quorum,
                     "median": median,
                     "q25": q25,
                     "q75": q75,
@@ -163,7 +248,7 @@ def region_comparison(
                 }
             )
         )
-    columns = [time_column, "region", "n_stations", "median", "q25", "q75", "iqr"]
+    columns = [time_column, "region", "n_stations", "quorum", "median", "q25", "q75", "iqr"]
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True).sort_values(

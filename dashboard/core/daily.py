@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.core.frames import NS_PER_S, S_PER_DAY
+from dashboard.core.qc import screen
 from dashboard.core.resample import (
     DEFAULT_MIN_COVERAGE,
     Aggregate,
@@ -33,6 +34,7 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "n_obs",
     "coverage",
     *(name for name, _, _ in SUMMARY_SPECS),
+    "n_flagged",
 )
 
 
@@ -43,7 +45,9 @@ def daily_summary(
 
     Columns are `SUMMARY_COLUMNS`; `date` is the local calendar date (naive, midnight), `coverage`
     the observations received over those the station's interval promises for that day (0..1).
-    A value is NaN where its variable's own coverage is below `min_coverage`.
+    Only usable values count (`dashboard.core.qc.screen`: flagged values are set aside, the raw
+    data stay in the store); `n_flagged` says how many values of the day's summarised fields QC
+    set aside. A value is NaN where its variable's usable values cover less than `min_coverage`.
 
     >>> meta = pd.DataFrame({"timezone": ["Asia/Kolkata"], "interval_s": [21600]},
     ...                     index=["in-kolkata-01"])
@@ -55,8 +59,9 @@ def daily_summary(
     0 2024-06-02      4        24.0        33.0          3.5
     """
     day_ns = S_PER_DAY * NS_PER_S
+    screened = screen(obs, sorted({field for _, field, _ in SUMMARY_SPECS}))
     binned = bin_rows(obs, meta, day_ns, "local")
-    values = binned_values(binned, obs, SUMMARY_SPECS, min_coverage)
+    values = binned_values(binned, screened.obs, SUMMARY_SPECS, min_coverage)
     return pd.DataFrame(
         {
             "station": station_column(binned),
@@ -64,6 +69,7 @@ def daily_summary(
             "n_obs": binned.n_obs,
             "coverage": np.minimum(binned.n_obs / binned.expected, 1.0),
             **values,
+            "n_flagged": binned.runs.total(screened.n_flagged),
         },
         columns=list(SUMMARY_COLUMNS),
     )

@@ -1,11 +1,17 @@
 """Quantities derived from one observation: humidity, pressure reduction, feels-like, wind classes.
 
+`DERIVED` is the one registry of derived quantities and their names: the export's columns, the
+dashboard's variables and the unit table all use these names.
+
 Every function takes and returns arrays in the units its argument names say (`temp_c` in °C,
 `wind_speed_ms` in m/s), works element-wise on numpy arrays or pandas Series, and gives NaN where
 an input is missing or the quantity is undefined.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -120,9 +126,12 @@ def heat_index_c(temp_c: ArrayLike, rh_pct: ArrayLike) -> FloatArray:
     """Heat index: how hot humid air feels, defined from 26.7 °C (80 °F) up; NaN below.
 
     Source: NWS Weather Prediction Center, "The Heat Index Equation"
-    (wpc.ncep.noaa.gov/html/heatindex_equation.shtml): Steadman's simple formula, then the
-    Rothfusz (1990, NWS SR 90-23) regression with its two humidity adjustments when the simple
-    value is at least 80 °F; matches MetPy `heat_index`.
+    (wpc.ncep.noaa.gov/html/heatindex_equation.shtml), with the switch between its simple formula
+    and the Rothfusz (1990, NWS SR 90-23) regression as Anderson, Bell & Peng (2013, Environ.
+    Health Perspect. 121, 1111-1119, algorithm of their Figure 1) read it and MetPy `heat_index`
+    implements it: the simple value A = −10.3 + 1.1 T + 0.047 RH (°F; Steadman's formula already
+    averaged with T) is the index while A < 79 °F, the regression from 79 °F up. The two humidity
+    adjustments (RH ≤ 13 %, 80–112 °F; RH > 85 %, 80–87 °F) are applied as MetPy applies them.
 
     Formula (°F): HI = −42.379 + 2.04901523 T + 10.14333127 R − 0.22475541 T R
     − 6.83783e-3 T² − 5.481717e-2 R² + 1.22874e-3 T² R + 8.5282e-4 T R² − 1.99e-6 T² R².
@@ -134,7 +143,7 @@ def heat_index_c(temp_c: ArrayLike, rh_pct: ArrayLike) -> FloatArray:
     """
     temp_f = _c_to_f(_f64(temp_c))
     rh = _f64(rh_pct)
-    simple_f = 0.5 * (temp_f + 61.0 + (temp_f - 68.0) * 1.2 + rh * 0.094)
+    simple_f = -10.3 + 1.1 * temp_f + 0.047 * rh
     rothfusz_f = (
         -42.379
         + 2.04901523 * temp_f
@@ -146,14 +155,13 @@ def heat_index_c(temp_c: ArrayLike, rh_pct: ArrayLike) -> FloatArray:
         + 8.5282e-4 * temp_f * rh**2
         - 1.99e-6 * temp_f**2 * rh**2
     )
+    index_f = np.where(simple_f < 79.0, simple_f, rothfusz_f)
     with np.errstate(invalid="ignore"):
-        dry = (rh < 13.0) & (temp_f >= 80.0) & (temp_f <= 112.0)
+        dry = (rh <= 13.0) & (temp_f >= 80.0) & (temp_f <= 112.0)
         dry_adjust = (13.0 - rh) / 4.0 * np.sqrt((17.0 - np.abs(temp_f - 95.0)) / 17.0)
     humid = (rh > 85.0) & (temp_f >= 80.0) & (temp_f <= 87.0)
     humid_adjust = (rh - 85.0) / 10.0 * (87.0 - temp_f) / 5.0
-    rothfusz_f = rothfusz_f - np.where(dry, dry_adjust, 0.0) + np.where(humid, humid_adjust, 0.0)
-    # The NWS applies the regression only where the averaged simple formula reaches 80 °F.
-    index_f = np.where((simple_f + temp_f) / 2.0 >= 80.0, rothfusz_f, simple_f)
+    index_f = index_f - np.where(dry, dry_adjust, 0.0) + np.where(humid, humid_adjust, 0.0)
     return np.where(temp_f >= 80.0, _f_to_c(index_f), np.nan)
 
 
@@ -183,24 +191,19 @@ def wind_chill_c(temp_c: ArrayLike, wind_speed_ms: ArrayLike) -> FloatArray:
 def apparent_temp_c(temp_c: ArrayLike, rh_pct: ArrayLike, wind_speed_ms: ArrayLike) -> FloatArray:
     """Apparent ("feels like") temperature: heat index when hot, wind chill when cold, else T.
 
-    Source: NWS practice as implemented in MetPy `apparent_temperature`: heat index above 80 °F
-    (26.7 °C), wind chill below 50 °F (10 °C) with wind above 3 mph (1.34 m/s), the air
-    temperature itself between.
+    Source: NWS practice as implemented in MetPy `apparent_temperature`: wind chill where it is
+    defined (T ≤ 10 °C = 50 °F, wind above 3 mph = 1.34 m/s), heat index where it is defined
+    (T ≥ 26.7 °C = 80 °F), the air temperature itself elsewhere. At exactly 10.0 °C with wind,
+    the wind chill applies.
 
-    >>> [round(float(x), 1) for x in apparent_temp_c([32.0, 15.0, -5.0], [60, 50, 80], [2, 3, 8])]
-    [37.1, 15.0, -12.8]
+    >>> [round(float(x), 1) for x in apparent_temp_c([32.0, 15.0, -5.0, 10.0], [60, 50, 80, 50],
+    ...                                               [2, 3, 8, 5])]
+    [37.1, 15.0, -12.8, 7.6]
     """
     temp = _f64(temp_c)
-    heat = heat_index_c(temp, rh_pct)
     chill = wind_chill_c(temp, wind_speed_ms)
-    with np.errstate(invalid="ignore"):
-        use_heat = temp > (80.0 - 32.0) / 1.8
-        use_chill = temp < 10.0
-    return np.where(
-        use_heat & np.isfinite(heat),
-        heat,
-        np.where(use_chill & np.isfinite(chill), chill, temp),
-    )
+    heat = heat_index_c(temp, rh_pct)
+    return np.where(np.isfinite(chill), chill, np.where(np.isfinite(heat), heat, temp))
 
 
 def beaufort_number(wind_speed_ms: ArrayLike) -> NDArray[np.float64]:
@@ -209,12 +212,15 @@ def beaufort_number(wind_speed_ms: ArrayLike) -> NDArray[np.float64]:
     Source: the Beaufort scale's equivalent speeds at 10 m as tabulated by the WMO (Manual on
     Marine Meteorological Services, WMO-No. 558) and the Met Office (National Meteorological
     Library fact sheet 6): force 0 below 0.3 m/s, 1 from 0.3, 2 from 1.6, …, 12 from 32.7 m/s.
-    The table is given to 0.1 m/s, so speeds are rounded to 0.1 m/s before the lookup.
+    The table is given to 0.1 m/s, so speeds are rounded to 0.1 m/s before the lookup, halves
+    upwards as a reader of the table would (not numpy's half-to-even: 0.25 m/s is force 1).
 
-    >>> beaufort_number([0.2, 0.3, 5.44, 5.46, 40.0]).tolist()
-    [0.0, 1.0, 3.0, 4.0, 12.0]
+    >>> beaufort_number([0.2, 0.25, 0.3, 5.44, 5.45, 5.46, 40.0]).tolist()
+    [0.0, 1.0, 1.0, 3.0, 4.0, 4.0, 12.0]
     """
-    speed = np.round(_f64(wind_speed_ms), 1)
+    # 1e-9 absorbs binary representation error (x · 10 may land just below a half) without
+    # moving any speed a school anemometer can report.
+    speed = np.floor(_f64(wind_speed_ms) * 10.0 + 0.5 + 1e-9) / 10.0
     force = np.searchsorted(_BEAUFORT_LOWER_MS, speed, side="right").astype(np.float64)
     return np.where(np.isnan(speed), np.nan, force)
 
@@ -233,3 +239,59 @@ def compass_point(wind_dir_deg: ArrayLike) -> pd.Categorical:
         sector = np.floor(np.mod(direction + 11.25, 360.0) / 22.5)
     codes = np.where(np.isnan(direction), -1, sector).astype(np.int8)
     return pd.Categorical.from_codes(codes, categories=list(COMPASS_POINTS))
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A quantity computed from contract fields: its one name (the export's column, the
+    dashboard's variable, the unit table's key), the fields it needs and how it is computed from
+    them (`elevation_m`: the station's height, per row)."""
+
+    name: str
+    sources: tuple[str, ...]
+    compute: Callable[[Mapping[str, FloatArray], FloatArray], FloatArray]
+
+
+DERIVED: dict[str, Derived] = {
+    d.name: d
+    for d in (
+        Derived(
+            "dewpoint_c", ("temp_c", "rh_pct"), lambda f, _: dewpoint_c(f["temp_c"], f["rh_pct"])
+        ),
+        Derived(
+            "sea_level_pressure_hpa",
+            ("pressure_hpa", "temp_c"),
+            lambda f, elevation: sea_level_pressure_hpa(f["pressure_hpa"], f["temp_c"], elevation),
+        ),
+        Derived(
+            "heat_index_c",
+            ("temp_c", "rh_pct"),
+            lambda f, _: heat_index_c(f["temp_c"], f["rh_pct"]),
+        ),
+        Derived(
+            "wind_chill_c",
+            ("temp_c", "wind_speed_ms"),
+            lambda f, _: wind_chill_c(f["temp_c"], f["wind_speed_ms"]),
+        ),
+        Derived(
+            "apparent_temp_c",
+            ("temp_c", "rh_pct", "wind_speed_ms"),
+            lambda f, _: apparent_temp_c(f["temp_c"], f["rh_pct"], f["wind_speed_ms"]),
+        ),
+    )
+}
+
+
+def derive(name: str, frame: pd.DataFrame, elevation_m: ArrayLike) -> FloatArray:
+    """Values of `DERIVED[name]` for the rows of `frame` (missing source fields count as NaN).
+
+    >>> frame = pd.DataFrame({"temp_c": [20.0], "rh_pct": [50.0]})
+    >>> [round(float(v), 2) for v in derive("dewpoint_c", frame, [0.0])]
+    [9.27]
+    """
+    quantity = DERIVED[name]
+    fields = {
+        f: frame[f].to_numpy(np.float64) if f in frame else np.full(len(frame), np.nan)
+        for f in quantity.sources
+    }
+    return quantity.compute(fields, _f64(elevation_m))

@@ -30,7 +30,8 @@ from dashboard.core.frames import (
     station_rows,
     time_ns,
 )
-from dashboard.core.localtime import local_clock
+from dashboard.core.localtime import LocalClock, local_clock
+from dashboard.core.qc import flag_labels, qc_flags, screen
 from dashboard.core.solar import local_solar_time
 
 Clock = Literal["utc", "local", "solar"]
@@ -85,6 +86,13 @@ class Runs:
 
     def count(self, finite: NDArray[np.bool_]) -> NDArray[np.int64]:
         return np.add.reduceat(finite, self.starts, dtype=np.int64)
+
+    def total(self, counts: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Sum of per-row counts over each run (rows in their original order)."""
+        if self.starts.size == 0:
+            return np.zeros(0, np.int64)
+        ordered = counts if self.order is None else counts[self.order]
+        return np.add.reduceat(ordered, self.starts, dtype=np.int64)
 
     def aggregate(
         self, values: NDArray[np.float64], how: Aggregate
@@ -190,23 +198,61 @@ class Binned:
     expected: NDArray[np.float64]
 
 
+def clock_ns(obs: pd.DataFrame, meta: pd.DataFrame, clock: Clock) -> NDArray[np.int64]:
+    """Each observation's time on `clock` as int64 ns (UTC, or naive local / solar wall time)."""
+    rows = station_rows(obs, meta)
+    t_ns = time_ns(obs["time"])
+    local = local_clock(rows.codes, rows.meta, t_ns) if clock == "local" else None
+    return _on_clock(rows, t_ns, clock, local)
+
+
+def _on_clock(
+    rows: StationRows, t_ns: NDArray[np.int64], clock: Clock, local: LocalClock | None
+) -> NDArray[np.int64]:
+    if clock == "utc":
+        return t_ns
+    if local is not None:
+        return local.local_ns(t_ns)
+    if clock == "solar":
+        lon = rows.meta["lon"].to_numpy(np.float64)[rows.codes]
+        return local_solar_time(pd.DatetimeIndex(t_ns.astype("datetime64[ns]"), tz="UTC"), lon).asi8
+    raise CoreInputError(f"clock {clock!r} is not one of utc, local, solar")
+
+
+def flagged_readings(
+    obs: pd.DataFrame, meta: pd.DataFrame, clock: Clock, fields: Sequence[str]
+) -> pd.DataFrame:
+    """The rows QC set aside in any of `fields`, for a chart to mark: the raw row (every column
+    of `obs`), its time on `clock` (`clock_ns`) and `why`, the failed checks by name
+    ("step", "range+consistency"; several fields joined by ", ").
+
+    >>> obs = pd.DataFrame({"station": "fi-a",
+    ...     "time": pd.date_range("2024-01-01", periods=3, freq="1min", tz="UTC"),
+    ...     "temp_c": [1.0, 45.0, 1.2]})
+    >>> flagged_readings(obs, pd.DataFrame(index=["fi-a"]), "utc", ["temp_c"])[["temp_c", "why"]]
+       temp_c   why
+    1    45.0  step
+    """
+    chosen = [f for f in fields if f in obs]
+    if not chosen or obs.empty:
+        return obs.iloc[0:0].assign(clock_ns=np.zeros(0, np.int64), why="")
+    flags = qc_flags(obs, chosen)
+    columns = [f"{f}_qc" for f in chosen if f"{f}_qc" in flags]
+    if not columns:
+        return obs.iloc[0:0].assign(clock_ns=np.zeros(0, np.int64), why="")
+    hit = (flags[columns].to_numpy() != 0).any(axis=1)
+    labels = [np.asarray(flag_labels(flags.loc[hit, c].to_numpy()), dtype=object) for c in columns]
+    why = [", ".join(x for x in parts if x) for parts in zip(*labels, strict=True)]
+    picked = obs[hit]
+    return picked.assign(clock_ns=clock_ns(obs, meta, clock)[hit], why=why)
+
+
 def bin_rows(obs: pd.DataFrame, meta: pd.DataFrame, width_ns: int, clock: Clock) -> Binned:
     """Group observation rows by station and bin of `width_ns` on the chosen clock."""
     rows = station_rows(obs, meta)
     t_ns = time_ns(obs["time"])
     local = local_clock(rows.codes, rows.meta, t_ns) if clock == "local" else None
-    if clock == "utc":
-        clock_ns = t_ns
-    elif local is not None:
-        clock_ns = local.local_ns(t_ns)
-    elif clock == "solar":
-        lon = rows.meta["lon"].to_numpy(np.float64)[rows.codes]
-        clock_ns = local_solar_time(
-            pd.DatetimeIndex(t_ns.astype("datetime64[ns]"), tz="UTC"), lon
-        ).asi8
-    else:
-        raise CoreInputError(f"clock {clock!r} is not one of utc, local, solar")
-    bins = clock_ns // width_ns
+    bins = _on_clock(rows, t_ns, clock, local) // width_ns
     first = int(bins.min()) if bins.size else 0
     span = (int(bins.max()) - first + 1) if bins.size else 1
     keys = rows.codes.astype(np.int64) * span + (bins - first)
@@ -267,8 +313,10 @@ def resample(
     `clock` chooses what the bins line up on: `utc` (same instant everywhere), `local` (each
     station's wall clock, so 08:00 is school start everywhere) or `solar` (apparent solar time,
     so 12:00 is when the sun is highest everywhere). The bin column is `time` (UTC, tz-aware),
-    `local_time` or `solar_time` (naive). Each bin has `n_obs`, `coverage` (0..1) and the fields
-    aggregated by `AGGREGATES`; a field is NaN where its coverage is below `min_coverage`.
+    `local_time` or `solar_time` (naive). Each bin has `n_obs`, `coverage` (0..1), the fields
+    aggregated by `AGGREGATES` over usable values only (`dashboard.core.qc.screen`) and
+    `n_flagged`, how many values QC set aside; a field is NaN where its usable values cover less
+    than `min_coverage` of the bin.
 
     >>> obs = pd.DataFrame({"station": ["fi-a"] * 4,
     ...     "time": pd.date_range("2024-01-01 00:00", periods=4, freq="30min", tz="UTC"),
@@ -280,8 +328,11 @@ def resample(
     1 2024-01-01 01:00:00+00:00      2       1.0     NaN      0.4
     """
     chosen = [f for f in (fields or FIELDS) if f in obs]
+    screened = screen(obs, chosen)
     binned = bin_rows(obs, meta, parse_bin(freq), clock)
-    values = binned_values(binned, obs, [(f, f, AGGREGATES[f]) for f in chosen], min_coverage)
+    values = binned_values(
+        binned, screened.obs, [(f, f, AGGREGATES[f]) for f in chosen], min_coverage
+    )
     start = pd.DatetimeIndex(binned.bin_start_ns.astype("datetime64[ns]"))
     frame = pd.DataFrame(
         {
@@ -290,6 +341,7 @@ def resample(
             "n_obs": binned.n_obs,
             "coverage": np.minimum(binned.n_obs / binned.expected, 1.0),
             **values,
+            "n_flagged": binned.runs.total(screened.n_flagged),
         }
     )
     return frame

@@ -11,7 +11,7 @@ from ingest.domain.siting import Siting, temperature_class, wind_class
 # WMO-No. 8 Annex 1.B: up to class 3 the siting adds at most 1 °C to temperature and 50 % to
 # wind; from class 4 on the site, not the weather, may explain a difference between schools.
 WELL_SITED = 3
-TEMPERATURE_FIELDS = frozenset({"temp_c", "feels_c", "rh_pct"})
+TEMPERATURE_FIELDS = frozenset({"temp_c", "apparent_temp_c", "rh_pct"})
 WIND_FIELDS = frozenset({"wind_speed_ms", "wind_gust_ms", "wind_dir_deg"})
 
 

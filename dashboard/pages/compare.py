@@ -38,6 +38,15 @@ DAILY_DATA = "compare-daily-data"
 DOWNLOAD = "compare-download"
 DOWNLOAD_BUTTON = "compare-download-button"
 SITED = "compare-well-sited"
+SET_ASIDE = N_("set aside by quality control")
+QC_EXPLAIN = N_(
+    "Every reading is checked before it counts: is it possible at all (range), did it jump more "
+    "than air can change in a minute (step), has the sensor stopped moving for an hour "
+    "(persistence), does it contradict another sensor (dew point above the temperature, a gust "
+    "weaker than the wind)? A reading that fails is marked ✕ on the chart and left out of every "
+    "average, daily bar, ranking and comparison, so one faulty minute cannot make a school the "
+    "hottest. It is not deleted: the data download keeps it, with the reason."
+)
 SITING_NOTE = "compare-siting-note"
 # The core's notes on a comparison that mixes sitings (dashboard.core.siting.siting_view).
 SITING_NOTES = {
@@ -83,6 +92,7 @@ def layout(**query: str) -> html.Div:
                 t("Each bar is one day at that school, from its own midnight to midnight.", lang),
                 lang,
             ),
+            explain(t(QC_EXPLAIN, lang), lang),
             dcc.Store(id=DATA),
             dcc.Store(id=DAILY_DATA),
             dcc.Store(id=LINKED, data=picker.from_query(query)),
@@ -210,6 +220,19 @@ def render_series(payload: dict, lang: str, units: dict) -> go.Figure:
                 x=s["x"], y=y, name=figures.esc(s["name"]), mode="lines", line=figures.style(i)
             )
         )
+        aside = s.get("flagged") or {}
+        if aside.get("x"):
+            fig.add_trace(
+                go.Scatter(
+                    x=aside["x"],
+                    y=convert(variable, np.array(aside["y"], dtype=float), units),
+                    name=f"{figures.esc(s['name'])}: {t(SET_ASIDE, lang)}",
+                    mode="markers",
+                    marker={"symbol": "x", "size": 9, "color": "#c0392b"},
+                    text=[figures.esc(w) for w in aside["why"]],
+                    hovertemplate="%{y} (%{text})",
+                )
+            )
     fig = figures.base(fig, lang, height=460)
     fig.update_xaxes(
         title_text=name(AXIS, payload["clock"], lang),
@@ -239,13 +262,13 @@ def render_daily(payload: dict, lang: str, units: dict) -> go.Figure:
                 x=d["date"],
                 y=high - low,
                 base=low,
-                name=name,
+                name=school,
                 marker_color=colour,
                 legendgroup=d["station"],
-                # The bar's top is base + height: customdata carries the highest itself.
-                hovertemplate=f"{school}<br>%{{x|%Y-%m-%d}}: %{{base:.1f}} – %{{customdata:.1f}}"
-                "<extra></extra>",
-                customdata=high,
+                # The day's lowest – highest, and how many readings QC left out of them.
+                hovertemplate=f"{school}<br>%{{x|%Y-%m-%d}}: %{{base:.1f}} – %{{customdata[0]:.1f}}"
+                f" · %{{customdata[1]}} {t(SET_ASIDE, lang)}<extra></extra>",
+                customdata=np.column_stack([high, d.get("flagged") or [0] * len(d["date"])]),
             ),
             row=1,
             col=1,

@@ -1,5 +1,6 @@
 """Leaderboard: today's hottest, coldest, wettest, windiest and biggest range (each school's own
-local day), and each school against its own recent days."""
+local day so far), and a table per school: now, highest so far today, yesterday against the usual.
+The Hottest card and the table's "highest so far today" are the same number for a school."""
 
 from __future__ import annotations
 
@@ -20,13 +21,29 @@ PAGE = {"path": "/leaderboard", "name": N_("Leaderboard"), "order": 3}
 DATA = "leaderboard-data"
 BOARD = "leaderboard-board"
 ANOMALY = "leaderboard-anomaly"
-# category: (title, quantity the value is shown as)
+# category: (title, what its number means, quantity the value is shown as, what an empty board says)
+NO_READINGS = N_("No readings yet today.")
 CATEGORIES = {
-    "hottest": (N_("Hottest"), "temp_c"),
-    "coldest": (N_("Coldest"), "temp_c"),
-    "wettest": (N_("Wettest"), "rain_mm"),
-    "windiest": (N_("Windiest"), "wind_gust_ms"),
-    "range": (N_("Biggest daily range"), "temp_diff"),
+    "hottest": (N_("Hottest"), N_("highest so far today"), "temp_c", NO_READINGS),
+    "coldest": (N_("Coldest"), N_("lowest so far today"), "temp_c", NO_READINGS),
+    "wettest": (
+        N_("Wettest"),
+        N_("rain so far today"),
+        "rain_mm",
+        N_("No rain at any school so far today."),
+    ),
+    "windiest": (
+        N_("Windiest"),
+        N_("strongest gust so far today"),
+        "wind_gust_ms",
+        N_("No gusts measured so far today."),
+    ),
+    "range": (
+        N_("Biggest daily range"),
+        N_("highest minus lowest so far today"),
+        "temp_diff",
+        NO_READINGS,
+    ),
 }
 
 
@@ -35,13 +52,23 @@ def layout(**_query: str) -> html.Div:
     return html.Div(
         [
             html.H2(t("Today's leaderboard", lang)),
+            html.P(
+                t(
+                    "Each board ranks the day so far at every school, in the school's own local "
+                    "time (from its midnight until now).",
+                    lang,
+                )
+            ),
             html.Div(id=BOARD, className="boards"),
             html.H3(t("Warmer or colder than usual?", lang)),
             html.Div(id=ANOMALY),
             explain(
                 t(
-                    "We compare today with the same school's own recent days, not with other "
-                    "schools: +3 means three degrees warmer than usual there.",
+                    "We compare yesterday, the last whole day, with the same school's own 7 days "
+                    "before it, not with other schools: +3 means three degrees warmer than usual "
+                    "there. Readings that failed a quality check (a spike, a stuck sensor, an "
+                    "impossible value) are left out of every number here; they stay in the data "
+                    "download.",
                     lang,
                 ),
                 lang,
@@ -75,7 +102,7 @@ def _value(quantity: str, value: float | None, units: dict, lang: str) -> str:
 def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
     payload = payload or {}
     boards = []
-    for category, (title, quantity) in CATEGORIES.items():
+    for category, (title, means, quantity, empty) in CATEGORIES.items():
         rows = payload.get("categories", {}).get(category) or []
         body = [
             html.Li(
@@ -93,9 +120,8 @@ def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
             html.Section(
                 [
                     html.H3(t(title, lang)),
-                    html.Ol(body, className="ranking")
-                    if body
-                    else html.P(t("No readings yet today.", lang)),
+                    html.P(t(means, lang), className="means"),
+                    html.Ol(body, className="ranking") if body else html.P(t(empty, lang)),
                 ],
                 className="board",
                 id=f"leaderboard-{category}",
@@ -103,11 +129,20 @@ def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
         )
     anomalies = payload.get("anomaly") or []
     if not anomalies:
-        return boards, html.P(t("No readings yet today.", lang))
-    heads = [t("School", lang), t("Today", lang), t("Usual", lang), t("Difference", lang)]
+        return boards, html.P(t(NO_READINGS, lang))
+    heads = [
+        t("School", lang),
+        t("Now", lang),
+        t("Highest so far today", lang),
+        t("Yesterday (mean)", lang),
+        t("Usual (mean of the 7 days before)", lang),
+        t("Yesterday − usual", lang),
+    ]
     rows = [
         [
             a["name"],
+            fmt("temp_c", a["now"], units, lang),
+            fmt("temp_c", a["today_max"], units, lang),
             fmt("temp_c", a["value"], units, lang),
             fmt("temp_c", a["baseline"], units, lang),
             html.Span(

@@ -29,7 +29,14 @@ LINKED = "now-linked"
 LIST = "now-list"
 CARDS = "now-cards"
 CARDS_DATA = "now-cards-data"
-MAP_VARIABLES = ("temp_c", "feels_c", "rh_pct", "slp_hpa", "wind_speed_ms", "rain_mm")
+MAP_VARIABLES = (
+    "temp_c",
+    "apparent_temp_c",
+    "rh_pct",
+    "sea_level_pressure_hpa",
+    "wind_speed_ms",
+    "rain_mm",
+)
 # Width / height of the drawn map (style.css gives its box the same proportions) and the height
 # of the colour scale under it.
 MAP_ASPECT = 1.6
@@ -404,6 +411,18 @@ def ago(iso: str | None, lang: str, now: datetime | None = None) -> str:
     return tn("{n} day ago", "{n} days ago", round(seconds / 86400), lang)
 
 
+NO_SUNRISE = N_("The sun does not rise today")
+NO_SUNSET = N_("The sun does not set today")
+
+
+def _no_event(event: str, c: dict[str, Any], lang: str) -> str:
+    """What stands where a sunrise or sunset would: near the poles a day can lack one."""
+    # Polar day has no sunrise to speak of and polar night no sunset: the other line says it all.
+    if c.get("sun_up_all_day" if event == "rise" else "sun_down_all_day"):
+        return "–"
+    return t(NO_SUNRISE, lang) if event == "rise" else t(NO_SUNSET, lang)
+
+
 def card(c: dict[str, Any], lang: str, units: dict) -> html.Article:
     def line(label: str, value: str, cls: str = "") -> html.Div:
         return html.Div([html.Dt(label), html.Dd(value)], className=f"fact {cls}")
@@ -421,14 +440,20 @@ def card(c: dict[str, Any], lang: str, units: dict) -> html.Article:
             html.Div(fmt("temp_c", c["temp_c"], units, lang), className="big"),
             html.Dl(
                 [
-                    line(t("Feels like", lang), fmt("feels_c", c["feels_c"], units, lang)),
+                    line(
+                        t("Feels like", lang),
+                        fmt("apparent_temp_c", c["apparent_temp_c"], units, lang),
+                    ),
                     line(t("Humidity", lang), fmt("rh_pct", c["rh_pct"], units, lang)),
-                    line(t("Sea-level pressure", lang), fmt("slp_hpa", c["slp_hpa"], units, lang)),
+                    line(
+                        t("Sea-level pressure", lang),
+                        fmt("sea_level_pressure_hpa", c["sea_level_pressure_hpa"], units, lang),
+                    ),
                     line(t("Wind", lang), wind),
                     line(t("Rain today", lang), fmt("rain_today", c["rain_today"], units, lang)),
                     line(t("Local time", lang), c["local_time"]),
-                    line(t("Sunrise", lang), c["sunrise"] or "–"),
-                    line(t("Sunset", lang), c["sunset"] or "–"),
+                    line(t("Sunrise", lang), c["sunrise"] or _no_event("rise", c, lang)),
+                    line(t("Sunset", lang), c["sunset"] or _no_event("set", c, lang)),
                     line(t("Last update", lang), ago(c["last_seen"], lang), "updated"),
                 ]
             ),

@@ -40,7 +40,9 @@ def layout(**_query: str) -> html.Div:
                 t(
                     "The line is the middle school of each side (half are warmer, half colder). "
                     "The shaded band holds the middle half of the schools, so a wide band means "
-                    "the schools disagree.",
+                    "the schools disagree. A side is drawn in an hour only when at least half of "
+                    "its schools, and never fewer than 3, have a reading then: one or two schools "
+                    "cannot speak for a continent, so there is a gap instead.",
                     lang,
                 ),
                 lang,
@@ -83,11 +85,23 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
             raw = np.array([np.nan if v is None else v for v in side[key]])
             return convert(variable, raw, units)
 
+        # The band as lower edge + upper edge filled down to it: unlike one closed outline,
+        # this leaves a clean gap where a side has too few schools (NaN) instead of a polygon
+        # drawn across the gap.
         fig.add_trace(
             go.Scatter(
-                x=side["x"] + side["x"][::-1],
-                y=np.concatenate([values("q75"), values("q25")[::-1]]),
-                fill="toself",
+                x=side["x"],
+                y=values("q25"),
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=side["x"],
+                y=values("q75"),
+                fill="tonexty",
                 fillcolor=figures.REGION_FILL[region],
                 line={"width": 0},
                 name=f"{side_name}: {band}",
@@ -100,6 +114,9 @@ def render(payload: dict | None, lang: str, units: dict) -> go.Figure:
                 y=values("median"),
                 name=f"{side_name}: {median}",
                 line={"color": figures.REGION_COLOUR[region], "width": 3},
+                # How many schools each point stands for (the quorum rule's input).
+                customdata=side["n"],
+                hovertemplate=f"%{{y}} · %{{customdata}} {t('schools', lang)}",
             )
         )
     fig = figures.base(fig, lang, height=480)

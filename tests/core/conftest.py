@@ -35,6 +35,16 @@ def series(
     return frame
 
 
+def moving(level: float, periods: int, every_min: int = 1) -> np.ndarray:
+    """A working sensor's readings around `level`: QC sets a flat line aside as a stuck sensor.
+
+    A sawtooth of ±0.2 whose mean over every whole hour is exactly `level` (for readings every
+    `every_min` minutes, a divisor of 60), so hourly and daily means stay round numbers.
+    """
+    per_hour = 60 // every_min
+    return level + 0.2 * ((np.arange(periods) % per_hour) - (per_hour - 1) / 2) / (per_hour / 2)
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20240601)

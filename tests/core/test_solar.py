@@ -4,6 +4,8 @@ Sunrise/sunset references are the instants SPA's geometric elevation crosses -0.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -92,3 +94,66 @@ def test_local_solar_time_follows_longitude() -> None:
     t = pd.DatetimeIndex(["2024-06-20 00:00"], tz="UTC")
     east, west = solar.local_solar_time(t, 90.0)[0], solar.local_solar_time(t, -90.0)[0]
     assert east - west == pd.Timedelta("12h")
+
+
+TROMSO = (69.6492, 18.9553, "Europe/Oslo")
+# Refraction 34′ + semidiameter 16′: the sun's upper limb on the horizon (SPA's h0′ = −0.8333°).
+HORIZON_DEG = -0.8333
+
+
+def _spa_events(day: pd.Timestamp, lat: float, lon: float, zone: str) -> dict[str, list]:
+    """Where NREL SPA's (pvlib) geometric elevation, every minute of the local day, crosses the
+    horizon: an independent reference that needs no sunrise formula."""
+    warnings.simplefilter("ignore")
+    from pvlib.solarposition import spa_python
+
+    start = day.tz_localize(zone)
+    times = pd.date_range(start, start + pd.Timedelta(days=1), freq="1min", inclusive="left")
+    above = (spa_python(times, lat, lon)["elevation"] > HORIZON_DEG).to_numpy()
+    rises = times[1:][above[1:] & ~above[:-1]].tz_convert("UTC")
+    sets = times[1:][~above[1:] & above[:-1]].tz_convert("UTC")
+    return {"sunrise": list(rises), "sunset": list(sets), "up": bool(above.all()),
+            "down": bool((~above).all())}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        ("2024-05-10", "2024-05-24"),
+        ("2024-07-20", "2024-08-01"),
+        ("2024-11-22", "2024-11-30"),
+        ("2024-01-10", "2024-01-19"),
+    ],
+    ids=["polar-day-begins", "polar-day-ends", "polar-night-begins", "polar-night-ends"],
+)
+def test_events_at_the_edge_of_polar_day_and_night_match_spa(days: tuple[str, str]) -> None:
+    lat, lon, zone = TROMSO
+    dates = pd.date_range(*days)
+    ours = solar.sun_times(dates, lat, lon, [zone] * len(dates))
+    for i, day in enumerate(dates):
+        spa = _spa_events(day, lat, lon, zone)
+        for event in ("sunrise", "sunset"):
+            got = ours[event].iloc[i]
+            if not spa[event]:
+                assert pd.isna(got), f"{day.date()}: phantom {event} {got}"
+                continue
+            # SPA's events on this local date (a grazing day can have two sunsets: 00:01, 23:52).
+            assert pd.notna(got), f"{day.date()}: {event} missing, SPA has {spa[event]}"
+            nearest = min(abs((got - ref).total_seconds()) for ref in spa[event])
+            assert nearest <= 180, f"{day.date()}: {event} {got} vs SPA {spa[event]}"
+            assert got.tz_convert(zone).date() == day.date()  # it happens on that date
+        assert ours["up_all_day"].iloc[i] == spa["up"], day.date()
+        assert ours["down_all_day"].iloc[i] == spa["down"], day.date()
+
+
+def test_tromso_2024_05_17_has_no_phantom_sunset_at_22_40_utc() -> None:
+    lat, lon, zone = TROMSO
+    dates = pd.DatetimeIndex(["2024-05-17", "2024-05-18"])
+    times = solar.sun_times(dates, lat, lon, [zone, zone])
+    # The 17th's only sunset is the 16th's solar day ending at 00:09 local; the sun then stays up
+    # (SPA's lowest elevation that night is −0.75°, above the −0.83° horizon).
+    assert times["sunset"].iloc[0].tz_convert(zone).strftime("%Y-%m-%d %H:%M") in (
+        "2024-05-17 00:09", "2024-05-17 00:10", "2024-05-17 00:11", "2024-05-17 00:12",
+    )  # fmt: skip
+    assert pd.isna(times["sunset"].iloc[1]) and pd.isna(times["sunrise"].iloc[1])
+    assert bool(times["up_all_day"].iloc[1])

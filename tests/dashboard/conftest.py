@@ -25,7 +25,9 @@ from dashboard.demo import ROOT, Demo, classnet, free_port, wait_for_port
 from ingest import open_store
 from tests import servers
 
-TOWNS = ("tampere", "berlin", "manila", "tokyo")
+# Four schools a side, so Asia vs Europe has a median to draw (it needs at least 3 schools).
+TOWNS = ("tampere", "berlin", "lisbon", "warsaw", "manila", "tokyo", "singapore", "seoul")
+SCHOOLS = len(TOWNS)
 XSS_STATION = "fi-xss-01"
 XSS_NAME = "<script>alert('x')</script> <b>Bold</b> School"
 INDOOR_STATION = "fi-tampere-room12"
@@ -72,11 +74,11 @@ def _meta(name: str, lat: float, lon: float, tz: str, exposure: str = "outdoor")
 def chain() -> Iterator[Chain]:
     data_dir = Path(tempfile.mkdtemp(prefix="classnet-dash-"))
     mosquitto = servers.start_mosquitto(data_dir / "mosquitto")
-    demo = Demo(data_dir=data_dir, stations=len(TOWNS), backfill_days=BACKFILL_DAYS)
+    demo = Demo(data_dir=data_dir, stations=SCHOOLS, backfill_days=BACKFILL_DAYS)
     demo.broker_port = mosquitto.port
     try:
         demo.start_gateway()
-        common = ["--broker", demo.broker_url, "--count", str(len(TOWNS)),
+        common = ["--broker", demo.broker_url, "--count", str(SCHOOLS),
                   "--towns", ",".join(TOWNS), "--interval", "300"]  # fmt: skip
         subprocess.run(
             classnet("simulate", *common, "--backfill", str(BACKFILL_DAYS)),

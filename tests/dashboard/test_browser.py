@@ -6,6 +6,7 @@ Every wait is for something the student would see (text, points, trace names): n
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
+from dashboard.core.compare import region_quorum
+from ingest import open_store
 from tests.dashboard.browsing import open_page, set_language, set_screen, wait, wait_for_text
 from tests.dashboard.conftest import FAULTY_STATION, INDOOR_STATION, XSS_NAME, XSS_STATION, _meta
 
@@ -109,15 +112,18 @@ def test_clicking_a_school_on_the_map_selects_it(browser: Any, dashboard: Any) -
 def test_two_schools_drawn_and_clock_switch(browser: Any, dashboard: Any) -> None:
     asia, europe = "ph-manila-01", "fi-tampere-01"
     open_page(browser, f"{dashboard.url}/compare?schools={asia},{europe}", "Compare schools")
-    wait(browser, lambda d: len([t for t in plot_data(d, "compare-graph") if t["x"]]) == 2)
-    names = {t["name"] for t in plot_data(browser, "compare-graph")}
+
+    def lines(d: Any) -> list[dict]:
+        # The schools' lines; readings QC set aside are extra marker traces.
+        return [t for t in plot_data(d, "compare-graph") if t["x"] and "quality" not in t["name"]]
+
+    wait(browser, lambda d: len(lines(d)) == 2)
+    names = {t["name"] for t in lines(browser)}
     assert any("Manila" in n for n in names) and any("Tampere" in n for n in names)
-    first_x = {t["name"]: t["x"][0] for t in plot_data(browser, "compare-graph")}
+    first_x = {t["name"]: t["x"][0] for t in lines(browser)}
     click_label(browser, "compare-clock", "UTC (same instant)")
-    wait(
-        browser, lambda d: {t["name"]: t["x"][0] for t in plot_data(d, "compare-graph")} != first_x
-    )
-    utc_x = {t["name"]: t["x"][0] for t in plot_data(browser, "compare-graph")}
+    wait(browser, lambda d: {t["name"]: t["x"][0] for t in lines(d)} != first_x)
+    utc_x = {t["name"]: t["x"][0] for t in lines(browser)}
     # Solar time runs ahead of UTC east of Greenwich (Manila ~8 h, Tampere ~1.5 h).
     for name, x in utc_x.items():
         assert first_x[name] > x
@@ -207,9 +213,10 @@ def test_language_switch_changes_labels(browser: Any, dashboard: Any, screenshot
     wait_for_text(browser, "h2", "Vertaa kouluja")
     wait_for_text(browser, ".nav", "Tulostaulu")
     # Figures are translated too: the time axis names the clock in Finnish.
+    # Null-safe: while the figure is replaced its layout may not have an axis title yet.
     axis = (
-        "const gd = document.querySelector('#compare-graph .js-plotly-plot');"
-        "return gd && gd.layout && gd.layout.xaxis.title ? gd.layout.xaxis.title.text : null"
+        "return document.querySelector('#compare-graph .js-plotly-plot')"
+        "?.layout?.xaxis?.title?.text ?? null"
     )
     wait(browser, lambda d: d.execute_script(axis) == "Paikallinen aurinkoaika")
     browser.save_screenshot(str(screenshots / "compare-fi.png"))
@@ -217,3 +224,67 @@ def test_language_switch_changes_labels(browser: Any, dashboard: Any, screenshot
     wait_for_text(browser, "h2", "Ihambing ang mga paaralan")
     click_label(browser, "app-lang-pick", "English")
     wait_for_text(browser, "h2", "Compare schools")
+
+
+def test_asia_vs_europe_draws_no_bin_with_too_few_schools(
+    browser: Any, dashboard: Any, chain: Any
+) -> None:
+    """Local solar time (the page's default) over a week: at the chart's ends only one or two
+    schools of a side have reached a bin yet; those bins must be gaps, not plunges."""
+    store = open_store(chain.store_url)
+    try:
+        registry = store.stations()
+        week = store.read(datetime.now(UTC) - timedelta(days=7), datetime.now(UTC),
+                          fields=["temp_c"]).dropna(subset=["temp_c"])  # fmt: skip
+    finally:
+        store.close()
+    outdoor = registry[registry["exposure"] == "outdoor"]
+    reporting = outdoor.loc[outdoor.index.isin(set(week["station"].astype(str)))]
+    quorum = {side: region_quorum(int((reporting["region"] == side).sum()))
+              for side in ("asia", "europe")}  # fmt: skip
+    browser.get(dashboard.url + "/regions")
+    click_label(browser, "app-lang-pick", "English")  # whatever an earlier test left chosen
+    wait_for_text(browser, "h2", "Asia vs Europe")
+
+    def medians(driver: Any) -> list[dict] | bool:
+        # Plain arrays of the two median traces, from plotly's decoded data (the figure may
+        # carry numpy arrays base64-encoded, which only `_fullData` holds decoded).
+        traces = driver.execute_script(
+            "const gd = document.querySelector('#regions-graph .js-plotly-plot');"
+            "return gd && gd._fullData ? gd._fullData.filter(t => t.customdata && t.y)"
+            ".map(t => ({name: t.name,"
+            " y: Array.from(t.y, v => (v === null || Number.isNaN(v)) ? null : v),"
+            " customdata: Array.from(t.customdata)})) : [];"
+        )
+        return traces if len(traces) == 2 else False
+
+    for trace in wait(browser, medians):
+        side = "asia" if trace["name"].startswith("Asia") else "europe"
+        points = list(zip(trace["y"], trace["customdata"], strict=True))
+        drawn = [n for y, n in points if y is not None]
+        assert drawn, f"{side}: nothing drawn"
+        assert min(drawn) >= quorum[side], f"{side}: a median of {min(drawn)} schools"
+        # The rule did act: the thin bins at the chart's ends are there, as gaps.
+        assert any(y is None and 0 < n < quorum[side] for y, n in points), side
+
+
+def test_leaderboard_cards_and_table_agree(browser: Any, dashboard: Any) -> None:
+    browser.get(dashboard.url + "/leaderboard")
+    click_label(browser, "app-lang-pick", "English")  # whatever an earlier test left chosen
+    wait_for_text(browser, "h2", "Today's leaderboard")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-anomaly tbody tr"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-hottest td"))
+    wait_for_text(browser, "#leaderboard-anomaly thead", "Highest so far today")
+    wait_for_text(browser, "#leaderboard-hottest", "highest so far today")
+    # Both read in one script: a live refresh cannot slip in between.
+    cards, table = browser.execute_script(
+        "const rows = s => [...document.querySelectorAll(s)].map("
+        "  r => [...r.querySelectorAll('td')].map(c => c.textContent));"
+        "return [rows('#leaderboard-hottest tr'), rows('#leaderboard-anomaly tbody tr')];"
+    )
+    headers = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#leaderboard-anomaly th")]
+    assert headers[:3] == ["School", "Now", "Highest so far today"]
+    highest_today = {row[0]: row[2] for row in table}
+    assert cards
+    for _, school, value in cards:
+        assert highest_today[school] == value, (school, value, highest_today)

@@ -11,10 +11,12 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from dashboard.data import Data
 from dashboard.demo import ROOT, classnet, free_port
 from ingest import open_store
 
@@ -92,15 +94,30 @@ def test_demo_runs_stops_and_reuses_data(tmp_path: Path) -> None:
         store = open_store(url)
         try:
             stations = store.stations()
-            if len(stations) < 24 or set(stations["region"]) != {"asia", "europe"}:
+            if len(stations) < 28 or set(stations["region"]) != {"asia", "europe"}:
                 return False
-            return "simulated 24 stations" in (data_dir / "backfill.log").read_text()
+            # 24 schools and 4 classroom monitors.
+            return "simulated 28 stations" in (data_dir / "backfill.log").read_text()
         finally:
             store.close()
 
     out, children = _run_until(data_dir, free_port(), backfilled, timeout_s=240)
     assert "backfilling 7.00 days" in out and "mosquitto" in out
     assert not [pid for pid in children if _alive(pid)], "demo left processes running"
+    # The Classrooms page has rooms to show: CO₂ from monitors in both Asia and Europe.
+    store = open_store(url)
+    rooms = Data(store).classrooms()["rooms"]
+    assert len(rooms) == 4
+    assert all(any(v is not None for v in room["co2_ppm"]) for room in rooms)
+    # Over the backfilled week every room had lessons (the page's last day may be a weekend).
+    week = store.read(
+        datetime.now(UTC) - timedelta(days=7), datetime.now(UTC),
+        stations=[room["station"] for room in rooms], fields=["co2_ppm"],
+    )  # fmt: skip
+    assert (week.groupby("station", observed=True)["co2_ppm"].max() > 800).sum() == 4
+    regions = store.stations()["region"]
+    assert {regions[room["station"]] for room in rooms} == {"asia", "europe"}
+    store.close()
 
     out, children = _run_until(data_dir, free_port(), lambda: True, timeout_s=60)
     assert re.search(r"reusing stored data, backfilling 0\.\d+ days", out), out

@@ -41,13 +41,13 @@ def store_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Data, list[str
 def test_units_convert_and_format() -> None:
     # A no-break space joins number and unit: "°C" never wraps onto a line of its own.
     assert units.fmt("temp_c", 20.0, {"temp": "F"}) == "68.0\u00a0°F"
-    assert units.fmt("slp_hpa", 1013.25, {"pressure": "inHg"}) == "29.92\u00a0inHg"
+    assert units.fmt("sea_level_pressure_hpa", 1013.25, {"pressure": "inHg"}) == "29.92\u00a0inHg"
     assert units.fmt("wind_speed_ms", 10.0, {"wind": "kmh"}) == "36\u00a0km/h"
     assert units.fmt("wind_speed_ms", 10.0, {"wind": "mph"}) == "22\u00a0mph"
     assert units.fmt("temp_c", None, None) == "–"
     # Numbers in the reader's locale (Babel): decimal comma, digit groups.
     assert units.fmt("temp_c", -3.25, None, "fi") == "-3,2\u00a0°C"
-    assert units.fmt("slp_hpa", 1013.25, None, "de") == "1.013,2\u00a0hPa"
+    assert units.fmt("sea_level_pressure_hpa", 1013.25, None, "de") == "1.013,2\u00a0hPa"
     assert units.chosen({"temp": "K"}) == units.DEFAULT_UNITS  # unknown unit ignored
 
 
@@ -110,7 +110,7 @@ def test_compare_clocks_and_downsampling(
     small = data.compare(picked[:1], "temp_c", "day", "utc")["series"][0]
     assert len(small["y"]) <= 300 < len(full["y"])
     assert max(small["y"]) == max(full["y"]) and min(small["y"]) == min(full["y"])
-    out = data.compare(picked, "slp_hpa", "week", "utc")
+    out = data.compare(picked, "sea_level_pressure_hpa", "week", "utc")
     assert all(950 < v < 1080 for s in out["series"] for v in s["y"])
     daily = data.daily(picked)["daily"]
     assert [d["station"] for d in daily] == picked and all(len(d["date"]) >= 2 for d in daily)
@@ -125,7 +125,7 @@ def test_now_cards_and_map(store_data: tuple[Data, list[str]]) -> None:
     assert card["wind_compass"] in {"N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE", "S",
                                      "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW"}  # fmt: skip
     assert card["sunrise"] < card["sunset"] and len(card["local_time"]) == 5
-    latest = data.latest("feels_c")
+    latest = data.latest("apparent_temp_c")
     assert set(latest.index) == set(stations) and latest["value"].notna().all()
 
 

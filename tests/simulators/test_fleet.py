@@ -227,3 +227,24 @@ def test_a_share_of_the_fleet_is_chosen_by_seed() -> None:
 def test_bad_fault_flags_say_how_to_write_them(kind, text) -> None:
     with pytest.raises(faults.FaultError):
         faults.select(faults.parse(kind, text), ("fi-tampere-01",), 1)
+
+
+def test_classroom_monitors_send_indoor_fields_only() -> None:
+    schools = towns.stations(4)
+    fleet = Fleet(schools + towns.classrooms(schools, 2), 1, START, 60)
+    sends = fleet.begin()
+    for a in range(START, START + 3600, 600):
+        sends += fleet.window(a, a + 600)
+    rooms = [s for s in sends if s.station.endswith("-room1")]
+    meta = [json.loads(s.payload) for s in rooms if s.topic.endswith("/meta")]
+    assert len(meta) == 2 and all(m["exposure"] == "indoor" for m in meta)
+    observations = [s for s in rooms if s.topic.endswith("/obs")]
+    assert len(observations) == 2 * 60
+    for send in observations:
+        decoded = decode_obs(send.topic, send.payload, NOW)  # valid under the contract
+        assert not decoded.problems
+        body = json.loads(send.payload)
+        assert set(body) == {"ts", "seq", "temp_c", "rh_pct", "co2_ppm", "pm2_5_ugm3", "pm10_ugm3"}
+    outdoor = [json.loads(s.payload) for s in sends if s.station == schools[0].station
+               and s.topic.endswith("/obs")]  # fmt: skip
+    assert "co2_ppm" not in outdoor[0] and "wind_speed_ms" in outdoor[0]

@@ -151,3 +151,44 @@ def test_same_seed_same_weather_other_seed_other_weather() -> None:
     c = Weather(fleet, towns.towns(), 4).readings(idx, ts, iv)
     assert all((a[k] == b[k]).all() for k in a)
     assert not (a["temp_c"] == c["temp_c"]).all()
+
+
+def _solar_days(ts, lon: float, *fields):
+    """Split readings into whole local solar days (rows: days, columns: readings of the day)."""
+    shift = int(lon / 15 * 3600)
+    first = -(-(ts[0] + shift) // DAY) * DAY - shift  # the first solar midnight
+    keep = (ts >= first) & (ts < first + (len(ts) * 600 - DAY) // DAY * DAY)
+    per_day = DAY // 600
+    n = keep.sum() // per_day
+    return [f[keep][: n * per_day].reshape(n, per_day) for f in fields]
+
+
+@pytest.mark.parametrize(
+    "station, lon",
+    [("sg-singapore-01", 103.8), ("th-bangkok-01", 100.5), ("ph-manila-01", 121.0)],
+)
+def test_tropical_days_are_ruled_by_the_sun(model, station, lon) -> None:
+    # The day's lowest reading comes near dawn, not at the day's edge (midnight): the daily cycle
+    # is larger than the drift from one day to the next.
+    ts, r = series(model, station, Y2025 + 60 * DAY, 60)
+    (temps,) = _solar_days(ts, lon, r["temp_c"])
+    hour_of_min = temps.argmin(axis=1) * 600 / 3600
+    assert np.mean((hour_of_min >= 3.5) & (hour_of_min <= 8.5)) >= 0.7
+    assert np.mean((hour_of_min < 1.5) | (hour_of_min > 22.5)) <= 0.2
+
+
+@pytest.mark.parametrize(
+    "station, lon",
+    [
+        ("sg-singapore-01", 103.8),
+        ("th-bangkok-01", 100.5),
+        ("jp-tokyo-01", 139.7),
+        ("fi-tampere-01", 23.8),
+    ],
+)
+def test_humidity_moves_against_temperature_through_the_day(model, station, lon) -> None:
+    ts, r = series(model, station, Y2025 + 120 * DAY, 60)
+    temps, rh = _solar_days(ts, lon, r["temp_c"], r["rh_pct"])
+    within_t = (temps - temps.mean(axis=1, keepdims=True)).ravel()
+    within_rh = (rh - rh.mean(axis=1, keepdims=True)).ravel()
+    assert np.corrcoef(within_t, within_rh)[0, 1] < -0.6
