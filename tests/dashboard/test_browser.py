@@ -269,22 +269,23 @@ def test_asia_vs_europe_draws_no_bin_with_too_few_schools(
 
 
 def test_leaderboard_cards_and_table_agree(browser: Any, dashboard: Any) -> None:
-    browser.get(dashboard.url + "/leaderboard")
-    click_label(browser, "app-lang-pick", "English")  # whatever an earlier test left chosen
-    wait_for_text(browser, "h2", "Today's leaderboard")
+    open_page(browser, dashboard.url + "/leaderboard", "Today's leaderboard")
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-anomaly tbody tr"))
-    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-hottest td"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#leaderboard-hottest .entry"))
     wait_for_text(browser, "#leaderboard-anomaly thead", "Highest so far today")
     wait_for_text(browser, "#leaderboard-hottest", "highest so far today")
     # Both read in one script: a live refresh cannot slip in between.
     cards, table = browser.execute_script(
-        "const rows = s => [...document.querySelectorAll(s)].map("
+        "const text = e => e.textContent.trim();"
+        "const cards = [...document.querySelectorAll('#leaderboard-hottest .entry')].map("
+        "  e => [text(e.querySelector('.who')), text(e.querySelector('.value'))]);"
+        "const table = [...document.querySelectorAll('#leaderboard-anomaly tbody tr')].map("
         "  r => [...r.querySelectorAll('td')].map(c => c.textContent));"
-        "return [rows('#leaderboard-hottest tr'), rows('#leaderboard-anomaly tbody tr')];"
+        "return [cards, table];"
     )
     headers = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#leaderboard-anomaly th")]
     assert headers[:3] == ["School", "Now", "Highest so far today"]
-    highest_today = {row[0]: row[2] for row in table}
+    highest_today = {row[0].strip(): row[2].strip() for row in table}
     assert cards
-    for _, school, value in cards:
+    for school, value in cards:
         assert highest_today[school] == value, (school, value, highest_today)
