@@ -1,6 +1,6 @@
 """How fast `classnet import` loads a logger's CSV into SQLite, and how much memory it takes.
 
-    .venv/bin/python -m bench.importer [--rows 200000] [--messy 0.02]
+    .venv/bin/python bench/importer.py [--rows 200000] [--messy 0.02]
 
 Writes a CSV of one station at 1-minute steps (temperature, humidity, pressure, wind; times in
 the four accepted forms, in turn), with a share `--messy` of cells replaced by `M`, then imports
