@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from dashboard.alerts.episodes import Event
 from dashboard.i18n import N_, t
+from dashboard.labels import QUANTITY, name
 
 # Each problem the alerts service notices: its words, and what the teacher should check.
 PROBLEMS = {
@@ -48,7 +49,8 @@ def _problem(problem: str, lang: str) -> tuple[str, str]:
     """The problem's words and what to check."""
     base, _, field = problem.partition(":")
     words, check = PROBLEMS[base]
-    return t(words, lang).format(field=field), t(check, lang)
+    # The field as students see it on the dashboard ("Temperature"), not its code (temp_c).
+    return t(words, lang).format(field=name(QUANTITY, field, lang)), t(check, lang)
 
 
 def _when(moment: datetime, zone: str) -> str:
