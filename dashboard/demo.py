@@ -225,7 +225,7 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def run_demo(data_dir: Path, host: str, port: int, refresh_s: float, broker: str) -> int:
     from dashboard.app import create_app
-    from dashboard.cli import run_server
+    from dashboard.dashboard_cmd import run_server
     from dashboard.data import Data
 
     demo = Demo(data_dir=data_dir, broker=broker)

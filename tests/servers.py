@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from ingest.domain.broker_config import BrokerOptions, mosquitto_conf
+from tests.waiting import wait_until
 
 # The test command (.ci/setup test) installs these; a developer running pytest directly may not.
 INSTALL = {
@@ -85,17 +85,20 @@ class Server:
 
 
 def _wait(check, server: Server, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if server.proc.poll() is not None:
             raise RuntimeError(
                 f"{server.name} exited ({server.proc.returncode}):\n{server.log_tail()}"
             )
-        if check():
-            return
-        time.sleep(0.05)
-    server.stop(signal.SIGKILL)
-    raise RuntimeError(f"{server.name} did not {what} within {timeout:.0f} s:\n{server.log_tail()}")
+        return bool(check())
+
+    try:
+        wait_until(ready, timeout, f"{server.name} to {what}")
+    except AssertionError:
+        server.stop(signal.SIGKILL)
+        raise RuntimeError(
+            f"{server.name} did not {what} within {timeout:.0f} s:\n{server.log_tail()}"
+        ) from None
 
 
 def _accepts(port: int) -> bool:

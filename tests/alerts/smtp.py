@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import email
 import threading
-import time
 from email import policy
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from tests.waiting import wait_until
 
 
 class Inbox:
@@ -28,12 +29,11 @@ class Inbox:
             return list(self.messages)
 
     def wait_for(self, count: int, timeout_s: float = 60.0) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout_s
-        while len(self.received()) < count:
-            if time.monotonic() > deadline:
-                subjects = [m["Subject"] for m in self.received()]
-                raise AssertionError(f"expected {count} e-mails in {timeout_s} s, got {subjects}")
-            time.sleep(0.1)
+        wait_until(
+            lambda: len(self.received()) >= count,
+            timeout_s,
+            f"{count} e-mails (got {[m['Subject'] for m in self.received()]})",
+        )
         return self.received()
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from ingest import open_store
 from tests import servers
 from tests.alerts.smtp import start_smtp
 from tests.care.store import write_obs
+from tests.waiting import wait_until
 
 STATION = "fi-tampere-01"
 
@@ -55,14 +55,6 @@ def metric(port: int, name: str) -> float:
         return 0.0
     match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
     return float(match.group(1)) if match else 0.0
-
-
-def wait_until(what: object, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not what():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.1)
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -82,8 +82,9 @@ def test_episodes_of_different_problems_open_and_close_on_their_own() -> None:
 def test_digest_lists_open_problems_in_the_coordinators_language() -> None:
     message = digest([("fi-a-01", "qc:rh_pct", NOW)], "fil", "Asia/Manila", "a@x.ph", "c@x.ph")
     assert message["Subject"] == "Pang-araw-araw na buod ng ClassNet: 1 bukas na problema"
-    assert "fi-a-01: hindi pumapasa sa quality control ang sensor ng Halumigmig (2026-12-01 20:00" in (
-        message.get_content()
+    assert (
+        "fi-a-01: hindi pumapasa sa quality control ang sensor ng Halumigmig (2026-12-01 20:00"
+        in (message.get_content())
     )
 
 

@@ -32,6 +32,7 @@ from firmware import frame
 from firmware.outbox import Outbox
 from tests.firmware import mpy
 from tests.firmware.conftest import write_board
+from tests.waiting import hold
 
 GARBAGE = b"\x00\xff\xfe garbage \x1b[2J\x07 \xc3\x28 #cn \xfa"
 
@@ -175,7 +176,7 @@ class Cable:
                 except BlockingIOError:
                     continue
                 except OSError:  # the other side is not open (yet, or any more): EIO
-                    time.sleep(0.01)
+                    hold(0.01, "the other side of the pty opens")
                     continue
                 if not data:
                     continue

@@ -8,6 +8,7 @@ with the timestamp it was taken at; in the store nothing is lost and nothing is 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -18,6 +19,7 @@ import pytest
 from ingest.domain.contract import decode_obs, decode_status
 from tests import servers
 from tests.bridge.harness import Cable, direct, prefill, serial_board
+from tests.waiting import hold, wait_until
 
 # The bridge's clock runs one day behind this machine's: stamps from it prove the station takes
 # its time from the bridge (it has no NTP), not from the computer it happens to run on.
@@ -82,9 +84,9 @@ def test_station_on_usb_reaches_the_store_once_in_order_with_the_bridges_time(
 
 
 def chain_wait(chain, station: str, n: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while len(chain.stamps(station)) < n and time.monotonic() < deadline:
-        time.sleep(0.2)
+    # On time-out the caller's assertion names what did arrive.
+    with contextlib.suppress(AssertionError):
+        wait_until(lambda: len(chain.stamps(station)) >= n, timeout, f"{n} readings stored", 0.2)
 
 
 @pytest.mark.slow
@@ -136,7 +138,7 @@ def test_cable_pulled_mid_backlog_loses_and_duplicates_nothing(
         sub.wait(lambda: statuses(sub)[-1] == b'{"state":"offline"}')
         during = len(arrived(sub, station))
         assert during < len(backlog), "the backlog finished before the cable was pulled"
-        time.sleep(3)
+        hold(3, "the cable stays out")
         cable.plug()
         sub.wait(lambda: len(arrived(sub, station)) >= len(backlog) + 3, timeout=90)
         assert json.loads(statuses(sub)[-1])["state"] == "online"
@@ -163,7 +165,7 @@ def test_broker_stopped_for_a_while_loses_nothing_and_stores_nothing_twice(
     sub.wait(lambda: len(arrived(sub, station)) >= 2)
     mosquitto.stop()
     outage_start = skewed()
-    time.sleep(6)
+    hold(6, "the broker stays down")
     restarted = servers.start_mosquitto(mosquitto.data_dir, port=mosquitto.port)
     try:
         sub.wait(lambda: max((o["seq"] for o in arrived(sub, station)), default=0) >= 12, 60)
@@ -199,12 +201,8 @@ def test_a_board_of_another_station_is_refused_and_says_why(
     bridge = run_bridge(port, "fi-serial-mine", now=skewed)
     start_serial_station(fs, direct(port))
     # The station logs the bridge's reason (its log is its USB serial, which the bridge reads).
-    deadline = time.monotonic() + 60
-    while "classnet bridge refused: this bridge publishes only for fi-serial-mine" not in (
-        caplog.text
-    ):
-        assert time.monotonic() < deadline, "the station never logged the refusal"
-        time.sleep(0.2)
+    refusal = "classnet bridge refused: this bridge publishes only for fi-serial-mine"
+    wait_until(lambda: refusal in caplog.text, 60, "the station to log the refusal", 0.2)
     assert bridge.counts["refused"] > 0 and bridge.counts["published"] == 0
     assert bridge.bridge.link.session is None  # never connected, under either id
     assert sub.messages == []

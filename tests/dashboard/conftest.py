@@ -24,6 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from dashboard.demo import ROOT, Demo, classnet, free_port, wait_for_port
 from ingest import open_store
 from tests import servers
+from tests.waiting import wait_until
 
 # Four schools a side, so Asia vs Europe has a median to draw (it needs at least 3 schools).
 TOWNS = ("tampere", "berlin", "lisbon", "warsaw", "manila", "tokyo", "singapore", "seoul")
@@ -55,12 +56,8 @@ class Chain:
     def wait_stored(self, what: Callable[[Any], bool], timeout_s: float = 30.0) -> None:
         """Wait until the store (through the gateway) satisfies `what(store)`."""
         store = open_store(self.store_url)
-        deadline = time.monotonic() + timeout_s
         try:
-            while not what(store):
-                if time.monotonic() > deadline:
-                    raise AssertionError("the gateway did not store the test data in time")
-                time.sleep(0.2)
+            wait_until(lambda: what(store), timeout_s, "the gateway to store the test data", 0.2)
         finally:
             store.close()
 

@@ -19,6 +19,7 @@ import pytest
 from dashboard.data import Data
 from dashboard.demo import ROOT, classnet, free_port
 from ingest import open_store
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -67,11 +68,12 @@ def _run_until(
             lines.append(line)
             if "Dashboard: http://" in line:
                 break
-        deadline = time.monotonic() + timeout_s
-        while not (ready() and _listening(port)):
+
+        def up() -> bool:
             assert proc.poll() is None, "".join(lines)
-            assert time.monotonic() < deadline, "demo did not get ready:\n" + "".join(lines)
-            time.sleep(0.5)
+            return ready() and _listening(port)
+
+        wait_until(up, timeout_s, "the demo to get ready:\n" + "".join(lines), every=0.5)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
             assert page.status == 200
         children = _children(proc.pid)
@@ -146,16 +148,15 @@ def test_amqtt_broker_when_mosquitto_is_missing(tmp_path: Path) -> None:
         client.publish("classnet/v1/fi-amqtt-01/obs", json.dumps(obs), qos=1).wait_for_publish(10)
         client.loop_stop()
         client.disconnect()
-        deadline = time.monotonic() + 30
-        while True:
+
+        def registered() -> bool:
             store = open_store(demo.store_url)
             try:
-                if "fi-amqtt-01" in store.stations().index:
-                    break
+                return "fi-amqtt-01" in store.stations().index
             finally:
                 store.close()
-            assert time.monotonic() < deadline, (tmp_path / "gateway.log").read_text()
-            time.sleep(0.3)
+
+        wait_until(registered, 30, "fi-amqtt-01 in the store (see gateway.log)", every=0.3)
     finally:
         demo.stop()
     assert all(proc.poll() is not None for _, proc in demo.procs) and not demo.procs

@@ -9,7 +9,6 @@ import os
 import ssl
 import subprocess
 import threading
-import time
 import tty
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from firmware.host.ports import friendly_name
 from firmware.host.rawrepl import RawRepl, ReplError
 from gateway import cli
 from tests.firmware import mpy
+from tests.waiting import hold
 
 
 @pytest.mark.parametrize(
@@ -175,7 +175,7 @@ def test_a_board_without_micropython_is_named() -> None:
         timeout: float | None = 0.0
 
         def read(self, n: int = 1) -> bytes:
-            time.sleep(0.01)
+            hold(0.01, "a silent port: reads time out")
             return b""
 
         def write(self, data: bytes) -> int:
@@ -284,7 +284,7 @@ def flash_board(
 
     board = PtyBoard(micropython, fs, reports_mpy)
     try:
-        time.sleep(0.3)
+        hold(0.3, "the board boots to its REPL")
         rc = cli.main(
             [
                 "flash",

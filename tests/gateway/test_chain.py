@@ -16,6 +16,7 @@ from ingest import open_store
 from ingest.base import Store
 from tests import servers
 from tests.gateway.chain import publish, start_gateway, wait_until
+from tests.waiting import hold
 
 T0 = time.time() - 3600
 START = datetime.fromtimestamp(T0 - 10, UTC)
@@ -71,7 +72,7 @@ def test_n_published_are_n_stored(
     try:
         publish(mosquitto.port, obs_messages(2000))
         wait_until(lambda: stored(store_url) >= 2000, what="2000 observations in the store")
-        time.sleep(0.5)
+        hold(0.5, "anything more arriving would be an extra")
         assert stored(store_url) == 2000
     finally:
         gateway.stop()
@@ -92,7 +93,7 @@ def test_the_same_observation_twice_is_one_point(
         publish(mosquitto.port, messages)
         publish(mosquitto.port, messages[:20])  # a station resending after a lost PUBACK
         wait_until(lambda: gateway.metrics.received.labels("obs")._value.get() >= 70)
-        time.sleep(0.5)
+        hold(0.5, "a duplicate, if stored, would arrive now")
         assert stored(store_url) == 50
     finally:
         gateway.stop()
@@ -159,7 +160,7 @@ def test_status_and_meta_update_the_registry(
         publish(
             mosquitto.port, [(wire.topic(station, "status"), b'{"state": "offline"}')], retain=True
         )
-        time.sleep(0.6)
+        hold(0.6, "the retained status reaches the gateway")
     finally:
         gateway.stop()
     s = open_store(store_url)
@@ -187,7 +188,7 @@ def test_a_paused_gateway_loses_nothing(mosquitto: servers.Server, tmp_path: Pat
     gateway = run_gateway(mosquitto, url, tmp_path, batch_ms=100)
     try:
         wait_until(lambda: stored(url) >= 3100, what="the backlog to be stored")
-        time.sleep(0.5)
+        hold(0.5, "anything more arriving would be an extra")
         assert stored(url) == 3100
     finally:
         gateway.stop()
