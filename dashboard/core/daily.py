@@ -7,6 +7,8 @@ day against UTC by half hours. Coverage is measured against the real length of t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -27,6 +29,12 @@ SUMMARY_SPECS: tuple[tuple[str, str, Aggregate], ...] = (
     ("wind_gust_ms_max", "wind_gust_ms", "max"),
 )
 
+# The climate day table (climate_days.py) also needs the day's prevailing wind direction.
+CLIMATE_SPECS: tuple[tuple[str, str, Aggregate], ...] = (
+    *SUMMARY_SPECS,
+    ("wind_dir_deg_mean", "wind_dir_deg", "vector_mean"),
+)
+
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "station",
     "date",
@@ -37,12 +45,16 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 
 def daily_summary(
-    obs: pd.DataFrame, meta: pd.DataFrame, min_coverage: float = DEFAULT_MIN_COVERAGE
+    obs: pd.DataFrame,
+    meta: pd.DataFrame,
+    min_coverage: float = DEFAULT_MIN_COVERAGE,
+    specs: Sequence[tuple[str, str, Aggregate]] = SUMMARY_SPECS,
 ) -> pd.DataFrame:
     """Min, max and mean temperature, rain total and highest gust per station and local day.
 
-    Columns are `SUMMARY_COLUMNS`; `date` is the local calendar date (naive, midnight), `coverage`
-    the observations received over those the station's interval promises for that day (0..1).
+    Columns are `SUMMARY_COLUMNS` (with the names of `specs` after `coverage`); `date` is the
+    local calendar date (naive, midnight), `coverage` the observations received over those the
+    station's interval promises for that day (0..1).
     A value is NaN where its variable's own coverage is below `min_coverage`.
 
     >>> meta = pd.DataFrame({"timezone": ["Asia/Kolkata"], "interval_s": [21600]},
@@ -56,7 +68,7 @@ def daily_summary(
     """
     day_ns = S_PER_DAY * NS_PER_S
     binned = bin_rows(obs, meta, day_ns, "local")
-    values = binned_values(binned, obs, SUMMARY_SPECS, min_coverage)
+    values = binned_values(binned, obs, specs, min_coverage)
     return pd.DataFrame(
         {
             "station": station_column(binned),
@@ -65,5 +77,5 @@ def daily_summary(
             "coverage": np.minimum(binned.n_obs / binned.expected, 1.0),
             **values,
         },
-        columns=list(SUMMARY_COLUMNS),
+        columns=[*SUMMARY_COLUMNS[:4], *(name for name, _, _ in specs)],
     )
