@@ -19,7 +19,7 @@ from dashboard.data import Data
 from dashboard.i18n import t
 
 ASSETS = Path(__file__).with_name("assets")
-PAGES = ("now", "compare", "regions", "leaderboard", "classrooms", "stations")
+PAGES = ("now", "compare", "regions", "leaderboard", "classrooms", "stations", "climate")
 DATA_KEY = "CLASSNET_DATA"
 
 

@@ -320,6 +320,172 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
     "compass.SW": ("SW", "LO", "TK"),
     "compass.W": ("W", "L", "K"),
     "compass.NW": ("NW", "LU", "HK"),
+    "climate.title": ("Climate", "Ilmasto", "Klima"),
+    "climate.report": (
+        "Monthly and yearly report",
+        "Kuukausi- ja vuosiraportti",
+        "Buwanan at taunang ulat",
+    ),
+    "climate.records": (
+        "Records since each station began",
+        "Ennätykset aseman alusta asti",
+        "Mga rekord mula nang magsimula ang istasyon",
+    ),
+    "climate.partners": (
+        "Partner schools side by side",
+        "Kumppanikoulut rinnakkain",
+        "Magkatabing paghahambing ng mga partner na paaralan",
+    ),
+    "climate.regions": (
+        "Asia and Europe this month",
+        "Aasia ja Eurooppa tässä kuussa",
+        "Asya at Europa ngayong buwan",
+    ),
+    "climate.index": ("Index", "Indeksi", "Indeks"),
+    "climate.region.asia": ("Asia", "Aasia", "Asya"),
+    "climate.region.europe": ("Europe", "Eurooppa", "Europa"),
+    "climate.none": (
+        "No complete month yet for these schools.",
+        "Näiltä kouluilta ei ole vielä täyttä kuukautta.",
+        "Wala pang kumpletong buwan para sa mga paaralang ito.",
+    ),
+    "climate.since": ("since", "alkaen", "mula"),
+    "climate.pick_hint": (
+        "Pick schools on the Now page or here; the month is YYYY-MM.",
+        "Valitse koulut Nyt-sivulla tai tässä; kuukausi muodossa VVVV-KK.",
+        "Pumili ng paaralan sa pahinang Ngayon o dito; ang buwan ay YYYY-MM.",
+    ),
+    "explain.indices": (
+        "Climate indices count and measure a month or year of days the way climatologists "
+        "everywhere do (ETCCDI definitions). A month with more than 3 days missing, or a year "
+        "with more than 15, gets no value.",
+        "Ilmastoindeksit laskevat kuukauden tai vuoden päiviä samoin kuin ilmastotutkijat "
+        "kaikkialla (ETCCDI:n määritelmät). Kuukausi, josta puuttuu yli 3 päivää, tai vuosi, "
+        "josta puuttuu yli 15, jää ilman arvoa.",
+        "Binibilang at sinusukat ng mga climate index ang mga araw ng isang buwan o taon gaya ng "
+        "ginagawa ng mga climatologist saanman (mga kahulugan ng ETCCDI). Walang halaga ang "
+        "buwang may higit sa 3 nawawalang araw, o taong may higit sa 15.",
+    ),
+    "records.highest": ("highest temperature", "korkein lämpötila", "pinakamataas na temperatura"),
+    "records.lowest": ("lowest temperature", "matalin lämpötila", "pinakamababang temperatura"),
+    "records.wettest": ("wettest day", "sateisin päivä", "pinakamaulang araw"),
+    "records.windiest": ("strongest gust", "kovin puuska", "pinakamalakas na bugso"),
+    "records.new": ("New record", "Uusi ennätys", "Bagong rekord"),
+    "records.before": ("before", "aiempi", "dati"),
+    "index.FD": (
+        "Frost days: days when the lowest temperature fell below 0 °C, so puddles could freeze.",
+        "Hallapäivät: päivät, joina alin lämpötila laski alle 0 °C:n, joten lätäköt saattoivat "
+        "jäätyä.",
+        "Mga araw ng frost: mga araw na bumaba sa 0 °C ang pinakamababang temperatura, kaya "
+        "maaaring magyelo ang tubig.",
+    ),
+    "index.ID": (
+        "Ice days: days when even the highest temperature stayed below 0 °C: frozen all day.",
+        "Pakkaspäivät: päivät, joina ylinkin lämpötila jäi alle 0 °C:n: pakkasta koko päivän.",
+        "Mga araw ng yelo: mga araw na kahit ang pinakamataas na temperatura ay mas mababa sa "
+        "0 °C: nagyeyelo buong araw.",
+    ),
+    "index.SU": (
+        "Summer days: days warmer than 25 °C at their hottest.",
+        "Kesäpäivät: päivät, joina lämpötila nousi yli 25 °C:n.",
+        "Mga araw ng tag-init: mga araw na lumampas sa 25 °C ang pinakamainit na oras.",
+    ),
+    "index.TR": (
+        "Tropical nights: days whose lowest temperature stayed above 20 °C, so the night never "
+        "cooled down. Most nights in Manila, hardly ever in Tampere.",
+        "Trooppiset yöt: päivät, joina alin lämpötila pysyi yli 20 °C:ssa, eli yö ei koskaan "
+        "viilentynyt. Manilassa lähes joka yö, Tampereella tuskin koskaan.",
+        "Mga gabing tropikal: mga araw na hindi bumaba sa 20 °C ang pinakamababang temperatura, "
+        "kaya hindi lumamig ang gabi. Halos gabi-gabi sa Maynila, halos hindi kailanman sa "
+        "Tampere.",
+    ),
+    "index.GSL": (
+        "Growing season: the days from the first 6 days in a row averaging above 5 °C to the "
+        "first 6 days in a row below 5 °C after 1 July: how long plants can grow. Near the "
+        "equator it is the whole year.",
+        "Kasvukausi: päivät ensimmäisestä kuuden peräkkäisen yli 5 °C:n keskilämpötilan jaksosta "
+        "ensimmäiseen 1.7. jälkeiseen kuuden päivän alle 5 °C:n jaksoon: kuinka kauan kasvit "
+        "voivat kasvaa. Päiväntasaajan lähellä koko vuosi.",
+        "Panahon ng pagtubo: mga araw mula sa unang 6 na sunod-sunod na araw na higit sa 5 °C ang "
+        "karaniwan hanggang sa unang 6 na araw na mas mababa sa 5 °C pagkalipas ng 1 Hulyo: "
+        "gaano katagal makatutubo ang mga halaman. Buong taon malapit sa ekwador.",
+    ),
+    "index.TXx": (
+        "The hottest day's high.",
+        "Kuumimman päivän ylin lämpötila.",
+        "Pinakamataas na temperatura ng pinakamainit na araw.",
+    ),
+    "index.TNn": (
+        "The coldest night's low.",
+        "Kylmimmän yön alin lämpötila.",
+        "Pinakamababang temperatura ng pinakamalamig na gabi.",
+    ),
+    "index.TXn": (
+        "The coldest day's high.",
+        "Kylmimmän päivän ylin lämpötila.",
+        "Pinakamataas na temperatura ng pinakamalamig na araw.",
+    ),
+    "index.TNx": (
+        "The warmest night's low.",
+        "Lämpimimmän yön alin lämpötila.",
+        "Pinakamababang temperatura ng pinakamainit na gabi.",
+    ),
+    "index.DTR": (
+        "Diurnal temperature range: the average gap between each day's high and low. Dry, clear "
+        "air far from the sea lets days heat up and nights cool down (Tampere in spring); humid, "
+        "cloudy air holds the heat at night and shades the day (Manila in the rainy season), so "
+        "the range is small.",
+        "Vuorokautinen lämpötilaero: päivän ylimmän ja alimman lämpötilan keskimääräinen ero. "
+        "Kuiva, selkeä ilma kaukana merestä lämpenee päivällä ja viilenee yöllä (Tampere "
+        "keväällä); kostea, pilvinen ilma pitää lämmön yöllä ja varjostaa päivää (Manila "
+        "sadekaudella), joten ero on pieni.",
+        "Saklaw ng temperatura sa isang araw: ang karaniwang agwat ng pinakamataas at "
+        "pinakamababa bawat araw. Ang tuyo at maaliwalas na hangin na malayo sa dagat ay "
+        "umiinit sa araw at lumalamig sa gabi (Tampere sa tagsibol); ang maalinsangan at "
+        "maulap na hangin ay nag-iingat ng init sa gabi at nagtatabing sa araw (Maynila sa "
+        "tag-ulan), kaya maliit ang agwat.",
+    ),
+    "index.Rx1day": (
+        "The most rain in one day.",
+        "Suurin yhden päivän sademäärä.",
+        "Pinakamaraming ulan sa isang araw.",
+    ),
+    "index.Rx5day": (
+        "The most rain in five days in a row: the rain that floods rivers.",
+        "Suurin viiden peräkkäisen päivän sademäärä: sade, joka tulvii jokia.",
+        "Pinakamaraming ulan sa limang sunod-sunod na araw: ang ulang nagpapabaha sa mga ilog.",
+    ),
+    "index.CDD": (
+        "The longest run of dry days (less than 1 mm of rain).",
+        "Pisin poutajakso (alle 1 mm sadetta päivässä).",
+        "Pinakamahabang sunod-sunod na tuyong araw (mas mababa sa 1 mm na ulan).",
+    ),
+    "index.CWD": (
+        "The longest run of wet days (1 mm of rain or more).",
+        "Pisin sadejakso (vähintään 1 mm sadetta päivässä).",
+        "Pinakamahabang sunod-sunod na maulang araw (1 mm o higit na ulan).",
+    ),
+    "index.SDII": (
+        "How hard it rains on a rainy day: the rain of all wet days divided by their number.",
+        "Kuinka rankasti sataa sadepäivänä: sadepäivien sade jaettuna niiden määrällä.",
+        "Gaano kalakas ang ulan sa maulang araw: ang ulan ng lahat ng maulang araw na hinati sa "
+        "kanilang bilang.",
+    ),
+    "index.R10mm": (
+        "Days with 10 mm of rain or more: heavy rain.",
+        "Päivät, joina satoi vähintään 10 mm: rankkasade.",
+        "Mga araw na may 10 mm o higit na ulan: malakas na ulan.",
+    ),
+    "index.R20mm": (
+        "Days with 20 mm of rain or more: very heavy rain.",
+        "Päivät, joina satoi vähintään 20 mm: erittäin rankka sade.",
+        "Mga araw na may 20 mm o higit na ulan: napakalakas na ulan.",
+    ),
+    "index.PRCPTOT": (
+        "All the rain of the wet days (1 mm or more).",
+        "Sadepäivien (vähintään 1 mm) koko sademäärä.",
+        "Lahat ng ulan ng maulang araw (1 mm o higit).",
+    ),
 }
 
 KEYS: Final[frozenset[str]] = frozenset(_T)

@@ -20,6 +20,7 @@ NAV = (
     ("/leaderboard", "nav.leaderboard"),
     ("/classrooms", "nav.classrooms"),
     ("/stations", "nav.stations"),
+    ("/climate", "nav.climate"),
 )
 
 

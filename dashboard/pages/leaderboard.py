@@ -7,7 +7,7 @@ from typing import Any
 
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids
+from dashboard import ids, records_view
 from dashboard.context import data
 from dashboard.i18n import t
 from dashboard.shell import explain, text
@@ -33,6 +33,7 @@ def layout(**_query: str) -> html.Div:
     return html.Div(
         [
             text("leader.title", html.H2),
+            records_view.banner("leaderboard"),
             html.Div(id=BOARD, className="boards"),
             text("leader.anomaly", html.H3),
             html.Div(id=ANOMALY),

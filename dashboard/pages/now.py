@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import figures, ids, picker
+from dashboard import figures, ids, picker, records_view
 from dashboard.context import data
 from dashboard.data import utcnow
 from dashboard.i18n import DEFAULT, t
@@ -34,6 +34,7 @@ def layout(**query: str) -> html.Div:
     return html.Div(
         [
             text("now.title", html.H2),
+            records_view.banner("now"),
             html.Div(
                 [
                     html.Label(text("ctl.variable"), htmlFor=MAP_VARIABLE),

@@ -1,0 +1,164 @@
+"""What the dashboard's climate views read: reports, records and partner comparisons, as plain
+payloads for `dcc.Store`. Every figure comes from the climate day table (`climate_store`).
+
+Records need each school's whole history. It is read once per local day of the schools (the
+cache key is every school's local date) and today's running values are compared with it on each
+refresh, so a live refresh reads only the last day.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from flask import current_app
+
+from dashboard.climate_render import render_html
+from dashboard.climate_store import read_climate_days
+from dashboard.context import data as current_data
+from dashboard.core.climate_days import climate_days
+from dashboard.core.climate_report import monthly_report, yearly_report
+from dashboard.core.compare import today_summary
+from dashboard.core.daily import CLIMATE_SPECS
+from dashboard.core.indices import INDICES, climate_indices
+from dashboard.core.records import broken_records, station_records
+from dashboard.data import Data, utcnow
+
+CLIMATE_KEY = "CLASSNET_CLIMATE"
+# The earliest day a ClassNet station can have measured (the network began in 2024).
+FIRST_DAY = date(2020, 1, 1)
+_TODAY_FIELDS = sorted({f for _, f, _ in CLIMATE_SPECS})
+
+
+def _local_today(meta: pd.DataFrame, now: datetime) -> dict[str, date]:
+    return {str(s): now.astimezone(ZoneInfo(str(tz))).date() for s, tz in meta["timezone"].items()}
+
+
+def _f(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 2)
+
+
+@dataclass
+class Climate:
+    """The climate views of one dashboard process over its `Data`."""
+
+    data: Data
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _history: tuple[Any, pd.DataFrame] | None = field(default=None, repr=False)
+
+    def _outdoor(self, now: datetime) -> pd.DataFrame:
+        reg = self.data.registry(now)
+        return reg[reg["exposure"] == "outdoor"]
+
+    def _records_before_today(self, meta: pd.DataFrame, today: dict[str, date]) -> pd.DataFrame:
+        key = tuple(sorted(today.items()))
+        with self._lock:
+            if self._history is not None and self._history[0] == key:
+                return self._history[1]
+        last = max(today.values()) - timedelta(days=1)
+        days = read_climate_days(self.data.store, meta, FIRST_DAY, last, list(meta.index))
+        if not days.empty:
+            before = days["date"].dt.date < days["station"].map(today)
+            days = days[before.to_numpy()]
+        records = station_records(days)
+        with self._lock:
+            self._history = (key, records)
+        return records
+
+    def records(self, now: datetime | None = None) -> dict[str, Any]:
+        """Every outdoor school's records before today, and those today's readings broke."""
+        now = now or utcnow()
+        meta = self._outdoor(now)
+        out: dict[str, Any] = {"records": [], "broken": []}
+        if meta.empty:
+            return out
+        today = _local_today(meta, now)
+        records = self._records_before_today(meta, today)
+        obs = self.data.store.read(
+            now - timedelta(hours=26), now + timedelta(minutes=1), list(meta.index), _TODAY_FIELDS
+        )
+        if not obs.empty:
+            running = today_summary(obs, meta.loc[obs["station"].astype(str).unique()], now)
+            broken = broken_records(records, climate_days(running.reset_index()))
+        else:
+            broken = broken_records(records, pd.DataFrame())
+        names = meta["name"].astype(str)
+        out["records"] = [
+            {"station": r.station, "name": names.get(r.station, r.station), "record": r.record,
+             "value": _f(r.value), "date": pd.Timestamp(r.date).date().isoformat(),
+             "since": pd.Timestamp(r.since).date().isoformat()}
+            for r in records.itertuples(index=False)
+        ]  # fmt: skip
+        out["broken"] = [
+            {"station": b.station, "name": names.get(b.station, b.station), "record": b.record,
+             "value": _f(b.value), "previous": _f(b.previous),
+             "previous_date": pd.Timestamp(b.previous_date).date().isoformat()}
+            for b in broken.itertuples(index=False)
+        ]  # fmt: skip
+        return out
+
+    def report_html(self, station: str, year: int, month: int | None, lang: str) -> str | None:
+        """The printable report page of `station` (None when the station is unknown)."""
+        meta = self._outdoor(utcnow())
+        if station not in meta.index:
+            return None
+        first = date(year, month or 1, 1)
+        last = (date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)) - timedelta(days=1)
+        days = read_climate_days(self.data.store, meta, first, last, [station])
+        report = (
+            monthly_report(days, station, year, month)
+            if month
+            else yearly_report(days, station, year)
+        )
+        return render_html(report, meta.loc[station], lang)
+
+    def partners(self, stations: list[str], year: int, month: int) -> dict[str, Any]:
+        """The month's indices of `stations` side by side, this year and the year before (when
+        data exist), and every school's month averaged per region (Asia vs Europe)."""
+        meta = self._outdoor(utcnow())
+        out: dict[str, Any] = {"schools": [], "regions": []}
+        if meta.empty:
+            return out
+        periods = [pd.Timestamp(year, month, 1), pd.Timestamp(year - 1, month, 1)]
+        first, last = periods[1].date(), (periods[0] + pd.offsets.MonthEnd(0)).date()
+        days = read_climate_days(self.data.store, meta, first, last, list(meta.index))
+        if days.empty:
+            return out
+        monthly = climate_indices(days, "month").reset_index()
+        monthly = monthly[monthly["period"].isin(periods)]
+        names = [index.name for index in INDICES if not index.annual_only]
+        for station in stations:
+            if station not in meta.index:
+                continue
+            mine = monthly[monthly["station"] == station].set_index("period")
+            for period in periods:
+                if period in mine.index and mine.loc[period, names].notna().any():
+                    out["schools"].append(
+                        {"station": station, "name": str(meta.at[station, "name"]),
+                         "period": period.strftime("%Y-%m"),
+                         **{n: _f(mine.at[period, n]) for n in names}}
+                    )  # fmt: skip
+        this = monthly[monthly["period"] == periods[0]]
+        region = this["station"].map(meta["region"].astype(str))
+        for name, group in this.groupby(region.to_numpy()):
+            counts = group[names].notna().sum()
+            if not counts.any():
+                continue
+            out["regions"].append(
+                {"region": str(name), "schools": int(counts.max()),
+                 **{n: _f(group[n].mean()) if counts[n] else None for n in names}}
+            )  # fmt: skip
+        return out
+
+
+def climate() -> Climate:
+    """The Climate of the dashboard serving this request (one per app, made on first use)."""
+    config = current_app.config
+    found = config.get(CLIMATE_KEY)
+    if not isinstance(found, Climate) or found.data is not current_data():
+        found = config[CLIMATE_KEY] = Climate(current_data())
+    return found
