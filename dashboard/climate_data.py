@@ -1,9 +1,9 @@
 """What the dashboard's climate views read: reports, records and partner comparisons, as plain
 payloads for `dcc.Store`. Every figure comes from the climate day table (`climate_store`).
 
-Records need each school's whole history. It is read once per local day of the schools (the
-cache key is every school's local date) and today's running values are compared with it on each
-refresh, so a live refresh reads only the last day.
+Records need each school's whole history. It is read once; after each school's local midnight
+only the days not read yet are read and merged in, and today's running values are compared with
+the records on each refresh, so a live refresh reads only the last day.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dashboard.core.climate_report import monthly_report, yearly_report
 from dashboard.core.compare import today_summary
 from dashboard.core.daily import CLIMATE_SPECS
 from dashboard.core.indices import INDICES, climate_indices
-from dashboard.core.records import broken_records, station_records
+from dashboard.core.records import broken_records, merge_records, station_records
 from dashboard.data import Data, utcnow
 
 CLIMATE_KEY = "CLASSNET_CLIMATE"
@@ -48,25 +48,42 @@ class Climate:
 
     data: Data
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _history: tuple[Any, pd.DataFrame] | None = field(default=None, repr=False)
+    # (each school's local today, records before it, the last day read per school)
+    _history: tuple[dict[str, date], pd.DataFrame, dict[str, date]] | None = field(
+        default=None, repr=False
+    )
 
     def _outdoor(self, now: datetime) -> pd.DataFrame:
         reg = self.data.registry(now)
         return reg[reg["exposure"] == "outdoor"]
 
     def _records_before_today(self, meta: pd.DataFrame, today: dict[str, date]) -> pd.DataFrame:
-        key = tuple(sorted(today.items()))
+        """Records of every school's days before its local today. The whole history is read
+        once; after that, at each school's midnight, only the days not read yet."""
         with self._lock:
-            if self._history is not None and self._history[0] == key:
-                return self._history[1]
+            cached = self._history
+        if cached is not None and cached[0] == today:
+            return cached[1]
+        records, through = (
+            (cached[1], cached[2]) if cached else (station_records(pd.DataFrame()), {})
+        )
+        start = min(through.get(s, FIRST_DAY - timedelta(days=1)) for s in today)
         last = max(today.values()) - timedelta(days=1)
-        days = read_climate_days(self.data.store, meta, FIRST_DAY, last, list(meta.index))
+        first = start + timedelta(days=1)
+        days = (
+            read_climate_days(self.data.store, meta, first, last, list(meta.index))
+            if first <= last
+            else pd.DataFrame()
+        )
         if not days.empty:
-            before = days["date"].dt.date < days["station"].map(today)
-            days = days[before.to_numpy()]
-        records = station_records(days)
+            day = days["date"].dt.date
+            fresh = (day < days["station"].map(today)) & (
+                day > days["station"].map(lambda s: through.get(s, FIRST_DAY - timedelta(days=1)))
+            )
+            records = merge_records(records, station_records(days[fresh.to_numpy()]))
+        through = {s: d - timedelta(days=1) for s, d in today.items()}
         with self._lock:
-            self._history = (key, records)
+            self._history = (dict(today), records, through)
         return records
 
     def records(self, now: datetime | None = None) -> dict[str, Any]:
@@ -76,8 +93,7 @@ class Climate:
         out: dict[str, Any] = {"records": [], "broken": []}
         if meta.empty:
             return out
-        today = _local_today(meta, now)
-        records = self._records_before_today(meta, today)
+        records = self._records_before_today(meta, _local_today(meta, now))
         obs = self.data.store.read(
             now - timedelta(hours=26), now + timedelta(minutes=1), list(meta.index), _TODAY_FIELDS
         )

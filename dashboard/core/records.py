@@ -64,11 +64,41 @@ def station_records(days: pd.DataFrame) -> pd.DataFrame:
         )
     if not frames:
         return pd.DataFrame(columns=list(RECORD_COLUMNS))
-    out = pd.concat(frames, ignore_index=True)
+    return _ordered(pd.concat(frames, ignore_index=True))
+
+
+def _ordered(records: pd.DataFrame) -> pd.DataFrame:
+    """By station, then in the order of `RECORDS`."""
     order = {name: i for i, name in enumerate(RECORDS)}
-    return out.sort_values(
+    return records.sort_values(
         ["station", "record"], key=lambda c: c.map(order) if c.name == "record" else c
-    ).reset_index(drop=True)
+    ).reset_index(drop=True)[list(RECORD_COLUMNS)]
+
+
+def merge_records(earlier: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
+    """The records of two spans of days together (`station_records` of each): the better value
+    per school and record, the earlier date on a tie, the earliest `since`.
+
+    >>> a = pd.DataFrame({"station": ["fi-a"], "record": ["highest"], "value": [25.5],
+    ...     "date": [pd.Timestamp("2024-06-02")], "since": [pd.Timestamp("2024-06-01")]})
+    >>> b = a.assign(value=[27.0], date=[pd.Timestamp("2024-07-09")],
+    ...     since=[pd.Timestamp("2024-07-01")])
+    >>> merge_records(a, b)[["value", "date", "since"]]
+       value       date      since
+    0   27.0 2024-07-09 2024-06-01
+    """
+    both = pd.concat([f for f in (earlier, later) if not f.empty], ignore_index=True)
+    if both.empty:
+        return pd.DataFrame(columns=list(RECORD_COLUMNS))
+    since = both.groupby("station")["since"].min()
+    frames = []
+    for record, (_, highest) in RECORDS.items():
+        part = both[both["record"] == record].sort_values("date", kind="stable")
+        best = part.sort_values("value", ascending=not highest, kind="stable")
+        frames.append(best.drop_duplicates("station"))
+    out = pd.concat(frames, ignore_index=True)
+    out["since"] = out["station"].map(since)
+    return _ordered(out)
 
 
 def broken_records(records: pd.DataFrame, today: pd.DataFrame) -> pd.DataFrame:

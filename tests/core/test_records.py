@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.core.records import broken_records, station_records
+from dashboard.core.records import broken_records, merge_records, station_records
 
 
 def _days(station: str, start: str, **columns: list[float]) -> pd.DataFrame:
@@ -47,3 +47,17 @@ def test_today_breaks_only_what_it_beats_and_a_new_school_breaks_nothing() -> No
         ["fi-a", "lowest", 11.5, 12.0],
         ["fi-a", "wettest", 3.2, 3.0],
     ]
+
+
+def test_records_of_two_spans_merge_to_the_records_of_both(rng: np.random.Generator) -> None:
+    n = 400
+    days = pd.concat([
+        _days(station, "2023-01-01", tx_c=rng.normal(10, 8, n).round(1),
+              tn_c=rng.normal(0, 8, n).round(1), rr_mm=rng.gamma(0.3, 4, n).round(1),
+              gust_ms=rng.gamma(3, 3, n).round(1))
+        for station in ("fi-a", "ph-b")
+    ], ignore_index=True)  # fmt: skip
+    days.loc[rng.random(len(days)) < 0.1, ["tx_c", "tn_c", "rr_mm", "gust_ms"]] = np.nan
+    cut = days["date"] < "2023-09-17"
+    merged = merge_records(station_records(days[cut]), station_records(days[~cut]))
+    pd.testing.assert_frame_equal(merged, station_records(days), check_dtype=False)

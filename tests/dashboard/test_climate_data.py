@@ -84,3 +84,17 @@ def test_records_since_the_station_began(climate: Climate) -> None:
     assert tampere["highest"]["value"] == 22.0 and tampere["highest"]["date"] == "2024-06-01"
     assert tampere["lowest"]["value"] == 9.0 and tampere["lowest"]["date"] == "2023-06-01"
     assert tampere["lowest"]["since"] == "2023-05-31"
+
+
+def test_records_read_once_then_day_by_day(climate: Climate) -> None:
+    """After the first read, a new local day reads only the days since, with the same result."""
+    first = climate.records(now=datetime(2024, 6, 10, 12, tzinfo=UTC))["records"]
+    assert {r["record"]: r["value"] for r in first if r["station"] == "fi-partner-01"}[
+        "highest"
+    ] == 22.0
+    later = climate.records(now=datetime(2024, 7, 1, 12, tzinfo=UTC))["records"]
+    fresh = Climate(climate.data).records(now=datetime(2024, 7, 1, 12, tzinfo=UTC))["records"]
+    assert later == fresh
+    assert {r["record"]: r["value"] for r in later if r["station"] == "ph-partner-01"} == {
+        "highest": 33.0, "lowest": 25.5, "wettest": 12.0, "windiest": 5.0,
+    }  # fmt: skip
