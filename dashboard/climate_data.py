@@ -18,20 +18,18 @@ import pandas as pd
 from flask import current_app
 
 from dashboard.climate_render import render_html
-from dashboard.climate_store import read_climate_days
+from dashboard.climate_store import CLIMATE_FIELDS, read_climate_days
 from dashboard.context import data as current_data
 from dashboard.core.climate_days import climate_days
-from dashboard.core.climate_report import monthly_report, yearly_report
 from dashboard.core.compare import today_summary
-from dashboard.core.daily import CLIMATE_SPECS
 from dashboard.core.indices import INDICES, climate_indices
 from dashboard.core.records import broken_records, merge_records, station_records
 from dashboard.data import Data, utcnow
+from dashboard.report_actions import Period, period_report
 
 CLIMATE_KEY = "CLASSNET_CLIMATE"
 # The earliest day a ClassNet station can have measured (the network began in 2024).
 FIRST_DAY = date(2020, 1, 1)
-_TODAY_FIELDS = sorted({f for _, f, _ in CLIMATE_SPECS})
 
 
 def _local_today(meta: pd.DataFrame, now: datetime) -> dict[str, date]:
@@ -95,7 +93,10 @@ class Climate:
             return out
         records = self._records_before_today(meta, _local_today(meta, now))
         obs = self.data.store.read(
-            now - timedelta(hours=26), now + timedelta(minutes=1), list(meta.index), _TODAY_FIELDS
+            now - timedelta(hours=26),
+            now + timedelta(minutes=1),
+            list(meta.index),
+            list(CLIMATE_FIELDS),
         )
         if not obs.empty:
             running = today_summary(obs, meta.loc[obs["station"].astype(str).unique()], now)
@@ -117,20 +118,13 @@ class Climate:
         ]  # fmt: skip
         return out
 
-    def report_html(self, station: str, year: int, month: int | None, lang: str) -> str | None:
+    def report_html(self, station: str, period: Period, lang: str) -> str | None:
         """The printable report page of `station` (None when the station is unknown)."""
         meta = self._outdoor(utcnow())
         if station not in meta.index:
             return None
-        first = date(year, month or 1, 1)
-        last = (date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)) - timedelta(days=1)
-        days = read_climate_days(self.data.store, meta, first, last, [station])
-        report = (
-            monthly_report(days, station, year, month)
-            if month
-            else yearly_report(days, station, year)
-        )
-        return render_html(report, meta.loc[station], lang)
+        days = read_climate_days(self.data.store, meta, period.first, period.last, [station])
+        return render_html(period_report(days, station, period), meta.loc[station], lang)
 
     def partners(self, stations: list[str], year: int, month: int) -> dict[str, Any]:
         """The month's indices of `stations` side by side, this year and the year before (when

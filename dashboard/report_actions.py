@@ -70,9 +70,14 @@ def build_report(
         days = read_climate_days(store, meta, period.first, period.last, [station])
     finally:
         store.close()
+    return period_report(days, station, period), meta.loc[station]
+
+
+def period_report(days: pd.DataFrame, station: str, period: Period) -> Report:
+    """The monthly or yearly report of `station` from its climate days."""
     if period.month is None:
-        return yearly_report(days, station, period.year), meta.loc[station]
-    return monthly_report(days, station, period.year, period.month), meta.loc[station]
+        return yearly_report(days, station, period.year)
+    return monthly_report(days, station, period.year, period.month)
 
 
 def render_report(report: Report, meta: pd.Series, fmt: ReportFormat, lang: str = "en") -> bytes:

@@ -104,7 +104,7 @@ def report(station: str | None, period: str | None, lang: str) -> str:
         when = parse_period(period or "")
     except UserError as exc:
         return f"<p>{exc}</p>"
-    page = climate().report_html(station, when.year, when.month, lang)
+    page = climate().report_html(station, when, lang)
     return page or f"<p>{t('report.none', lang)}</p>"
 
 
@@ -149,15 +149,16 @@ def _index_table(columns: list[str], lines: list[dict[str, Any]], lang: str) -> 
     return html.Table([html.Thead(head), html.Tbody(body)], className="table")
 
 
+# Not on every data version: a month and the same month last year of every school is a large
+# read; the comparison changes by the day, not by the minute.
 @callback(
     Output(PARTNERS, "children"),
     Output(REGIONS, "children"),
     Input(PARTNERS_PICK, "value"),
     Input(MONTH, "value"),
     Input(ids.LANG_PICK, "value"),
-    Input(ids.VERSION, "data"),
 )
-def partners(stations: list[str] | None, month: str | None, lang: str, _v: Any) -> Any:
+def partners(stations: list[str] | None, month: str | None, lang: str) -> Any:
     try:
         when = parse_period(month or "")
     except UserError as exc:
