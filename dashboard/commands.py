@@ -112,7 +112,9 @@ def run_summary(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     period = parse_period(args.month or args.year)
     if (args.month is None) != (period.month is None):
-        raise UserError(f"--month wants YYYY-MM and --year wants YYYY, not {period}")
+        raise UserError(
+            f"--month wants YYYY-MM and --year wants YYYY (got {args.month or args.year})"
+        )
     try:
         report, meta = build_report(
             args.store, args.station, period, stations.resolve_path(args.stations)

@@ -3,6 +3,7 @@ side by side, Asia against Europe, and what each climate index means."""
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from dash import Input, Output, callback, dcc, html
@@ -103,9 +104,9 @@ def report(station: str | None, period: str | None, lang: str) -> str:
     try:
         when = parse_period(period or "")
     except UserError as exc:
-        return f"<p>{exc}</p>"
+        return f"<p>{escape(str(exc))}</p>"  # the message quotes what the student typed
     page = climate().report_html(station, when, lang)
-    return page or f"<p>{t('report.none', lang)}</p>"
+    return page or f"<p>{escape(t('report.none', lang))}</p>"
 
 
 @callback(

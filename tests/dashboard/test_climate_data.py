@@ -98,3 +98,10 @@ def test_records_read_once_then_day_by_day(climate: Climate) -> None:
     assert {r["record"]: r["value"] for r in later if r["station"] == "ph-partner-01"} == {
         "highest": 33.0, "lowest": 25.5, "wettest": 12.0, "windiest": 5.0,
     }  # fmt: skip
+
+
+def test_report_page_escapes_what_the_student_typed() -> None:
+    from dashboard.pages.climate import report
+
+    shown = report("fi-partner-01", "<img src=x onerror=alert(1)>", "en")
+    assert "<img" not in shown and "&lt;img src=x" in shown
