@@ -337,9 +337,9 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
         "Magkatabing paghahambing ng mga partner na paaralan",
     ),
     "climate.regions": (
-        "Asia and Europe this month",
-        "Aasia ja Eurooppa tässä kuussa",
-        "Asya at Europa ngayong buwan",
+        "Asia and Europe in the same month",
+        "Aasia ja Eurooppa samana kuukautena",
+        "Asya at Europa sa parehong buwan",
     ),
     "climate.index": ("Index", "Indeksi", "Indeks"),
     "climate.region.asia": ("Asia", "Aasia", "Asya"),

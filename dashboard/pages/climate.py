@@ -3,6 +3,7 @@ side by side, Asia against Europe, and what each climate index means."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from html import escape
 from typing import Any
 
@@ -36,7 +37,10 @@ MONTHLY = [index for index in INDICES if not index.annual_only]
 
 
 def layout(**_query: str) -> html.Div:
-    this_month = utcnow().strftime("%Y-%m")
+    now = utcnow()
+    this_month = now.strftime("%Y-%m")
+    # Comparisons start on the last whole month: this one is still missing its days to come.
+    last_month = (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     return html.Div(
         [
             text("climate.title", html.H2),
@@ -63,7 +67,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(
                 [
                     picker.dropdown(PARTNERS_PICK),
-                    dcc.Input(id=MONTH, value=this_month, debounce=True, size="8"),
+                    dcc.Input(id=MONTH, value=last_month, debounce=True, size="8"),
                 ],
                 className="row",
             ),
@@ -135,7 +139,9 @@ def records(_version: Any, lang: str, units: dict) -> Any:
 
 
 def _value(value: float | None, unit: str) -> str:
-    return "–" if value is None else f"{value:g} {unit}"
+    if value is None:
+        return "–"
+    return f"{value:.0f} {unit}" if unit == "days" else f"{value:.1f} {unit}"
 
 
 def _index_table(columns: list[str], lines: list[dict[str, Any]], lang: str) -> html.Table:
