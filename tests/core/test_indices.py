@@ -27,6 +27,9 @@ from dashboard.core.indices import INDICES, climate_indices
 
 from .conftest import make_meta
 
+# xclim 0.62 still reads offsets' `.name`, which pandas 3 deprecates: its noise, not ours.
+pytestmark = pytest.mark.filterwarnings("ignore:The 'name' property is deprecated")
+
 xr = pytest.importorskip("xarray")
 xclim = pytest.importorskip("xclim")
 xi = pytest.importorskip("xclim.indices")
