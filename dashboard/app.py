@@ -23,7 +23,7 @@ from dashboard.i18n import html_lang, t
 from ingest import StoreError
 
 ASSETS = Path(__file__).with_name("assets")
-PAGES = ("now", "compare", "regions", "leaderboard", "classrooms", "stations")
+PAGES = ("now", "compare", "regions", "leaderboard", "classrooms", "stations", "climate")
 DATA_KEY = "CLASSNET_DATA"
 APP_TITLE = "ClassNet Weather"
 

@@ -37,6 +37,7 @@ NAV: Final = (
     ("/leaderboard", N_("Leaderboard")),
     ("/classrooms", N_("Classrooms")),
     ("/stations", N_("Stations")),
+    ("/climate", N_("Climate")),
 )
 MENU: Final = "app-menu"
 MENU_BUTTON: Final = "app-menu-button"

@@ -34,6 +34,7 @@ COMPONENT_CLIS = (
     "firmware.host.flash_cmd",
     "simulators.simulate_cmd",
     "dashboard.report_cmd",
+    "dashboard.climate_cmd",
     "dashboard.alerts.alerts_cmd",
 )
 

@@ -7,6 +7,8 @@ day against UTC by half hours. Coverage is measured against the real length of t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -28,6 +30,12 @@ SUMMARY_SPECS: tuple[tuple[str, str, Aggregate], ...] = (
     ("wind_gust_ms_max", "wind_gust_ms", "max"),
 )
 
+# The climate day table (climate_days.py) also needs the day's prevailing wind direction.
+CLIMATE_SPECS: tuple[tuple[str, str, Aggregate], ...] = (
+    *SUMMARY_SPECS,
+    ("wind_dir_deg_mean", "wind_dir_deg", "vector_mean"),
+)
+
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "station",
     "date",
@@ -39,12 +47,16 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 
 def daily_summary(
-    obs: pd.DataFrame, meta: pd.DataFrame, min_coverage: float = DEFAULT_MIN_COVERAGE
+    obs: pd.DataFrame,
+    meta: pd.DataFrame,
+    min_coverage: float = DEFAULT_MIN_COVERAGE,
+    specs: Sequence[tuple[str, str, Aggregate]] = SUMMARY_SPECS,
 ) -> pd.DataFrame:
     """Min, max and mean temperature, rain total and highest gust per station and local day.
 
-    Columns are `SUMMARY_COLUMNS`; `date` is the local calendar date (naive, midnight), `coverage`
-    the observations received over those the station's interval promises for that day (0..1).
+    Columns are `SUMMARY_COLUMNS` (with the names of `specs` after `coverage`, then `n_flagged`);
+    `date` is the local calendar date (naive, midnight), `coverage` the observations received over
+    those the station's interval promises for that day (0..1).
     Only usable values count (`dashboard.core.qc.screen`: flagged values are set aside, the raw
     data stay in the store); `n_flagged` says how many values of the day's summarised fields QC
     set aside. A value is NaN where its variable's usable values cover less than `min_coverage`.
@@ -59,9 +71,9 @@ def daily_summary(
     0 2024-06-02      4        24.0        33.0          3.5
     """
     day_ns = S_PER_DAY * NS_PER_S
-    screened = screen(obs, sorted({field for _, field, _ in SUMMARY_SPECS}))
+    screened = screen(obs, sorted({field for _, field, _ in specs}))
     binned = bin_rows(obs, meta, day_ns, "local")
-    values = binned_values(binned, screened.obs, SUMMARY_SPECS, min_coverage)
+    values = binned_values(binned, screened.obs, specs, min_coverage)
     return pd.DataFrame(
         {
             "station": station_column(binned),
@@ -71,5 +83,5 @@ def daily_summary(
             **values,
             "n_flagged": binned.runs.total(screened.n_flagged),
         },
-        columns=list(SUMMARY_COLUMNS),
+        columns=[*SUMMARY_COLUMNS[:4], *(name for name, _, _ in specs), "n_flagged"],
     )

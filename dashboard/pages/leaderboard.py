@@ -8,7 +8,7 @@ from typing import Any
 
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids
+from dashboard import ids, records_view
 from dashboard.context import data
 from dashboard.i18n import N_, number, t
 from dashboard.shell import current_language, explain
@@ -59,6 +59,7 @@ def layout(**_query: str) -> html.Div:
                     lang,
                 )
             ),
+            records_view.banner("leaderboard"),
             html.Div(id=BOARD, className="boards"),
             html.H3(t("Warmer or colder than usual?", lang)),
             html.Div(id=ANOMALY),

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import figures, ids, picker
+from dashboard import figures, ids, picker, records_view
 from dashboard.context import data
 from dashboard.data import utcnow
 from dashboard.i18n import N_, t, tn
@@ -48,6 +48,7 @@ def layout(**query: str) -> html.Div:
     return html.Div(
         [
             html.H2(t("Weather now", lang)),
+            records_view.banner("now"),
             html.Div(
                 [
                     html.Label(t("Quantity", lang), htmlFor=MAP_VARIABLE),

@@ -1,0 +1,184 @@
+"""What the dashboard's climate views read: reports, records and partner comparisons, as plain
+payloads for `dcc.Store`. Every figure comes from the climate day table (`climate_store`).
+
+Records need each school's whole history. It is read once; after each school's local midnight
+only the days not read yet are read and merged in, and today's running values are compared with
+the records on each refresh, so a live refresh reads only the last day.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from flask import current_app
+
+from dashboard.climate_render import render_html
+from dashboard.climate_store import CLIMATE_FIELDS, read_climate_days
+from dashboard.context import data as current_data
+from dashboard.core.calibration import apply_corrections
+from dashboard.core.climate_days import climate_days
+from dashboard.core.compare import today_summary
+from dashboard.core.indices import INDICES, climate_indices
+from dashboard.core.records import broken_records, merge_records, station_records
+from dashboard.data import Data, utcnow
+from dashboard.report_actions import Period, period_report
+
+CLIMATE_KEY = "CLASSNET_CLIMATE"
+# The earliest day a ClassNet station can have measured (the network began in 2024).
+FIRST_DAY = date(2020, 1, 1)
+
+
+def _local_today(meta: pd.DataFrame, now: datetime) -> dict[str, date]:
+    return {str(s): now.astimezone(ZoneInfo(str(tz))).date() for s, tz in meta["timezone"].items()}
+
+
+def _f(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 2)
+
+
+@dataclass
+class Climate:
+    """The climate views of one dashboard process over its `Data`."""
+
+    data: Data
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # (each school's local today, records before it, the last day read per school)
+    _history: tuple[dict[str, date], pd.DataFrame, dict[str, date]] | None = field(
+        default=None, repr=False
+    )
+
+    def _outdoor(self, now: datetime) -> pd.DataFrame:
+        reg = self.data.registry(now)
+        return reg[reg["exposure"] == "outdoor"]
+
+    def _records_before_today(self, meta: pd.DataFrame, today: dict[str, date]) -> pd.DataFrame:
+        """Records of every school's days before its local today. The whole history is read
+        once; after that, at each school's midnight, only the days not read yet."""
+        with self._lock:
+            cached = self._history
+        if cached is not None and cached[0] == today:
+            return cached[1]
+        records, through = (
+            (cached[1], cached[2]) if cached else (station_records(pd.DataFrame()), {})
+        )
+        start = min(through.get(s, FIRST_DAY - timedelta(days=1)) for s in today)
+        last = max(today.values()) - timedelta(days=1)
+        first = start + timedelta(days=1)
+        days = (
+            read_climate_days(
+                self.data.store, meta, first, last, list(meta.index), self.data.corrections()
+            )
+            if first <= last
+            else pd.DataFrame()
+        )
+        if not days.empty:
+            day = days["date"].dt.date
+            fresh = (day < days["station"].map(today)) & (
+                day > days["station"].map(lambda s: through.get(s, FIRST_DAY - timedelta(days=1)))
+            )
+            records = merge_records(records, station_records(days[fresh.to_numpy()]))
+        through = {s: d - timedelta(days=1) for s, d in today.items()}
+        with self._lock:
+            self._history = (dict(today), records, through)
+        return records
+
+    def records(self, now: datetime | None = None) -> dict[str, Any]:
+        """Every outdoor school's records before today, and those today's readings broke."""
+        now = now or utcnow()
+        meta = self._outdoor(now)
+        out: dict[str, Any] = {"records": [], "broken": []}
+        if meta.empty:
+            return out
+        records = self._records_before_today(meta, _local_today(meta, now))
+        obs = apply_corrections(
+            self.data.store.read(
+                now - timedelta(hours=26),
+                now + timedelta(minutes=1),
+                list(meta.index),
+                list(CLIMATE_FIELDS),
+            ),
+            self.data.corrections(),
+        )
+        if not obs.empty:
+            running = today_summary(obs, meta.loc[obs["station"].astype(str).unique()], now)
+            broken = broken_records(records, climate_days(running.reset_index()))
+        else:
+            broken = broken_records(records, pd.DataFrame())
+        names = meta["name"].astype(str)
+        out["records"] = [
+            {"station": r.station, "name": names.get(r.station, r.station), "record": r.record,
+             "value": _f(r.value), "date": pd.Timestamp(r.date).date().isoformat(),
+             "since": pd.Timestamp(r.since).date().isoformat()}
+            for r in records.itertuples(index=False)
+        ]  # fmt: skip
+        out["broken"] = [
+            {"station": b.station, "name": names.get(b.station, b.station), "record": b.record,
+             "value": _f(b.value), "previous": _f(b.previous),
+             "previous_date": pd.Timestamp(b.previous_date).date().isoformat()}
+            for b in broken.itertuples(index=False)
+        ]  # fmt: skip
+        return out
+
+    def report_html(self, station: str, period: Period, lang: str) -> str | None:
+        """The printable report page of `station` (None when the station is unknown)."""
+        meta = self._outdoor(utcnow())
+        if station not in meta.index:
+            return None
+        days = read_climate_days(
+            self.data.store, meta, period.first, period.last, [station], self.data.corrections()
+        )
+        return render_html(period_report(days, station, period), meta.loc[station], lang)
+
+    def partners(self, stations: list[str], year: int, month: int) -> dict[str, Any]:
+        """The month's indices of `stations` side by side, this year and the year before (when
+        data exist), and every school's month averaged per region (Asia vs Europe)."""
+        meta = self._outdoor(utcnow())
+        out: dict[str, Any] = {"schools": [], "regions": []}
+        if meta.empty:
+            return out
+        periods = [pd.Timestamp(year, month, 1), pd.Timestamp(year - 1, month, 1)]
+        first, last = periods[1].date(), (periods[0] + pd.offsets.MonthEnd(0)).date()
+        days = read_climate_days(
+            self.data.store, meta, first, last, list(meta.index), self.data.corrections()
+        )
+        if days.empty:
+            return out
+        monthly = climate_indices(days, "month").reset_index()
+        monthly = monthly[monthly["period"].isin(periods)]
+        names = [index.name for index in INDICES if not index.annual_only]
+        for station in stations:
+            if station not in meta.index:
+                continue
+            mine = monthly[monthly["station"] == station].set_index("period")
+            for period in periods:
+                if period in mine.index and mine.loc[period, names].notna().any():
+                    out["schools"].append(
+                        {"station": station, "name": str(meta.at[station, "name"]),
+                         "period": period.strftime("%Y-%m"),
+                         **{n: _f(mine.at[period, n]) for n in names}}
+                    )  # fmt: skip
+        this = monthly[monthly["period"] == periods[0]]
+        region = this["station"].map(meta["region"].astype(str))
+        for name, group in this.groupby(region.to_numpy()):
+            counts = group[names].notna().sum()
+            if not counts.any():
+                continue
+            out["regions"].append(
+                {"region": str(name), "schools": int(counts.max()),
+                 **{n: _f(group[n].mean()) if counts[n] else None for n in names}}
+            )  # fmt: skip
+        return out
+
+
+def climate() -> Climate:
+    """The Climate of the dashboard serving this request (one per app, made on first use)."""
+    config = current_app.config
+    found = config.get(CLIMATE_KEY)
+    if not isinstance(found, Climate) or found.data is not current_data():
+        found = config[CLIMATE_KEY] = Climate(current_data())
+    return found

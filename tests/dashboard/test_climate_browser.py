@@ -1,0 +1,85 @@
+"""Climate in real headless Chromium over the real chain: a record falls live and the marker
+appears on the Now page and the leaderboard; the Climate page shows the report, the records and
+the comparisons."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from ingest import open_store
+from tests.dashboard.test_browser import open_page, text_of, wait, wait_for_text
+
+pytestmark = pytest.mark.slow
+
+
+def _tampere(chain: Any) -> str:
+    return next(s for s in chain.stations if s.startswith("fi-tampere"))
+
+
+def _markers(driver: Any, station: str) -> list[Any]:
+    """The "highest temperature" record markers of `station`."""
+    return driver.find_elements(
+        By.CSS_SELECTOR, f'.new-record[data-station="{station}"][data-record="highest"]'
+    )
+
+
+def test_new_record_marker_appears_live(browser: Any, dashboard: Any, chain: Any) -> None:
+    station = _tampere(chain)
+    store = open_store(chain.store_url)
+    try:
+        now = datetime.now(UTC)
+        history = store.read(now - timedelta(days=30), now + timedelta(minutes=1), [station])
+    finally:
+        store.close()
+    # Above every temperature the school ever sent, so above its record whatever day it fell on;
+    # reached in steps of at most 0.8 °C after its last reading, as warming air would.
+    last = history.iloc[-1]
+    target = float(history["temp_c"].max()) + 2.0
+    steps = max(1, int((target - float(last["temp_c"])) / 0.8) + 1)
+    start = last["time"].timestamp()
+    spacing = min(20.0, (time.time() - start) / (steps + 1))
+
+    shown = f"{round(target, 1):.1f} °C"
+    open_page(browser, f"{dashboard.url}/?schools={station}", "Weather now")
+    wait_for_text(browser, ".card .big", "°C")
+    # With two days of history today's simulated weather may have broken a record already;
+    # none can show the temperature that has not been sent yet.
+    assert all(shown not in m.text for m in _markers(browser, station))
+    browser.execute_script("window.__same_page = true")
+
+    values = [float(last["temp_c"]) + (target - float(last["temp_c"])) * (i + 1) / steps
+              for i in range(steps)]  # fmt: skip
+    chain.publish(
+        station,
+        "obs",
+        [{"ts": start + spacing * (i + 1), "temp_c": round(v, 2)} for i, v in enumerate(values)],
+    )
+    marker = wait(browser, lambda d: next((m.text for m in _markers(d, station)
+                                           if shown in m.text), None))  # fmt: skip
+    assert marker.startswith("★ New record:") and "highest temperature" in marker
+    assert browser.execute_script("return window.__same_page === true")  # it fell live
+
+    open_page(browser, dashboard.url + "/leaderboard", "Today's leaderboard")
+    wait(browser, lambda d: any(shown in m.text for m in _markers(d, station)))
+
+
+def test_climate_page(browser: Any, dashboard: Any, chain: Any) -> None:
+    station = _tampere(chain)
+    open_page(browser, f"{dashboard.url}/climate", "Climate")
+    # Every outdoor school's records since its station began, with their dates.
+    wait_for_text(browser, "#climate-records", "Tampere")
+    records = text_of(browser, "#climate-records")
+    assert str(datetime.now(UTC).year) in records
+    # The printable report of the first school, in the page.
+    wait(browser, lambda d: "Monthly climate summary" in (
+        d.find_element(By.ID, "climate-report").get_attribute("srcdoc") or ""))  # fmt: skip
+    # Two days of data: no month passes ETCCDI's missing-days rule, and the page says so.
+    wait_for_text(browser, "#climate-regions", "No complete month yet")
+    notes = text_of(browser, "#climate-notes")
+    assert "TR (days)" in notes
+    assert station

@@ -1,0 +1,123 @@
+"""The dashboard's climate payloads over a real SQLite store: partner schools' months side by side
+(this month and the same month last year when it has data), Asia against Europe, records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.climate_data import Climate
+from dashboard.data import Data
+from ingest import open_store
+from ingest.batch import Batch, empty_obs
+
+SCHOOLS = {
+    "fi-partner-01": {"name": "Tampere partner", "lat": 61.5, "lon": 23.8, "elevation_m": 100.0,
+                      "timezone": "Europe/Helsinki", "exposure": "outdoor"},
+    "ph-partner-01": {"name": "Manila partner", "lat": 14.6, "lon": 121.0, "elevation_m": 10.0,
+                      "timezone": "Asia/Manila", "exposure": "outdoor"},
+}  # fmt: skip
+
+
+def _june(station: str, year: int, low: float, high: float, rain_every: int) -> pd.DataFrame:
+    """Hourly readings for June `year`: a low at 04 h UTC, a high at 12 h UTC, rain of 12 mm
+    at 06 h UTC every `rain_every` days."""
+    time = pd.date_range(f"{year}-05-31 12:00", f"{year}-07-01 12:00", freq="1h", tz="UTC")
+    obs = empty_obs().reindex(range(len(time)))
+    obs["station"] = station
+    obs["ts_ms"] = time.as_unit("ms").asi8
+    hour = time.hour.to_numpy()
+    obs["temp_c"] = np.where(hour == 4, low, np.where(hour == 12, high, (low + high) / 2))
+    rainy = (hour == 6) & (time.day.to_numpy() % rain_every == 0)
+    obs["rain_mm"] = np.where(rainy, 12.0, 0.0)
+    obs["wind_gust_ms"] = 5.0
+    obs["wind_dir_deg"] = 200.0
+    return obs
+
+
+@pytest.fixture
+def climate(tmp_path: Path) -> Climate:
+    store = open_store(f"sqlite:///{tmp_path / 'partners.db'}")
+    batch = Batch(obs=pd.concat([
+        _june("fi-partner-01", 2023, 9.0, 19.0, 10),
+        _june("fi-partner-01", 2024, 11.0, 22.0, 5),
+        _june("ph-partner-01", 2024, 25.5, 33.0, 2),
+    ], ignore_index=True))  # fmt: skip
+    last_seen = int(datetime(2024, 7, 1, 12, tzinfo=UTC).timestamp() * 1000)
+    batch.registry = {s: {**m, "last_seen_ms": last_seen} for s, m in SCHOOLS.items()}
+    store.write(batch)
+    store.close()
+    return Climate(Data(open_store(f"sqlite:///{tmp_path / 'partners.db'}", read_only=True)))
+
+
+def test_partner_months_side_by_side_with_last_year_when_it_exists(climate: Climate) -> None:
+    payload = climate.partners(["ph-partner-01", "fi-partner-01"], 2024, 6)
+    shown = [(s["station"], s["period"]) for s in payload["schools"]]
+    assert shown == [
+        ("ph-partner-01", "2024-06"),
+        ("fi-partner-01", "2024-06"),
+        ("fi-partner-01", "2023-06"),
+    ]
+    manila, tampere, tampere_before = payload["schools"]
+    # Every Manila night above 20 °C; none in Tampere. A high-low gap of 7.5 against 11 and 10.
+    assert (manila["TR"], tampere["TR"]) == (30.0, 0.0)
+    assert (manila["DTR"], tampere["DTR"], tampere_before["DTR"]) == (7.5, 11.0, 10.0)
+    # 12 mm on the even days in Manila (15 of them), on the 5th, 10th … in Tampere (6).
+    assert (manila["R10mm"], tampere["R10mm"], tampere_before["R10mm"]) == (15.0, 6.0, 3.0)
+    assert manila["CDD"] == 1.0 and tampere["PRCPTOT"] == 72.0
+
+
+def test_asia_and_europe_side_by_side(climate: Climate) -> None:
+    regions = {r["region"]: r for r in climate.partners([], 2024, 6)["regions"]}
+    assert set(regions) == {"asia", "europe"}
+    assert regions["asia"]["TNn"] == 25.5 and regions["europe"]["TNn"] == 11.0
+    assert regions["asia"]["schools"] == regions["europe"]["schools"] == 1
+
+
+def test_records_since_the_station_began(climate: Climate) -> None:
+    records = climate.records(now=datetime(2024, 7, 1, 12, tzinfo=UTC))["records"]
+    tampere = {r["record"]: r for r in records if r["station"] == "fi-partner-01"}
+    assert tampere["highest"]["value"] == 22.0 and tampere["highest"]["date"] == "2024-06-01"
+    assert tampere["lowest"]["value"] == 9.0 and tampere["lowest"]["date"] == "2023-06-01"
+    assert tampere["lowest"]["since"] == "2023-05-31"
+
+
+def test_records_read_once_then_day_by_day(climate: Climate) -> None:
+    """After the first read, a new local day reads only the days since, with the same result."""
+    first = climate.records(now=datetime(2024, 6, 10, 12, tzinfo=UTC))["records"]
+    assert {r["record"]: r["value"] for r in first if r["station"] == "fi-partner-01"}[
+        "highest"
+    ] == 22.0
+    later = climate.records(now=datetime(2024, 7, 1, 12, tzinfo=UTC))["records"]
+    fresh = Climate(climate.data).records(now=datetime(2024, 7, 1, 12, tzinfo=UTC))["records"]
+    assert later == fresh
+    assert {r["record"]: r["value"] for r in later if r["station"] == "ph-partner-01"} == {
+        "highest": 33.0, "lowest": 25.5, "wettest": 12.0, "windiest": 5.0,
+    }  # fmt: skip
+
+
+def test_report_page_escapes_what_the_student_typed() -> None:
+    from dashboard.pages.climate import report
+
+    shown = report("fi-partner-01", "<img src=x onerror=alert(1)>", "en")
+    assert "<img" not in shown and "&lt;img src=x" in shown
+
+
+def test_a_spike_today_sets_no_record(climate: Climate, tmp_path: Path) -> None:
+    """Today's running values are QC-screened: one reading 18 °C above its neighbours a minute
+    apart (WMO's step limit is 3 °C) is set aside, so it breaks no record (Tampere's is 22.0)."""
+    time = pd.date_range("2024-07-01 10:01", periods=9, freq="1min", tz="UTC")
+    obs = empty_obs().reindex(range(len(time)))
+    obs["station"] = "fi-partner-01"
+    obs["ts_ms"] = time.as_unit("ms").asi8
+    obs["temp_c"] = [16.5 + 0.1 * (i % 2) for i in range(len(time))]
+    obs.loc[4, "temp_c"] = 35.0
+    store = open_store(f"sqlite:///{tmp_path / 'partners.db'}")
+    store.write(Batch(obs=obs))
+    store.close()
+    payload = climate.records(now=datetime(2024, 7, 1, 10, 15, tzinfo=UTC))
+    assert not [b for b in payload["broken"] if b["station"] == "fi-partner-01"]
