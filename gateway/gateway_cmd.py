@@ -122,8 +122,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="split observations with other gateways through $share/NAME/...",
     )
-    p.add_argument("--batch-size", type=int, default=5000, metavar="N", help="default 5000")
-    p.add_argument("--batch-ms", type=int, default=1000, metavar="MS", help="default 1000")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=5000,
+        metavar="N",
+        help="most observations in one write (default 5000); a batch is cut whenever the "
+        "writer is free, so it is smaller unless messages arrive faster than the store takes them",
+    )
+    p.add_argument(
+        "--batch-ms",
+        type=int,
+        default=1000,
+        metavar="MS",
+        help="while the store is failing, spool a batch every MS (default 1000)",
+    )
     p.add_argument(
         "--spool-dir",
         type=Path,

@@ -1,0 +1,52 @@
+"""When the gateway cuts a batch: once its writer is free and the batch is `linger_ms` old while
+the store takes writes (an observation is queryable a fraction of a second after it arrived, not
+a whole `batch_ms` later), every `batch_ms` while the store is failing (an outage makes a few
+large spool files, not many small ones)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from gateway.spool import decode, pending_batches
+from ingest import open_store
+from tests import servers
+from tests.gateway.chain import publish, start_gateway, wait_until
+from tests.gateway.test_chain import END, START, obs_messages
+
+
+def test_with_the_store_taking_writes_a_message_is_stored_without_waiting_for_batch_ms(
+    mosquitto: servers.Server, tmp_path: Path
+) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'obs.db'}")
+    gateway = start_gateway(mosquitto.port, store, tmp_path / "spool", batch_ms=30_000)
+    try:
+        publish(mosquitto.port, obs_messages(1))
+        # linger_ms (0.1 s) plus a write; the 10 s bound only leaves room for a busy machine.
+        wait_until(lambda: len(store.read(START, END)) == 1, timeout=10, what="1 stored")
+    finally:
+        gateway.stop()
+
+
+def spooled_observations(spool_dir: Path) -> list[int]:
+    return [len(decode(path.read_bytes())) for path in pending_batches(spool_dir)]
+
+
+def test_with_the_store_down_a_batch_is_spooled_every_batch_ms(
+    mosquitto: servers.Server, tmp_path: Path
+) -> None:
+    down = f"influxdb://127.0.0.1:{servers.free_port()}/classnet"  # nothing listens there
+    spool_dir = tmp_path / "spool"
+    gateway = start_gateway(mosquitto.port, open_store(down), spool_dir, batch_ms=2000)
+    messages = obs_messages(40)
+    try:
+        started = time.monotonic()
+        for i in range(0, 40, 4):  # a message every 25 ms or so, for about a second
+            publish(mosquitto.port, messages[i : i + 4])
+            time.sleep(max(0.0, started + (i + 4) * 0.025 - time.monotonic()))
+        wait_until(lambda: sum(spooled_observations(spool_dir)) == 40, what="40 spooled")
+    finally:
+        gateway.stop()
+    # The first batch goes to the store and fails; the rest wait their 2 s behind it. One batch
+    # per linger_ms would have made about ten files.
+    assert len(spooled_observations(spool_dir)) <= 3, spooled_observations(spool_dir)
