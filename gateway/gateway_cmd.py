@@ -127,15 +127,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=5000,
         metavar="N",
-        help="most observations in one write (default 5000); a batch is cut whenever the "
-        "writer is free, so it is smaller unless messages arrive faster than the store takes them",
+        help="most observations in one write (default 5000)",
     )
     p.add_argument(
         "--batch-ms",
         type=int,
-        default=1000,
+        default=500,
         metavar="MS",
-        help="while the store is failing, spool a batch every MS (default 1000)",
+        help="longest a message waits for its batch to be written (default 500); a pause of "
+        "50 ms in the stream cuts the batch sooner, except while the store is failing",
     )
     p.add_argument(
         "--spool-dir",

@@ -5,12 +5,13 @@ Threads and hand-offs:
   batch: decoding there would hold up the socket. When the batch reaches `batch_size`
   observations it is cut and queued for the decoder; when `queued_batches` are queued the
   network thread waits, which stops reading from the broker (backpressure, nothing dropped).
-- the decoder thread cuts the open batch once the writer can take another one and the batch is
-  `linger_ms` (100 ms) old, and decodes it (gateway/decode_batch.py) while the writer stores the
-  one before. Under a burst the writer is the pace: a batch holds what arrived during one write,
-  up to `batch_size`. When traffic is light a message is queryable about `linger_ms` after it
-  arrived. While the store is failing (batches go to the spool) the open batch is held until it
-  is `batch_ms` old, so an outage makes few large spool files rather than many small ones.
+- the decoder thread cuts the open batch once the writer can take another one and either the
+  stream has paused (`quiet_ms`, 50 ms, without a message: the end of a burst, or a station's
+  single message) or the batch is `batch_ms` old, and decodes it (gateway/decode_batch.py) while
+  the writer stores the one before. So the last messages of a burst are stored about 50 ms after
+  they arrived, while a steady stream still makes few large writes (every write costs the gateway
+  and InfluxDB a few milliseconds of CPU whatever its size). While the store is failing (batches
+  go to the spool) only age counts, so an outage makes few large spool files.
 - the writer thread writes each decoded batch to the store or else the spool, and only then acks
   its messages. When the spool holds anything, new batches go behind it so the store sees them
   in order; the spool drains with backoff and jitter, honouring Retry-After. The store's own
@@ -54,11 +55,8 @@ class Settings:
     spool_dir: Path
     share_group: str | None = None
     batch_size: int = 5000
-    batch_ms: int = 1000  # how long the open batch is held while batches go to the spool
-    # How long the open batch is held for more messages, the writer being free, while the store
-    # takes writes: light traffic then costs at most ten writes a second, not one per message
-    # (each write costs the gateway and InfluxDB about a millisecond of CPU whatever its size).
-    linger_ms: int = 100
+    batch_ms: int = 500  # the open batch's longest wait (see the module docstring)
+    quiet_ms: int = 50  # a pause in the stream this long cuts the open batch
     spool_max_bytes: int = 1 << 30
     queued_batches: int = 4  # full batches waiting for the decoder before intake pauses
 
@@ -71,6 +69,7 @@ class _Open:
     mids: list[int] = field(default_factory=list)  # QoS 1 messages' packet ids (QoS 0 has none)
     observations: int = 0
     opened: float = 0.0  # monotonic time of the first message
+    last: float = 0.0  # and of the latest
 
 
 @dataclass
@@ -220,9 +219,10 @@ class Gateway:
             if not self._accepting:
                 return
             batch = self._open
+            batch.last = time.monotonic()
             if not batch.messages:
-                batch.opened = time.monotonic()
-                self._lock.notify_all()  # an idle decoder cuts it at once
+                batch.opened = batch.last
+                self._lock.notify_all()  # an idle decoder starts timing it
             batch.messages.append((msg.topic, payload))
             if msg.qos:
                 batch.mids.append(msg.mid)
@@ -277,11 +277,14 @@ class Gateway:
                 self._lock.wait(hold)
 
     def _hold_s(self) -> float:
-        """How much longer the open batch waits, the writer being free: until it is `linger_ms`
-        old while the store takes writes, `batch_ms` old while batches go to the spool."""
-        spooling = self._spooling or time.monotonic() < self._retry_at
-        hold_ms = self.settings.batch_ms if spooling else self.settings.linger_ms
-        return self._open.opened + hold_ms / 1000 - time.monotonic()
+        """How much longer the open batch waits, the writer being free: until the stream pauses
+        for `quiet_ms` or the batch is `batch_ms` old; only the latter while batches go to the
+        spool."""
+        batch = self._open
+        due = batch.opened + self.settings.batch_ms / 1000
+        if not self._spooling and time.monotonic() >= self._retry_at:
+            due = min(due, batch.last + self.settings.quiet_ms / 1000)
+        return due - time.monotonic()
 
     def _write_loop(self) -> None:
         while True:

@@ -1,7 +1,8 @@
-"""When the gateway cuts a batch: once its writer is free and the batch is `linger_ms` old while
-the store takes writes (an observation is queryable a fraction of a second after it arrived, not
-a whole `batch_ms` later), every `batch_ms` while the store is failing (an outage makes a few
-large spool files, not many small ones)."""
+"""When the gateway cuts a batch: while the store takes writes, once the stream pauses for
+`quiet_ms` (the last message of a burst, or a station's single message, is queryable a fraction
+of a second after it arrived, not `batch_ms` later); while the store is failing, every
+`batch_ms` whatever the stream does (an outage makes a few large spool files, not many small
+ones)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def test_with_the_store_taking_writes_a_message_is_stored_without_waiting_for_ba
     gateway = start_gateway(mosquitto.port, store, tmp_path / "spool", batch_ms=30_000)
     try:
         publish(mosquitto.port, obs_messages(1))
-        # linger_ms (0.1 s) plus a write; the 10 s bound only leaves room for a busy machine.
+        # quiet_ms (50 ms) plus a write; the 10 s bound only leaves room for a busy machine.
         wait_until(lambda: len(store.read(START, END)) == 1, timeout=10, what="1 stored")
     finally:
         gateway.stop()
@@ -41,12 +42,12 @@ def test_with_the_store_down_a_batch_is_spooled_every_batch_ms(
     messages = obs_messages(40)
     try:
         started = time.monotonic()
-        for i in range(0, 40, 4):  # a message every 25 ms or so, for about a second
+        for i in range(0, 40, 4):  # 4 messages every 100 ms or so, for about a second
             publish(mosquitto.port, messages[i : i + 4])
-            time.sleep(max(0.0, started + (i + 4) * 0.025 - time.monotonic()))
+            time.sleep(max(0.0, started + (i + 4) * 0.025 - time.monotonic()))  # a pause
         wait_until(lambda: sum(spooled_observations(spool_dir)) == 40, what="40 spooled")
     finally:
         gateway.stop()
-    # The first batch goes to the store and fails; the rest wait their 2 s behind it. One batch
-    # per linger_ms would have made about ten files.
+    # The first batch goes to the store and fails; the rest wait their 2 s behind it. Cutting at
+    # each pause in the stream would have made about ten files.
     assert len(spooled_observations(spool_dir)) <= 3, spooled_observations(spool_dir)
