@@ -18,7 +18,8 @@ Threads and hand-offs:
   work (InfluxDB's parsing, SQLite's page writes and fsync) runs without the GIL.
 
 Ready means subscribed: `/healthz` and `wait_ready()` say so once the broker's SUBACK has granted
-QoS 1 on every subscription, not at the CONNACK, before which nothing would be routed here.
+QoS 1 on every subscription, not at the CONNACK of a new session, before which nothing would be
+routed here. A resumed session is ready at the CONNACK: its subscriptions are the broker's already.
 
 A batch's acks are sent only on the connection its messages arrived on: after a reconnect the
 broker redelivers them (new packet ids), and acking old ids could acknowledge other messages.
@@ -173,11 +174,16 @@ class Gateway:
             return
         self._subscribe_mid = client.subscribe(broker.subscriptions(self.settings.share_group))[1]
         self._not_ready = f"subscribing at broker {self.settings.broker}"
+        resumed = bool(flags.session_present)
         log.info(
             "connected to %s (session %s); subscribing",
             self.settings.broker,
-            "resumed" if flags.session_present else "new",
+            "resumed" if resumed else "new",
         )
+        if resumed:
+            # The broker kept the session's subscriptions and routes to it already; the SUBACK
+            # may come only after the backlog it queued while we were away (megabytes).
+            self._set_ready("the resumed session's subscriptions stand")
 
     def _on_subscribe(
         self, client: mqtt.Client, userdata: Any, mid: int, granted: list[Any], props: Any
@@ -187,12 +193,18 @@ class Gateway:
         topics = [topic for topic, _qos in broker.subscriptions(self.settings.share_group)]
         refused = broker.refused(topics, granted)
         if refused:
+            self._ready.clear()
+            self.metrics.connected.set(0)
             self._not_ready = f"broker {self.settings.broker} {refused}"
             log.error("%s", self._not_ready)
             return
-        self._ready.set()
-        self.metrics.connected.set(1)
-        log.info("subscribed to %s; ready", ", ".join(topics))
+        self._set_ready(f"subscribed to {', '.join(topics)}")
+
+    def _set_ready(self, why: str) -> None:
+        if not self._ready.is_set():
+            self._ready.set()
+            self.metrics.connected.set(1)
+            log.info("%s; ready", why)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         # paho calls this inside its `except OSError:` and passes no exception: the active one

@@ -155,3 +155,24 @@ def test_a_broker_that_grants_only_qos_0_leaves_the_gateway_unready_and_says_why
     finally:
         gateway.stop(timeout=5)
         broker.stop()
+
+
+def test_a_resumed_session_is_ready_at_the_connack(
+    mosquitto: servers.Server, tmp_path: Path
+) -> None:
+    """The broker kept the session's subscriptions, and on reconnection it sends the backlog it
+    queued before it answers the new SUBSCRIBE: ready must not wait for megabytes."""
+    first = gateway_on(mosquitto.port, tmp_path)
+    first.start()
+    assert first.wait_ready(10)
+    first.stop()
+    relay = HoldingRelay(mosquitto.port)
+    gateway = gateway_on(relay.port, tmp_path)  # the same client id: the session resumes
+    gateway.start()
+    try:
+        assert gateway.wait_ready(10)
+        assert relay.subscribe_seen.wait(10) and not relay.released.is_set()  # SUBACK held
+        assert gateway.health() == (True, "ok; spool 0 batches")
+    finally:
+        relay.close()
+        gateway.stop(timeout=5)

@@ -179,7 +179,7 @@ def _gateway_run(work: Path, broker: str, store: str, publish_to: int | None = N
     try:
         if publish_to is not None:  # once subscribed: a new session gets only what comes after
             deadline = time.monotonic() + 30
-            while "; ready" not in log.read_text(errors="replace"):  # the SUBACK is in
+            while "; ready" not in log.read_text(errors="replace"):  # subscribed
                 assert time.monotonic() < deadline, log.read_text(errors="replace")
                 time.sleep(0.1)
             _publish_one(publish_to)
