@@ -135,7 +135,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=500,
         metavar="MS",
         help="longest a message waits for its batch to be written (default 500); a pause of "
-        "50 ms in the stream cuts the batch sooner, except while the store is failing",
+        "0.2 s in the stream cuts the batch sooner, except while the store is failing",
     )
     p.add_argument(
         "--spool-dir",
