@@ -61,10 +61,10 @@ class HoldingRelay:
         while data := self._recv(src):
             if passed < CONNACK_BYTES:
                 head, data = data[: CONNACK_BYTES - passed], data[CONNACK_BYTES - passed :]
-                self._send(dst, head)
                 passed += len(head)
-                if passed == CONNACK_BYTES:
+                if passed == CONNACK_BYTES:  # before sending: the SUBSCRIBE may come back at once
                     self.connack_passed.set()
+                self._send(dst, head)
             if data:
                 self.released.wait()
                 self._send(dst, data)
