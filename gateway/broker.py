@@ -13,7 +13,9 @@ messages be in flight at once; Mosquitto's default of 20 would stall every batch
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import paho.mqtt.client as mqtt
@@ -21,6 +23,7 @@ import paho.mqtt.client as mqtt
 from firmware import wire
 
 KEEPALIVE_S = 60
+FLUSH_FILTER = "classnet/flush"  # subscribed by no one: see flush()
 
 
 def ack_all(client: mqtt.Client, mids: Sequence[int]) -> None:
@@ -41,6 +44,42 @@ def ack_all(client: mqtt.Client, mids: Sequence[int]) -> None:
         header = np.uint32(mqtt.PUBACK << 24 | 2 << 16)  # 0x40 0x02, then the identifier
         packets = (np.asarray(mids, dtype=np.uint32) | header).astype(">u4").tobytes()
         queue(mqtt.PUBACK, packets, 0, 0)
+
+
+def flush(client: mqtt.Client, timeout: float) -> bool:
+    """Return once the broker has handled everything sent on this connection so far (the acks
+    above all), or False after `timeout` s. Acks written just before a DISCONNECT can be lost:
+    Mosquitto 2.0 was seen to close the connection with PUBACKs still unread in its socket
+    (tests/gateway/test_ack.py), and then it redelivers those messages. An UNSUBSCRIBE from a
+    filter nobody subscribes changes nothing, and the broker answers it with an UNSUBACK after
+    handling every packet sent before it (MQTT 3.1.1 §3.10.4, §4.6)."""
+    done = threading.Event()
+    previous = client.on_unsubscribe
+    client.on_unsubscribe = lambda *args: done.set()
+    try:
+        rc, _mid = client.unsubscribe(FLUSH_FILTER)
+        return rc == mqtt.MQTT_ERR_SUCCESS and done.wait(timeout)
+    finally:
+        client.on_unsubscribe = previous
+
+
+def refused(topics: Sequence[str], granted: Sequence[Any]) -> str | None:
+    """What is wrong with a SUBACK's grants for `topics` (paho's reason codes: the granted QoS,
+    or 0x80 for a refusal), as the rest of a sentence about the broker; None when each topic
+    has QoS 1."""
+    failed = [t for t, code in zip(topics, granted, strict=True) if code.is_failure]
+    if failed:
+        return (
+            f"refused the subscription to {', '.join(failed)}: allow the gateway's login to "
+            "read them (Mosquitto: acl_file)"
+        )
+    qos0 = [t for t, code in zip(topics, granted, strict=True) if code.value < 1]
+    if qos0:
+        return (
+            f"granted QoS 0 for {', '.join(qos0)}: what the gateway receives would not be "
+            "redelivered after a crash; allow QoS 1 (Mosquitto: max_qos)"
+        )
+    return None
 
 
 def stable_client_id(*parts: str) -> str:

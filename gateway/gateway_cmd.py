@@ -116,8 +116,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="split observations with other gateways through $share/NAME/...",
     )
-    p.add_argument("--batch-size", type=int, default=5000, metavar="N", help="default 5000")
-    p.add_argument("--batch-ms", type=int, default=1000, metavar="MS", help="default 1000")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=5000,
+        metavar="N",
+        help="most observations in one write (default 5000)",
+    )
+    p.add_argument(
+        "--batch-ms",
+        type=int,
+        default=500,
+        metavar="MS",
+        help="longest a message waits for its batch to be written (default 500); a pause of "
+        "0.2 s in the stream cuts the batch sooner, except while the store is failing",
+    )
     p.add_argument(
         "--spool-dir",
         type=Path,

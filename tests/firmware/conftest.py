@@ -182,7 +182,10 @@ class Subscriber:
             CallbackAPIVersion.VERSION2, client_id=f"sub-{station}", clean_session=False
         )
         self.client.reconnect_delay_set(0.1, 0.5)  # type: ignore[arg-type]
+        self.subscribed = threading.Event()  # the broker's SUBACK came on this connection
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"classnet/v1/{station}/#", 1)
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
+        self.client.on_disconnect = lambda *_: self.subscribed.clear()
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
@@ -202,9 +205,8 @@ class Subscriber:
             time.sleep(0.05)
         raise AssertionError(f"timed out; got {len(self.messages)} messages")
 
-    def wait_connected(self) -> None:
-        self.wait(self.client.is_connected, timeout=15)
-        time.sleep(0.3)  # let the SUBACK arrive
+    def wait_subscribed(self) -> None:
+        self.wait(self.subscribed.is_set, timeout=15)
 
     def close(self) -> None:
         self.client.loop_stop()
@@ -218,7 +220,7 @@ def subscribe() -> Iterator:
     def make(port: int, station: str) -> Subscriber:
         sub = Subscriber(port, station)
         subs.append(sub)
-        time.sleep(0.3)
+        sub.wait_subscribed()
         return sub
 
     yield make

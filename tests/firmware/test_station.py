@@ -121,7 +121,7 @@ def test_killed_station_restarted_on_the_same_flash_loses_nothing(
     assert len(buffered) >= 5
     restarted = servers.start_mosquitto(mosquitto.data_dir, port=mosquitto.port)
     try:
-        sub.wait_connected()
+        sub.wait_subscribed()
         start_station(fs)
         got: dict[float, dict] = {}
 

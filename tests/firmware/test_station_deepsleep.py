@@ -98,7 +98,7 @@ def test_readings_of_wakes_without_a_broker_wait_in_flash_and_all_arrive_once(
         assert unsent(fs) == n, "each wake's reading kept in the outbox across sleeps"
     restarted = servers.start_mosquitto(mosquitto.data_dir, port=mosquitto.port)
     try:
-        sub.wait_connected()
+        sub.wait_subscribed()
         wake(start_station, fs)  # sends the backlog, then its own reading, before sleeping
         sub.wait(lambda: len(observations(sub, station)) >= 5)
         time.sleep(0.5)  # anything sent twice would arrive now

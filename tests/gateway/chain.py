@@ -25,20 +25,21 @@ def start_gateway(
     )
     gateway = Gateway(settings, store)
     gateway.start()
-    assert gateway.wait_connected(10), "gateway did not connect to the test broker"
-    time.sleep(0.2)  # SUBACK
+    assert gateway.wait_ready(10), "gateway did not subscribe at the test broker"
     return gateway
 
 
-def publish(port: int, messages: Iterable[tuple[str, bytes]], retain: bool = False) -> int:
-    """Publish at QoS 1 and return once the broker has acknowledged every message."""
+def publish(
+    port: int, messages: Iterable[tuple[str, bytes]], retain: bool = False, qos: int = 1
+) -> int:
+    """Publish (QoS 1 by default) and return once the broker has taken every message."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{time.monotonic_ns()}")
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
     client.connect("127.0.0.1", port)
     client.loop_start()
     try:
-        infos = [client.publish(t, p, qos=1, retain=retain) for t, p in messages]
+        infos = [client.publish(t, p, qos=qos, retain=retain) for t, p in messages]
         for info in infos:
             info.wait_for_publish(30)
     finally:

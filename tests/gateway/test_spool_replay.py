@@ -47,12 +47,10 @@ def test_refused_batch_is_kept_shown_and_replayed(
     store = open_store(url)
     gateway = start_gateway(mosquitto.port, store, spool_dir, batch_ms=200)
     try:
-        topic = wire.topic(STATION, "obs")
-        sent = [
-            (topic, wire.encode(wire.observation(T0 + i * 60, seq=i, temp_c=20 + i / 10)))
-            for i in range(30)
-        ]
-        publish(mosquitto.port, sent)
+        # One message (a station's backlog flush) is always one batch: the gateway cuts a batch
+        # whenever its writer is free, so 30 single messages could be several.
+        backlog = [wire.observation(T0 + i * 60, seq=i, temp_c=20 + i / 10) for i in range(30)]
+        publish(mosquitto.port, [(wire.topic(STATION, "obs"), wire.encode(backlog))])
         wait_until(lambda: set_aside_batches(spool_dir), what="a batch in refused/")
         # Every point refused: the store is at fault, the batch is kept whole and counted.
         wait_until(lambda: gateway.metrics.spool_refused._value.get() == 1, what="the gauge")

@@ -37,8 +37,7 @@ def test_gateway_stores_from_an_mqtts_broker_checked_against_broker_ca(
     gateway = gateway_for(["--broker", url, "--broker-ca", str(tls_certs.ca)], tmp_path)
     gateway.start()
     try:
-        assert gateway.wait_connected(10), "no TLS connection with the right CA"
-        time.sleep(0.2)  # SUBACK
+        assert gateway.wait_ready(10), "no TLS connection with the right CA"
         publish(mosquitto_tls.port, obs_messages(50))
         wait_until(lambda: len(gateway.store.read(START, END)) >= 50, what="50 stored")
     finally:
@@ -70,7 +69,7 @@ def test_a_broker_the_ca_did_not_sign_is_refused_with_a_sentence(
         gateway.start()
         try:
             wait_until(lambda: "TLS certificate check" in caplog.text, what="the error")
-            assert not gateway.wait_connected(0.5)
+            assert not gateway.wait_ready(0.5)
         finally:
             gateway.stop(timeout=5)
     assert (

@@ -179,10 +179,9 @@ def _gateway_run(work: Path, broker: str, store: str, publish_to: int | None = N
     try:
         if publish_to is not None:  # once subscribed: a new session gets only what comes after
             deadline = time.monotonic() + 30
-            while "connected to" not in log.read_text(errors="replace"):
+            while "; ready" not in log.read_text(errors="replace"):  # subscribed
                 assert time.monotonic() < deadline, log.read_text(errors="replace")
                 time.sleep(0.1)
-            time.sleep(0.5)
             _publish_one(publish_to)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
