@@ -56,7 +56,7 @@ def test_a_station_cannot_take_the_gateways_session(
     gateway.start()
     victim = Client(server.port, VICTIM, pw[VICTIM])
     try:
-        assert gateway.wait_connected(10)
+        assert gateway.wait_ready(10)
         # Subscribed once the retained metadata reached the registry.
         victim.publish(wire.topic(VICTIM, "meta"), b'{"name": "Hervanta"}', retain=True)
         wait_until(lambda: VICTIM in reader.stations().index, what="the gateway's subscription")

@@ -72,7 +72,7 @@ def test_a_flood_from_one_station_is_bounded(
     logger.setLevel(logging.INFO)
     gateway.start()
     try:
-        assert gateway.wait_connected(10)
+        assert gateway.wait_ready(10)
         # Subscribed once a retained status reaches the registry (no sleep).
         publish(mosquitto.port, [(wire.topic(HOSTILE, "status"), b'{"state":"online"}')], True)
         reader = open_store(url, read_only=True)
