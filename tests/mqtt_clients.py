@@ -42,9 +42,11 @@ class Subscriber:
         )
         if user:
             self.client.username_pw_set(user, password)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=2)
+        # Back soon after a broker restart (the fault and firmware tests restart it).
+        self.client.reconnect_delay_set(min_delay=0.1, max_delay=0.5)  # type: ignore[arg-type]
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda c, u, mid, codes, p: self.ready.set()
+        self.client.on_disconnect = lambda *_: self.ready.clear()
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
@@ -84,11 +86,13 @@ def publish(
     port: int,
     messages: Iterable[tuple[str, bytes | str]],
     retain: bool = False,
+    qos: int = 1,
     client_id: str | None = None,
     user: str | None = None,
     password: str | None = None,
 ) -> int:
-    """Publish at QoS 1; return, with the count, once the broker has acknowledged every message."""
+    """Publish (QoS 1 by default); return, with the count, once the broker has taken every
+    message (acknowledged it, at QoS 1)."""
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2, client_id=client_id or f"test-pub-{time.monotonic_ns()}"
     )
@@ -99,7 +103,7 @@ def publish(
     client.connect("127.0.0.1", port)
     client.loop_start()
     try:
-        infos = [client.publish(t, p, qos=1, retain=retain) for t, p in messages]
+        infos = [client.publish(t, p, qos=qos, retain=retain) for t, p in messages]
         for info in infos:
             info.wait_for_publish(30)
     finally:

@@ -52,7 +52,7 @@ def test_classnet_bridge_runs_and_says_goodbye_for_the_station(
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         start_serial_station(fs, direct(port))
-        sub.wait(lambda: len(sub.obs()) >= 2)
+        sub.wait(lambda: len(sub.payloads()) >= 2)
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(20) == 0
     finally:
@@ -63,7 +63,7 @@ def test_classnet_bridge_runs_and_says_goodbye_for_the_station(
     assert "s3cret" not in text
     assert f"station {station} is online" in text and "bridge stopped" in text
     assert not any(b'"seq"' in line.encode() for line in text.splitlines())  # no payload dumps
-    first = json.loads(sub.obs()[0])
+    first = json.loads(sub.payloads()[0])
     assert (first[0] if isinstance(first, list) else first)["seq"] == 0
 
 

@@ -33,7 +33,7 @@ def skewed() -> float:
 def arrived(sub, station: str) -> list[dict]:
     """Observations at the broker, in arrival order, as the gateway decodes them."""
     out = []
-    for body in sub.obs():
+    for body in sub.payloads():
         decoded = decode_obs(f"classnet/v1/{station}/obs", body, now=time.time())
         assert decoded.problems == []
         out += [{"ts": o.ts, "seq": o.seq, **o.values} for o in decoded.observations]

@@ -54,8 +54,8 @@ def test_birth_observations_and_repeats(mosquitto: servers.Server, subscribe) ->
     # the station missed those acks and sends both again: acknowledged, not published twice
     assert frames_of(link.feed(o1 + o2)) == replies[2:]
     assert frames_of(link.feed(frame.encode(b"p", STATION, b"{}"))) == [replies[1]]
-    sub.wait(lambda: len(sub.obs()) == 1)
-    assert json.loads(sub.obs()[0]) == [json.loads(obs(1)), json.loads(obs(2))]
+    sub.wait(lambda: len(sub.payloads()) == 1)
+    assert json.loads(sub.payloads()[0]) == [json.loads(obs(1)), json.loads(obs(2))]
     assert link.counts["published"] == 2 and link.counts["repeats"] == 2
     link.board_gone()
     sub.wait(lambda: sub.messages[-1][1] == b'{"state":"offline"}')

@@ -13,13 +13,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware.clock import NTP_TO_UNIX
 from tests.firmware import mpy
 from tests.firmware.test_sensors import ADC_P, ADC_T, registers
+from tests.mqtt_clients import Subscriber
 
 # The SNTP server runs its clock one day behind the host's: observations stamped from it prove
 # the station takes its time from NTP, not from the machine it runs on.
@@ -171,56 +170,17 @@ def start_station(micropython: str) -> Iterator:
         p.kill()
 
 
-class Subscriber:
-    """A persistent-session QoS 1 subscriber (like the gateway), so messages the broker queued
-    while it was away are delivered when it reconnects."""
-
-    def __init__(self, port: int, station: str) -> None:
-        self.messages: list[tuple[str, bytes, bool]] = []
-        self.arrived: list[float] = []  # time.time() of each message, as the gateway stamps it
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"sub-{station}", clean_session=False
-        )
-        self.client.reconnect_delay_set(0.1, 0.5)  # type: ignore[arg-type]
-        self.subscribed = threading.Event()  # the broker's SUBACK came on this connection
-        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"classnet/v1/{station}/#", 1)
-        self.client.on_subscribe = lambda *_: self.subscribed.set()
-        self.client.on_disconnect = lambda *_: self.subscribed.clear()
-        self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-
-    def _on_message(self, client: mqtt.Client, userdata: object, m: mqtt.MQTTMessage) -> None:
-        self.arrived.append(time.time())
-        self.messages.append((m.topic, bytes(m.payload), m.retain))
-
-    def obs(self) -> list[bytes]:
-        return [p for t, p, _ in self.messages if t.endswith("/obs")]
-
-    def wait(self, predicate, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"timed out; got {len(self.messages)} messages")
-
-    def wait_subscribed(self) -> None:
-        self.wait(self.subscribed.is_set, timeout=15)
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
-
 @pytest.fixture
 def subscribe() -> Iterator:
     subs: list[Subscriber] = []
 
     def make(port: int, station: str) -> Subscriber:
-        sub = Subscriber(port, station)
+        # A persistent session (like the gateway's): what the broker queued while the
+        # subscriber was away arrives when it reconnects.
+        sub = Subscriber(
+            port, f"classnet/v1/{station}/#", client_id=f"sub-{station}", clean_session=False
+        )
         subs.append(sub)
-        sub.wait_subscribed()
         return sub
 
     yield make

@@ -12,11 +12,12 @@ from firmware.sensors import bme280
 from ingest.domain.contract import decode_obs, decode_status
 from tests.firmware.conftest import NTP_SKEW_S, outbox_lines, write_board
 from tests.firmware.test_sensors import ADC_T, DATASHEET_T, HUM
+from tests.waiting import hold, wait_until
 
 
 def observations(sub, station: str) -> list[dict]:
     out = []
-    for body in sub.obs():
+    for body in sub.payloads():
         decoded = decode_obs(f"classnet/v1/{station}/obs", body)
         assert decoded.problems == []
         for o in decoded.observations:
@@ -80,7 +81,7 @@ def test_broker_outage_loses_nothing_and_keeps_order_and_timestamps(
     sub.wait(lambda: len(observations(sub, station)) >= 2)
     mosquitto.stop()
     outage_start = time.time()
-    time.sleep(6)
+    hold(6, "the broker stays down")
     restarted = servers.start_mosquitto(mosquitto.data_dir, port=mosquitto.port)
     try:
         # readings taken during the outage arrive, then the station carries on live
@@ -93,7 +94,7 @@ def test_broker_outage_loses_nothing_and_keeps_order_and_timestamps(
         gaps = [b - a for a, b in itertools.pairwise(ts)]
         assert all(0.5 <= g <= 2.5 for g in gaps), gaps  # stamped when taken, not when sent
         assert any(o["ts"] - NTP_SKEW_S > outage_start + 2 for o in obs)
-        assert any(len(json.loads(b)) > 1 for b in sub.obs() if b.startswith(b"["))
+        assert any(len(json.loads(b)) > 1 for b in sub.payloads() if b.startswith(b"["))
         assert "error broker:" in proc.output()
     finally:
         restarted.stop()
@@ -111,17 +112,13 @@ def test_killed_station_restarted_on_the_same_flash_loses_nothing(
     sub = subscribe(mosquitto.port, station)
     mosquitto.stop()
     proc = start_station(fs)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        buffered = outbox_lines(fs)
-        if len(buffered) >= 5:
-            break
+    wait_until(lambda: len(outbox_lines(fs)) >= 5, 20, "5 readings in the outbox", 0.2)
     proc.kill()  # power cut
+    buffered = outbox_lines(fs)
     assert len(buffered) >= 5
     restarted = servers.start_mosquitto(mosquitto.data_dir, port=mosquitto.port)
     try:
-        sub.wait_subscribed()
+        sub.wait_ready()
         start_station(fs)
         got: dict[float, dict] = {}
 

@@ -17,6 +17,7 @@ from firmware import config
 from tests import servers
 from tests.firmware.conftest import NTP_SKEW_S, unsent, write_board
 from tests.firmware.test_station import observations
+from tests.waiting import hold
 
 INTERVAL_S = 2
 
@@ -37,7 +38,7 @@ def wake(start_station, fs: Path) -> str:
     assert len(sleeps) == 1, out
     sleep_ms = int(sleeps[0])
     assert 0 < INTERVAL_S * 1000 - sleep_ms <= awake_ms, (sleep_ms, awake_ms, out)
-    time.sleep(sleep_ms / 1000)
+    hold(sleep_ms / 1000, "the board sleeps")
     return out
 
 
@@ -98,10 +99,10 @@ def test_readings_of_wakes_without_a_broker_wait_in_flash_and_all_arrive_once(
         assert unsent(fs) == n, "each wake's reading kept in the outbox across sleeps"
     restarted = servers.start_mosquitto(mosquitto.data_dir, port=mosquitto.port)
     try:
-        sub.wait_subscribed()
+        sub.wait_ready()
         wake(start_station, fs)  # sends the backlog, then its own reading, before sleeping
         sub.wait(lambda: len(observations(sub, station)) >= 5)
-        time.sleep(0.5)  # anything sent twice would arrive now
+        hold(0.5, "anything sent twice would arrive now")
         assert_once_in_order_each_from_its_own_wake(observations(sub, station), 5)
         assert unsent(fs) == 0
     finally:

@@ -15,10 +15,11 @@ import pytest
 
 from ingest.domain.contract import decode_status
 from tests import servers
-from tests.firmware.conftest import SntpServer, StationProc, Subscriber, bme280_emu, write_board
+from tests.firmware.conftest import SntpServer, StationProc, bme280_emu, write_board
 from tests.firmware.emu import crc
 from tests.firmware.test_sensors import HUM, bme280_double_humidity
 from tests.firmware.test_station import observations
+from tests.mqtt_clients import Subscriber
 
 # BMP280 datasheet 3.12 example (tests/firmware/test_sensors.py): 100653.27 Pa, t_fine 128422.
 PRESSURE_HPA = 1006.5327

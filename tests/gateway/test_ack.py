@@ -15,8 +15,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from gateway import broker
 from ingest import open_store
 from tests import servers
-from tests.gateway.chain import publish, start_gateway, wait_until
+from tests.gateway.chain import start_gateway
 from tests.gateway.test_chain import END, START, obs_messages
+from tests.mqtt_clients import publish
+from tests.waiting import wait_until
 
 TOPIC = "classnet/v1/fi-ack-01/obs"
 MARKER = b"marker"

@@ -12,8 +12,10 @@ from pathlib import Path
 from gateway.spool import decode, pending_batches
 from ingest import open_store
 from tests import servers
-from tests.gateway.chain import publish, start_gateway, wait_until
+from tests.gateway.chain import start_gateway
 from tests.gateway.test_chain import END, START, obs_messages
+from tests.mqtt_clients import publish
+from tests.waiting import hold, wait_until
 
 
 def test_with_the_store_taking_writes_a_message_is_stored_without_waiting_for_batch_ms(
@@ -44,7 +46,7 @@ def test_with_the_store_down_a_batch_is_spooled_every_batch_ms(
         started = time.monotonic()
         for i in range(0, 40, 5):  # 5 messages, then a pause, 8 times over about 2.4 s
             publish(mosquitto.port, messages[i : i + 5])
-            time.sleep(max(0.0, started + (i + 5) * 0.06 - time.monotonic()))
+            hold(max(0.0, started + (i + 5) * 0.06 - time.monotonic()), "the stream's pace")
         wait_until(lambda: sum(spooled_observations(spool_dir)) == 40, what="40 spooled")
     finally:
         gateway.stop()

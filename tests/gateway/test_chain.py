@@ -15,8 +15,9 @@ from gateway.service import Gateway
 from ingest import open_store
 from ingest.base import Store
 from tests import servers
-from tests.gateway.chain import publish, start_gateway, wait_until
-from tests.waiting import hold
+from tests.gateway.chain import start_gateway
+from tests.mqtt_clients import publish
+from tests.waiting import hold, wait_until
 
 T0 = time.time() - 3600
 START = datetime.fromtimestamp(T0 - 10, UTC)

@@ -18,8 +18,9 @@ from gateway.service import Gateway, Settings
 from ingest import open_store
 from ingest.domain.broker import BrokerURL
 from tests import servers
-from tests.gateway.chain import publish, wait_until
 from tests.gateway.test_chain import END, START, obs_messages
+from tests.mqtt_clients import publish
+from tests.waiting import wait_until
 
 CONNACK_BYTES = 4  # MQTT 3.1.1 §3.2: 0x20, remaining length 2, flags, return code
 

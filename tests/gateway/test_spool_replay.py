@@ -16,7 +16,9 @@ from gateway import cli
 from gateway.spool import REFUSED, set_aside_batches
 from ingest import open_store
 from tests import servers
-from tests.gateway.chain import publish, start_gateway, wait_until
+from tests.gateway.chain import start_gateway
+from tests.mqtt_clients import publish
+from tests.waiting import wait_until
 
 STATION = "fi-spool-01"
 T0 = time.time() - 3600

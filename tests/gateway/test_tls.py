@@ -17,8 +17,9 @@ from gateway.service import Gateway
 from ingest import open_store
 from ingest.domain.broker import parse_broker_url
 from tests import servers
-from tests.gateway.chain import publish, wait_until
 from tests.gateway.test_chain import END, START, obs_messages
+from tests.mqtt_clients import publish
+from tests.waiting import wait_until
 
 
 def gateway_for(argv: list[str], tmp_path: Path) -> Gateway:

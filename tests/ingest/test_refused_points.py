@@ -15,7 +15,9 @@ from gateway.decode_batch import decode_messages
 from ingest import open_store
 from ingest.domain.contract import Reason
 from tests import servers
-from tests.gateway.chain import publish, start_gateway, wait_until
+from tests.gateway.chain import start_gateway
+from tests.mqtt_clients import publish
+from tests.waiting import wait_until
 
 STATIONS = [f"fi-keep-{i:02d}" for i in range(8)]
 OLD = "ph-old-01"

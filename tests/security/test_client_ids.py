@@ -19,8 +19,8 @@ from ingest import open_store
 from ingest.domain.broker import BrokerURL
 from ingest.domain.broker_config import COORDINATOR_USER, DASHBOARD_USER, GATEWAY_USER
 from tests import servers
-from tests.gateway.chain import wait_until
 from tests.security.network import Client, start_network_broker
+from tests.waiting import wait_until
 
 VICTIM, ATTACKER, OTHER = "fi-tampere-hervanta", "ph-manila-01", "sg-raffles"
 MEMBER_2 = f"{GATEWAY_USER}-2"

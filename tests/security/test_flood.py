@@ -19,7 +19,8 @@ from ingest import open_store
 from ingest.dead_letters import DeadLetterLimits
 from ingest.domain.broker import BrokerURL
 from tests import servers
-from tests.gateway.chain import publish, wait_until
+from tests.mqtt_clients import publish
+from tests.waiting import wait_until
 
 HOSTILE = "ph-flood-01"
 N_HOSTILE = 20_000

