@@ -164,7 +164,7 @@ CASES = [
          "a file is in the way where a folder is needed", {"notes.txt": "x"}),
     Case("spool: no spool here", ["spool"], 3, "no spool at classnet-spool"),
     Case("simulate: not an MQTT URL", ["simulate", "--broker", "http://x", "--fast",
-         "--duration", "1m"], 3, "broker 'http://x': write it as mqtt://[user@]host:port"),
+         "--duration", "1m"], 3, "broker 'http://x': use mqtt://host:1883 or mqtts://host:8883"),
 ]  # fmt: skip
 
 
