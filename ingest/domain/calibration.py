@@ -22,7 +22,6 @@ later calibration day never rewrites what was read before it.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -33,6 +32,7 @@ import tomlkit
 
 from firmware import wire
 from ingest.domain.errors import UserError
+from ingest.domain.station_file import read_stations_file
 
 KEY = "calibration"
 # Fields a linear correction makes sense for: rain is a count of tips, wind direction an angle.
@@ -168,12 +168,7 @@ def load_corrections(path: Path | None) -> list[Correction]:
     """The corrections in a stations file (none when `path` is None)."""
     if path is None:
         return []
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"cannot read stations file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: not valid TOML ({exc})") from None
+    doc = read_stations_file(path)
     return corrections_from(doc, str(path))
 
 

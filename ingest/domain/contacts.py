@@ -12,7 +12,6 @@ page, export or API can show them.
 from __future__ import annotations
 
 import re
-import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.domain.errors import UserError
+from ingest.domain.station_file import read_stations_file
 
 KEY = "contact"
 LANGUAGES = ("en", "fi", "fil")
@@ -62,12 +62,7 @@ def load_contacts(path: Path | None) -> dict[str, Contact]:
     """Every station's contact in a stations file; UserError naming every problem."""
     if path is None:
         return {}
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"cannot read stations file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: not valid TOML ({exc})") from None
+    doc = read_stations_file(path)
     found: dict[str, Contact] = {}
     errors: list[str] = []
     for station, table in doc.items():

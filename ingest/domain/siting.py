@@ -24,13 +24,12 @@ docstring of the classifying function. A class is None when the information does
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.domain.errors import UserError
+from ingest.domain.station_file import read_stations_file
 
 KEY = "siting"
 SURFACES = ("grass", "long_grass", "bare_soil", "artificial")
@@ -190,12 +189,7 @@ def load_siting(path: Path | None) -> dict[str, Siting]:
     the file is validated as a whole by `ingest.domain.stations.parse_stations`."""
     if path is None:
         return {}
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"cannot read stations file {path}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{path}: not valid TOML ({exc})") from None
+    doc = read_stations_file(path)
     return {
         station: parse_siting(table[KEY], f"{path} [{station}]")[0]
         for station, table in doc.items()
