@@ -51,7 +51,7 @@ def metric(port: int, name: str) -> float:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             text = response.read().decode()
-    except urllib.error.URLError:
+    except OSError:  # not listening yet, or reset while it starts
         return 0.0
     match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
     return float(match.group(1)) if match else 0.0
@@ -69,6 +69,8 @@ def gateway(tmp_path: Path) -> Iterator[Demo]:
     demo.broker_port = mosquitto.port
     try:
         demo.start_gateway()
+        # The alerts service only reads a store; the gateway makes it when it starts.
+        wait_until(lambda: (tmp_path / "classnet.db").exists(), 60, "the gateway's store")
         yield demo
     finally:
         demo.stop()
@@ -86,6 +88,13 @@ def test_a_silent_station_gets_one_alert_and_one_recovery_in_finnish(
                           "--check-every", "0.5", "--silent-after", "3",
                           "--min-silent", "0")  # fmt: skip
     try:
+        # The service is checking before the station's timeline starts (a cold start in a
+        # fresh venv, compiling every module, can take longer than the station's first 12 s).
+        wait_until(
+            lambda: metric(metrics_port, "classnet_alerts_checks_total") >= 1,
+            120,
+            "the alerts service's first check",
+        )
         # Readings every 2 s; from 12 s on the station is offline for 16 s, then flushes.
         simulate = subprocess.run(
             classnet("simulate", "--broker", gateway.broker_url, "--count", "1", "--towns",
