@@ -31,8 +31,12 @@ from ingest.base import (
     to_ms,
 )
 from ingest.batch import OBS_COLUMNS, REGISTRY_FIELDS, Batch
+from ingest.rollup import ALL_COLUMNS, BIN_MS, ROLLUP_RANGES, VECTOR_FIELDS, bins_frame, columns_of
 
 _FIELDS_SQL = ",\n    ".join(f"{name} REAL" for name in wire.FIELD_NAMES)
+_ROLLUP_SQL = ",\n    ".join(
+    f"{name} {'INTEGER' if name.startswith('n_') else 'REAL'}" for name in ALL_COLUMNS
+)
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS obs (
     station TEXT NOT NULL,
@@ -40,6 +44,15 @@ CREATE TABLE IF NOT EXISTS obs (
     seq INTEGER,
     {_FIELDS_SQL},
     PRIMARY KEY (station, ts_ms)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_15m (
+    station TEXT NOT NULL,
+    bin_ms INTEGER NOT NULL,
+    n_obs INTEGER NOT NULL,
+    first_ms INTEGER NOT NULL,
+    last_ms INTEGER NOT NULL,
+    {_ROLLUP_SQL},
+    PRIMARY KEY (station, bin_ms)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS registry (
     station TEXT PRIMARY KEY,
@@ -75,6 +88,48 @@ _KEY_COLUMNS = ("station", "ts_ms")
 # Values bound per INSERT: a few hundred rows. Longer statements gain nothing measurable and
 # cost more to compile; SQLite's own limit may be lower (999 before 3.32).
 MAX_PARAMS = 4000
+# The bins a batch touched, recomputed from the raw rows inside the write's transaction: the
+# result is exact whatever the batch held (late, out-of-order, a reading sent twice, or a
+# repeated (station, ts) whose values differ and replaced the old row), because a bin is never
+# adjusted by a difference, always recounted from what obs holds once the rows are in.
+_TOUCHED = (
+    "CREATE TEMP TABLE IF NOT EXISTS touched"
+    " (station TEXT NOT NULL, bin_ms INTEGER NOT NULL, PRIMARY KEY (station, bin_ms))"
+    " WITHOUT ROWID"
+)
+
+
+def _rollup_aggregates() -> str:
+    """The statistics of one bin's obs rows (alias o), in rollup_15m's column order."""
+    parts = ["count(*)", "min(o.ts_ms)", "max(o.ts_ms)"]
+    for field, (low, high) in ROLLUP_RANGES.items():
+        # QC range test at roll-up: a value outside it counts in no statistic.
+        v = f"(CASE WHEN o.{field} BETWEEN {low!r} AND {high!r} THEN o.{field} END)"
+        parts += [f"count({v})", f"sum({v})", f"min({v})", f"max({v})"]
+        if field in VECTOR_FIELDS:
+            parts += [f"sum(sin(radians({v})))", f"sum(cos(radians({v})))"]
+    return ", ".join(parts)
+
+
+_ROLLUP_INTO = (
+    "INSERT OR REPLACE INTO rollup_15m ("
+    + ", ".join(["station", "bin_ms", "n_obs", "first_ms", "last_ms", *ALL_COLUMNS])
+    + ")"
+)
+_RECOMPUTE_TOUCHED = (
+    f"{_ROLLUP_INTO} SELECT t.station, t.bin_ms, {_rollup_aggregates()}"
+    " FROM temp.touched t JOIN obs o"
+    f" ON o.station = t.station AND o.ts_ms >= t.bin_ms AND o.ts_ms < t.bin_ms + {BIN_MS}"
+    " GROUP BY t.station, t.bin_ms"
+)
+# A rebuild reads obs once in key order: every bin of [?, ?) recomputed.
+_REBUILD_RANGE = (
+    f"{_ROLLUP_INTO} SELECT o.station, o.ts_ms / {BIN_MS} * {BIN_MS} AS b, {_rollup_aggregates()}"
+    " FROM obs o WHERE o.ts_ms >= ? AND o.ts_ms < ? GROUP BY o.station, b"
+)
+_FOREVER = (0, 2**62)
+
+
 _INSERT_DEAD_LETTER = (
     "INSERT OR IGNORE INTO dead_letters (received_ms, station, topic, reason, detail, payload)"
     " VALUES (?, ?, ?, ?, ?, ?)"
@@ -97,6 +152,22 @@ def _obs_inserts(batch: Batch, max_params: int) -> Iterator[tuple[str, list[obje
     flat = list(chain.from_iterable(zip(*(obs[n].tolist() for n in names), strict=True)))
     head = f"INSERT OR REPLACE INTO obs ({', '.join(names)}) VALUES "
     return _multirow(head, len(names), flat, "", max_params)
+
+
+def _touched_bins(batch: Batch, max_params: int) -> Iterator[tuple[str, list[object]]]:
+    """Statements that fill temp.touched with the (station, bin) pairs of the batch."""
+    obs = batch.obs
+    if obs.empty:
+        return
+    keys = pd.DataFrame(
+        {"station": obs["station"].to_numpy(), "bin_ms": obs["ts_ms"].to_numpy() // BIN_MS * BIN_MS}
+    ).drop_duplicates()
+    flat = list(
+        chain.from_iterable(zip(keys["station"].tolist(), keys["bin_ms"].tolist(), strict=True))
+    )
+    yield "DELETE FROM temp.touched", []
+    yield from _multirow("INSERT INTO temp.touched VALUES ", 2, flat, "", max_params)
+    yield _RECOMPUTE_TOUCHED, []
 
 
 def _registry_upserts(
@@ -169,12 +240,22 @@ class SQLiteStore:
         db = sqlite3.connect(path, timeout=timeout_s, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
+        had_rollup = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollup_15m'"
+        ).fetchone()
         db.executescript(SCHEMA)
+        db.execute(_TOUCHED)
+        if not had_rollup:
+            # A store written before rollups existed: fill them once, so no reader sees bins
+            # that miss what the raw rows hold.
+            with db:
+                db.execute(_REBUILD_RANGE, _FOREVER)
         return db
 
     def prepare(self, batch: Batch) -> None:
         batch.prepared = [
             *_obs_inserts(batch, self._max_params),
+            *_touched_bins(batch, self._max_params),
             *_registry_upserts(batch.registry, self._max_params),
         ]
 
@@ -227,6 +308,47 @@ class SQLiteStore:
         return obs_frame(
             station, table[:, 0].astype("int64"), {n: table[:, i + 1] for i, n in enumerate(names)}
         )
+
+    def rebuild_rollups(self, start: datetime | None = None, end: datetime | None = None) -> int:
+        """Recompute the 15-minute bins from the raw rows (all, or those of [start, end) widened
+        to whole bins) in one transaction; returns how many bins there are now in the span."""
+        low = to_ms(start) // BIN_MS * BIN_MS if start else _FOREVER[0]
+        high = -(-to_ms(end) // BIN_MS) * BIN_MS if end else _FOREVER[1]
+        try:
+            with self._db:
+                self._db.execute(
+                    "DELETE FROM rollup_15m WHERE bin_ms >= ? AND bin_ms < ?", (low, high)
+                )
+                self._db.execute(_REBUILD_RANGE, (low, high))
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.url}: rollup rebuild failed ({exc})", retryable=True) from None
+        row = self._db.execute(
+            "SELECT count(*) FROM rollup_15m WHERE bin_ms >= ? AND bin_ms < ?", (low, high)
+        ).fetchone()
+        return int(row[0])
+
+    def read_bins(
+        self,
+        start: datetime,
+        end: datetime,
+        stations: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """15-minute bins starting in [start, end) (ingest/rollup.py has the shape)."""
+        names = [c for f in check_fields(fields) for c in columns_of(f)]
+        wanted = check_stations(stations)
+        sql = (
+            f"SELECT station, bin_ms, n_obs, first_ms, last_ms, {', '.join(names)}"
+            " FROM rollup_15m WHERE bin_ms >= ? AND bin_ms < ?"
+        )
+        params: list[object] = [to_ms(start), to_ms(end)]
+        if wanted is not None:
+            sql += f" AND station IN ({', '.join('?' for _ in wanted)})"
+            params += wanted
+        columns = ["station", "bin_ms", "n_obs", "first_ms", "last_ms", *names]
+        rows = self._db.execute(sql + " ORDER BY station, bin_ms", params).fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
+        return bins_frame(frame)
 
     def stations(self, path: Path | None = None) -> pd.DataFrame:
         live = pd.read_sql_query("SELECT * FROM registry", self._db, index_col="station")

@@ -1,0 +1,136 @@
+"""15-minute rollups kept by the stores: exact under late, duplicate, replaced and out-of-order
+readings; a rebuild from raw rows gives the same bins as the incremental writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard.core.qc import QC_TABLE
+from firmware import wire
+from ingest import open_store
+from ingest.batch import Batch, empty_obs, registry_from_obs
+from ingest.rollup import ROLLUP_RANGES, bins_from_obs
+from ingest.sqlite import SQLiteStore
+
+START = datetime(2025, 11, 1, tzinfo=UTC)
+END = datetime(2025, 12, 1, tzinfo=UTC)
+T0 = 1763884800000  # 2025-11-23 08:00 UTC, on a bin boundary
+FIELDS = ["temp_c", "rain_mm", "pressure_hpa", "wind_dir_deg", "wind_gust_ms"]
+
+
+def make_batch(stations: list[str], ts_ms: list[int], seed: int) -> Batch:
+    rng = np.random.default_rng(seed)
+    n = len(ts_ms)
+    obs = empty_obs().reindex(range(n))
+    obs["station"] = stations
+    obs["ts_ms"] = np.array(ts_ms, dtype="int64")
+    obs["temp_c"] = rng.normal(10, 5, n).round(2)
+    obs["rain_mm"] = rng.choice([0.0, 0.2, 0.4], n)
+    obs["pressure_hpa"] = rng.normal(1000, 8, n).round(1)
+    obs["wind_dir_deg"] = rng.uniform(0, 360, n).round(0)
+    obs["wind_gust_ms"] = rng.uniform(0, 20, n).round(1)
+    obs.loc[rng.random(n) < 0.15, "temp_c"] = np.nan  # failed readings
+    b = Batch(obs=obs, created_ms=T0)
+    b.registry = registry_from_obs(obs)
+    return b
+
+
+def stream(seed: int) -> Iterator[Batch]:
+    """Batches as a network delivers them: in time order, then a backlog from hours ago, readings
+    out of order within a batch, a redelivered batch, and a repeated (station, ts) whose values
+    differ (replaces the row: the bin must follow the new value, not add it)."""
+    stations = ["fi-roll-01", "in-roll-02", "np-roll-03"]
+    minute = 60_000
+    first = [(s, T0 + i * minute) for i in range(40) for s in stations]
+    yield make_batch([s for s, _ in first], [t for _, t in first], seed)
+    late = [(s, T0 - 3 * 3600_000 + i * 37_000) for i in range(50) for s in stations[:2]]
+    late.reverse()  # out of order
+    again = make_batch([s for s, _ in late], [t for _, t in late], seed + 1)
+    yield again
+    yield again  # the same batch redelivered after a lost ack
+    replaced = [(s, T0 + i * minute) for i in range(5, 12) for s in stations]
+    yield make_batch([s for s, _ in replaced], [t for _, t in replaced], seed + 2)
+    mixed = [(stations[2], T0 + 7 * minute + 30_000), (stations[0], T0 - 3 * 3600_000 + 37_000)]
+    yield make_batch([s for s, _ in mixed], [t for _, t in mixed], seed + 3)
+
+
+def assert_bins_equal(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert list(got["station"]) == list(want["station"])
+    assert (got["time"] == want["time"]).all()
+    for column in want.columns.drop(["station", "time"]):
+        np.testing.assert_allclose(
+            got[column].to_numpy(np.float64),
+            want[column].to_numpy(np.float64),
+            rtol=1e-12,
+            atol=1e-9,
+            err_msg=column,
+        )
+
+
+def test_rollup_ranges_are_the_qc_range_test() -> None:
+    assert {f: (c.low, c.high) for f, c in QC_TABLE.items()} == ROLLUP_RANGES
+    assert set(ROLLUP_RANGES) == set(wire.FIELD_NAMES)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_sqlite_incremental_bins_equal_raw_and_rebuild(tmp_path: Path, seed: int) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'obs.db'}")
+    assert isinstance(store, SQLiteStore)
+    for batch in stream(seed):
+        store.write(batch)
+    raw = store.read(START, END, fields=FIELDS)
+    incremental = store.read_bins(START, END, fields=FIELDS)
+    assert_bins_equal(incremental, bins_from_obs(raw, FIELDS))
+    assert store.rebuild_rollups() == len(incremental)
+    assert_bins_equal(store.read_bins(START, END, fields=FIELDS), incremental)
+    # Replaced readings count once: 40 minutes of readings, plus one at 08:07:30 (a late one).
+    np03 = incremental[incremental["station"] == "np-roll-03"]
+    assert np03["n_obs"].tolist() == [15 + 1, 15, 10]
+    store.close()
+
+
+def test_sqlite_rollup_leaves_out_of_range_values(tmp_path: Path) -> None:
+    # 400 hPa is inside the wire contract (300..1100) but fails QC's range test (500..1100).
+    store = open_store(f"sqlite:///{tmp_path / 'obs.db'}")
+    assert isinstance(store, SQLiteStore)
+    batch = make_batch(["fi-qc-01"] * 3, [T0, T0 + 60_000, T0 + 120_000], seed=5)
+    batch.obs["pressure_hpa"] = [1000.0, 400.0, 1002.0]
+    batch.obs["rain_mm"] = [0.2, 55.0, 0.0]  # 55 mm in a minute: a stuck counter
+    store.write(batch)
+    bins = store.read_bins(START, END, fields=["pressure_hpa", "rain_mm"])
+    assert bins["n_obs"].tolist() == [3]
+    assert bins["n_pressure_hpa"].tolist() == [2] and bins["sum_pressure_hpa"].tolist() == [2002]
+    assert bins["min_pressure_hpa"].tolist() == [1000.0]
+    assert bins["n_rain_mm"].tolist() == [2] and bins["max_rain_mm"].tolist() == [0.2]
+    store.close()
+
+
+def test_sqlite_rebuild_of_a_span_and_of_a_store_from_before_rollups(tmp_path: Path) -> None:
+    path = tmp_path / "obs.db"
+    store = open_store(f"sqlite:///{path}")
+    assert isinstance(store, SQLiteStore)
+    for batch in stream(3):
+        store.write(batch)
+    want = store.read_bins(START, END, fields=FIELDS)
+    # A span rebuild touches only its own bins; damaging one bin outside the span survives it.
+    store._db.execute("UPDATE rollup_15m SET n_obs = 999 WHERE bin_ms = ?", (T0,))
+    store._db.commit()
+    span = pd.Timestamp(T0 - 3 * 3600_000, unit="ms", tz="UTC").to_pydatetime()
+    assert store.rebuild_rollups(span, span + pd.Timedelta(minutes=20)) == 2 * 2
+    assert 999 in store.read_bins(START, END)["n_obs"].tolist()
+    store.rebuild_rollups()
+    assert_bins_equal(store.read_bins(START, END, fields=FIELDS), want)
+    # A store written before rollups existed gets them when a writer opens it.
+    store._db.execute("DROP TABLE rollup_15m")
+    store._db.commit()
+    store.close()
+    reopened = open_store(f"sqlite:///{path}")
+    assert isinstance(reopened, SQLiteStore)
+    assert_bins_equal(reopened.read_bins(START, END, fields=FIELDS), want)
+    reopened.close()
