@@ -22,6 +22,7 @@ COMPONENT_CLIS = (
     "gateway.spool_cmd",
     "gateway.bridge_cmd",
     "ingest.commands",
+    "ingest.rollup_cmd",
     "gateway.commands",
     "firmware.host.cli",
     "simulators.cli",

@@ -62,6 +62,20 @@ class Store(Protocol):
         """Observations with start <= time < end (see the module docstring for the shape)."""
         ...
 
+    def read_bins(
+        self,
+        start: datetime,
+        end: datetime,
+        stations: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """15-minute bins per station starting in [start, end) (shape: ingest/rollup.py)."""
+        ...
+
+    def rebuild_rollups(self, start: datetime | None = None, end: datetime | None = None) -> int:
+        """Recompute what the store keeps of the bins from the raw observations."""
+        ...
+
     def stations(self, path: Path | None = None) -> pd.DataFrame:
         """The station registry, with stations.toml at `path` overriding what stations said."""
         ...

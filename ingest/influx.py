@@ -2,7 +2,15 @@
 influxdb-client's write API, and reads for both as InfluxQL on `/query`.
 
 Measurements: `obs` (the observations; tags station, country, region), `registry` (what stations
-said about themselves, read back with LAST()), `dead_letters` and `reject_counts`.
+said about themselves: one point per station, at time 0, whose fields each write overwrites),
+`dead_letters` and `reject_counts`.
+
+15-minute bins (ingest/rollup.py) are aggregated by the server at query time
+(`GROUP BY time(15m), station`), not kept by continuous queries: a continuous query sees only the
+window it re-runs over, and the wire contract lets a station deliver hours or days late, so the
+downsampled copy would silently miss backlogs; a query over the raw points is exact whatever
+arrived when, needs no state that several gateways or a clustered InfluxDB could disagree on, and
+only the bins cross the network (the dashboard never parses raw points for a long range).
 """
 
 from __future__ import annotations
@@ -36,10 +44,15 @@ from ingest.base import (
 )
 from ingest.batch import REGISTRY_FIELDS, Batch
 from ingest.retry import parse_retry_after
+from ingest.rollup import ROLLUP_RANGES, STATS, VECTOR_FIELDS, bins_frame
 from ingest.url import StoreURL
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 30.0
+# Registry points all sit at this one time, so each station is one point however long the
+# history: a write merges its fields into it (InfluxDB 1.x keeps the union of a point's fields).
+REGISTRY_TIME_NS = 0
+_INFLUX_STATS = {"n": "count", "sum": "sum", "min": "min", "max": "max"}
 
 
 def _retryable(status: int) -> bool:
@@ -203,11 +216,13 @@ class InfluxStore:
         # millisecond stay two points.
         now = (batch.created_ms or int(time.time() * 1000)) * 1_000_000
         lines = []
-        for i, (station, values) in enumerate(batch.registry.items()):
+        for station, values in batch.registry.items():
             fields = {k: values[k] for k in REGISTRY_FIELDS if k in values}
             if fields:
                 lines.append(
-                    lineprotocol.encode_point("registry", {"station": station}, fields, now + i)
+                    lineprotocol.encode_point(
+                        "registry", {"station": station}, fields, REGISTRY_TIME_NS
+                    )
                 )
         for i, d in enumerate(batch.dead_letters):
             lines.append(
@@ -289,8 +304,115 @@ class InfluxStore:
         values = {n: np.concatenate([b[n] for b in blocks]) for n in names}
         return obs_frame(station, ts, values)
 
+    def read_bins(
+        self,
+        start: datetime,
+        end: datetime,
+        stations: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """15-minute bins starting in [start, end) (ingest/rollup.py has the shape), aggregated
+        by the server. `n_obs` is the largest count among the requested fields (InfluxDB has no
+        rows without fields); `first_ms` and `last_ms` are NaN."""
+        names = check_fields(fields)
+        wanted = check_stations(stations)
+        span = influxql.time_range(start, end)
+        where = span
+        if wanted is not None:
+            if not wanted:
+                return bins_frame(pd.DataFrame(columns=["station", "bin_ms", "n_obs"]), names)
+            where += " AND " + influxql.any_of("station", wanted)
+        parts = [self._field_bins(field, where, span) for field in names]
+        joined = pd.concat(parts, axis=1) if parts else pd.DataFrame()
+        if joined.empty:
+            return bins_frame(pd.DataFrame(columns=["station", "bin_ms", "n_obs"]), names)
+        joined["n_obs"] = joined[[f"n_{f}" for f in names]].fillna(0).max(axis=1)
+        return bins_frame(joined.reset_index(), names)
+
+    def rebuild_rollups(self, start: datetime | None = None, end: datetime | None = None) -> int:
+        """Bins are the server's own query-time aggregates, so nothing is kept that could drift.
+        What this does rebuild is the registry of a store written before it was one point per
+        station: each station's latest fields are merged into its one point and the history
+        dropped. Returns the number of stations."""
+        if self.read_only:
+            raise StoreError(f"{self.url}: opened read-only; nothing rebuilt", retryable=False)
+        series = self.query(f"SELECT LAST(*) FROM registry WHERE time > {REGISTRY_TIME_NS}")
+        if not series:
+            return 0
+        history = self.query(
+            f"SELECT LAST(*) FROM registry WHERE time > {REGISTRY_TIME_NS} GROUP BY station"
+        )
+        lines = []
+        for tags, frame in history:
+            row = frame.iloc[0].to_dict()
+            fields = {
+                k.removeprefix("last_"): v
+                for k, v in row.items()
+                if k != "time" and v is not None and k.removeprefix("last_") in REGISTRY_FIELDS
+            }
+            # Fields written since (on the one point) are newer than the history: they win.
+            current = self.query(
+                f"SELECT * FROM registry WHERE time <= {REGISTRY_TIME_NS}"
+                f" AND station = {influxql.quote_str(tags['station'])}"
+            )
+            if current:
+                now = current[0][1].iloc[-1].to_dict()
+                fields.update(
+                    {k: v for k, v in now.items() if k in REGISTRY_FIELDS and v is not None}
+                )
+            lines.append(
+                lineprotocol.encode_point(
+                    "registry", {"station": tags["station"]}, fields, REGISTRY_TIME_NS
+                )
+            )
+        self._write_lines("\n".join(lines).encode(), "ns")
+        self.query(f"DELETE FROM registry WHERE time > {REGISTRY_TIME_NS}")
+        return len(lines)
+
+    def _field_bins(self, field: str, where: str, span: str) -> pd.DataFrame:
+        """One field's bin statistics indexed by (station, bin_ms); the QC range test is the
+        query's own WHERE, so an out-of-range value counts in no statistic."""
+        low, high = ROLLUP_RANGES[field]
+        name = influxql.quote_ident(field)
+        where = f"{where} AND {name} >= {low!r} AND {name} <= {high!r}"
+        stats = ", ".join(
+            f"{_INFLUX_STATS[stat]}({name}) AS {influxql.quote_ident(f'{stat}_{field}')}"
+            for stat in STATS
+        )
+        group = " GROUP BY time(15m), station fill(none)"
+        frame = self._bin_series(
+            f"SELECT {stats} FROM {lineprotocol.MEASUREMENT} WHERE {where}{group}"
+        )
+        if field in VECTOR_FIELDS:
+            # Vector mean of a direction: sums of the unit vector (sin, cos) per bin.
+            radians = f"{name} * {np.pi / 180!r}"
+            inner = (
+                f"SELECT SIN({radians}) AS e, COS({radians}) AS n FROM {lineprotocol.MEASUREMENT}"
+                f" WHERE {where} GROUP BY station"
+            )
+            vector = self._bin_series(
+                f'SELECT sum("e") AS "east_{field}", sum("n") AS "north_{field}"'
+                f" FROM ({inner}) WHERE {span}{group}"
+            )
+            frame = frame.join(vector)
+        return frame
+
+    def _bin_series(self, q: str) -> pd.DataFrame:
+        rows = []
+        for tags, frame in self.query(q):
+            rows.append(
+                frame.rename(columns={"time": "bin_ms"}).assign(station=tags.get("station", ""))
+            )
+        if not rows:
+            return pd.DataFrame(
+                index=pd.MultiIndex.from_arrays([[], []], names=["station", "bin_ms"])
+            )
+        return pd.concat(rows, ignore_index=True).set_index(["station", "bin_ms"])
+
     def stations(self, path: Path | None = None) -> pd.DataFrame:
-        series = self.query("SELECT LAST(*) FROM registry GROUP BY station")
+        series = self.query(
+            f"SELECT LAST(*) FROM registry WHERE time <= {REGISTRY_TIME_NS} GROUP BY station"
+        )
         if not series:
             return stations_frame(empty_registry(), path)
         rows = {}

@@ -113,11 +113,15 @@ def bins_from_obs(obs: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
         for name in columns_of(field):
             if not name.startswith(("n_", "min_", "max_")):
                 out.loc[empty, name] = np.nan
-    return bins_frame(out)
+    return bins_frame(out, fields)
 
 
-def bins_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Normalise a store's bin rows (`station`, `bin_ms`, counts, stats) to the documented shape."""
+def bins_frame(frame: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
+    """Normalise a store's bin rows (`station`, `bin_ms`, counts, stats of `fields`) to the
+    documented shape; a statistic the store gave nothing for is NaN (a count 0)."""
+    frame = frame.reindex(
+        columns=[*dict.fromkeys([*frame.columns, *(c for f in fields for c in columns_of(f))])]
+    )
     out = pd.DataFrame(
         {
             "station": frame["station"].astype(str).to_numpy(),

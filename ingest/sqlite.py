@@ -335,7 +335,8 @@ class SQLiteStore:
         fields: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """15-minute bins starting in [start, end) (ingest/rollup.py has the shape)."""
-        names = [c for f in check_fields(fields) for c in columns_of(f)]
+        chosen = check_fields(fields)
+        names = [c for f in chosen for c in columns_of(f)]
         wanted = check_stations(stations)
         sql = (
             f"SELECT station, bin_ms, n_obs, first_ms, last_ms, {', '.join(names)}"
@@ -348,7 +349,7 @@ class SQLiteStore:
         columns = ["station", "bin_ms", "n_obs", "first_ms", "last_ms", *names]
         rows = self._db.execute(sql + " ORDER BY station, bin_ms", params).fetchall()
         frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)
-        return bins_frame(frame)
+        return bins_frame(frame, chosen)
 
     def stations(self, path: Path | None = None) -> pd.DataFrame:
         live = pd.read_sql_query("SELECT * FROM registry", self._db, index_col="station")

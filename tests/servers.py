@@ -259,6 +259,16 @@ def influx_query(port: int, q: str, db: str | None = None) -> dict:
         return dict(json.load(resp))
 
 
+def influx_write(port: int, db: str, lines: str) -> None:
+    """Write line protocol (ns) to a test server, as another program or an older version would."""
+    import urllib.parse
+
+    query = urllib.parse.urlencode({"db": db, "precision": "ns"})
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/write?{query}", data=lines.encode())
+    with urllib.request.urlopen(req, timeout=30):
+        pass
+
+
 def version_of(argv: list[str]) -> str:
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=10)

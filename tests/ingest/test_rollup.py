@@ -13,10 +13,13 @@ import pytest
 
 from dashboard.core.qc import QC_TABLE
 from firmware import wire
+from gateway import cli
 from ingest import open_store
 from ingest.batch import Batch, empty_obs, registry_from_obs
+from ingest.influx import InfluxStore
 from ingest.rollup import ROLLUP_RANGES, bins_from_obs
 from ingest.sqlite import SQLiteStore
+from tests import servers
 
 START = datetime(2025, 11, 1, tzinfo=UTC)
 END = datetime(2025, 12, 1, tzinfo=UTC)
@@ -61,6 +64,7 @@ def stream(seed: int) -> Iterator[Batch]:
 
 
 def assert_bins_equal(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    got, want = got.reset_index(drop=True), want.reset_index(drop=True)
     assert list(got["station"]) == list(want["station"])
     assert (got["time"] == want["time"]).all()
     for column in want.columns.drop(["station", "time"]):
@@ -134,3 +138,90 @@ def test_sqlite_rebuild_of_a_span_and_of_a_store_from_before_rollups(tmp_path: P
     assert isinstance(reopened, SQLiteStore)
     assert_bins_equal(reopened.read_bins(START, END, fields=FIELDS), want)
     reopened.close()
+
+
+def test_influx_bins_equal_raw_and_registry_stays_one_point_per_station(
+    influxdb: servers.Server, influx_db: str
+) -> None:
+    store = open_store(f"influxdb://127.0.0.1:{influxdb.port}/{influx_db}")
+    assert isinstance(store, InfluxStore)
+    for batch in stream(4):
+        store.write(batch)
+    out_of_range = make_batch(["fi-roll-01"], [T0 + 60_000 * 45], seed=9)
+    out_of_range.obs["pressure_hpa"] = 400.0  # in the contract, outside QC's range
+    store.write(out_of_range)
+    raw = store.read(START, END, fields=FIELDS)
+    bins = store.read_bins(START, END, fields=FIELDS)
+    want = bins_from_obs(raw, FIELDS)
+    assert_bins_equal(
+        bins.drop(columns=["n_obs", "first_ms", "last_ms"]),
+        want.drop(columns=["n_obs", "first_ms", "last_ms"]),
+    )
+    assert (bins["n_obs"] <= want["n_obs"]).all()
+    some = store.read_bins(START, END, stations=["in-roll-02"], fields=["temp_c"])
+    assert set(some["station"]) == {"in-roll-02"}
+    # A bin where the one field asked for has no value is not returned.
+    theirs = bins[(bins["station"] == "in-roll-02") & (bins["n_temp_c"] > 0)]
+    assert_bins_equal(some.drop(columns="n_obs"), theirs[some.columns.drop("n_obs")])
+    points = servers.influx_query(
+        influxdb.port, "SELECT count(last_seen_ms) FROM registry GROUP BY station", db=influx_db
+    )
+    counts = [s["values"][0][1] for s in points["results"][0]["series"]]
+    assert counts == [1, 1, 1]  # after six batches
+    assert store.stations().loc["fi-roll-01", "last_seen"] == pd.Timestamp(
+        T0 + 60_000 * 45, unit="ms", tz="UTC"
+    )
+    store.close()
+
+
+def test_classnet_rollup_rebuild_repairs_damaged_bins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'obs.db'}"
+    store = open_store(url)
+    assert isinstance(store, SQLiteStore)
+    for batch in stream(6):
+        store.write(batch)
+    want = store.read_bins(START, END, fields=FIELDS)
+    store._db.execute("UPDATE rollup_15m SET sum_temp_c = 0, n_obs = 1")  # a hand edit
+    store._db.commit()
+    assert cli.main(["rollup", "rebuild", "--store", url]) == 0
+    assert f"{len(want)} 15-minute bins recomputed" in capsys.readouterr().out
+    assert_bins_equal(store.read_bins(START, END, fields=FIELDS), want)
+    assert cli.main(["rollup", "rebuild", "--store", url, "--start", "2025-11-23"]) == 0
+    assert (
+        cli.main(
+            ["rollup", "rebuild", "--store", url, "--start", "2025-11-23", "--end", "2025-11-22"]
+        )
+        == 3
+    )
+    assert "swap them" in capsys.readouterr().err
+    store.close()
+
+
+def test_influx_rebuild_compacts_a_registry_with_history(
+    influxdb: servers.Server, influx_db: str
+) -> None:
+    # The registry as stores before issue #17 wrote it: a point per station per batch.
+    old = "\n".join(
+        f"registry,station=fi-old-{s} last_seen_ms={T0 + i * 60_000}i,battery_v={3.0 + i / 10}"
+        f" {(T0 + i * 60_000) * 1_000_000}"
+        for s in range(2)
+        for i in range(5)
+    )
+    old += f'\nregistry,station=fi-old-0 name="Old School" {T0 * 1_000_000}'
+    servers.influx_write(influxdb.port, influx_db, old)
+    url = f"influxdb://127.0.0.1:{influxdb.port}/{influx_db}"
+    assert cli.main(["rollup", "rebuild", "--store", url]) == 0
+    store = open_store(url)
+    stations = store.stations()
+    assert stations.loc["fi-old-0", "name"] == "Old School"
+    assert stations.loc["fi-old-1", "battery_v"] == 3.4
+    assert stations.loc["fi-old-1", "last_seen"] == pd.Timestamp(
+        T0 + 4 * 60_000, unit="ms", tz="UTC"
+    )
+    points = servers.influx_query(
+        influxdb.port, "SELECT count(battery_v) FROM registry", db=influx_db
+    )
+    assert points["results"][0]["series"][0]["values"][0][1] == 2
+    store.close()
