@@ -22,13 +22,16 @@ from tsdownsample import MinMaxDownsampler
 
 from dashboard.core import compare as core_compare
 from dashboard.core import derived
-from dashboard.core.daily import daily_summary
+from dashboard.core.bins import daily_summary_bins, resample_bins
 from dashboard.core.resample import Clock, resample
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
 from ingest import Store
 
 MAX_POINTS: Final = 2000
+# The stores' bin width (ingest/rollup.py); every page reading longer than a day reads bins.
+BIN: Final = "15min"
+MAX_NAMED_STATIONS: Final = 200
 # A station that sent nothing for this long is shown as late, then as offline.
 STALE_AFTER: Final = timedelta(minutes=15)
 OFFLINE_AFTER: Final = timedelta(hours=1)
@@ -39,6 +42,8 @@ PERIODS: Final[dict[str, timedelta]] = {
 }
 # Bin width per period: fine enough to show the daily cycle, coarse enough to stay fast.
 PERIOD_BIN: Final[dict[str, str]] = {"day": "1min", "week": "5min", "month": "30min"}
+# Periods whose bins are unions of the store's 15-minute bins: read those, not raw rows.
+BINNED_PERIODS: Final = ("month",)
 WEATHER_VARIABLES: Final = (
     "temp_c",
     "feels_c",
@@ -117,6 +122,21 @@ class Data:
         self, start: datetime, end: datetime, stations: Sequence[str] | None, fields: Sequence[str]
     ) -> pd.DataFrame:
         return self.store.read(start, end, stations=stations, fields=sorted(set(fields)))
+
+    def _bins(
+        self, start: datetime, end: datetime, meta: pd.DataFrame, fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """The store's 15-minute bins from the one holding `start` up to `end` (the bin holding
+        `end` included unless `end` starts it), for the stations of `meta`. Naming every
+        station would make a query as long as the network (10,000 names); beyond a few hundred
+        the store returns all and the rows not wanted are dropped here."""
+        first = pd.Timestamp(start).floor(BIN).to_pydatetime()
+        last = pd.Timestamp(end).ceil(BIN).to_pydatetime()
+        named = _named(meta)
+        bins = self.store.read_bins(first, last, stations=named, fields=sorted(set(fields)))
+        if named is None:
+            bins = bins[bins["station"].isin(meta.index)].reset_index(drop=True)
+        return bins
 
     # -- map and now cards ------------------------------------------------------------------
     def latest(
@@ -198,10 +218,16 @@ class Data:
         if not chosen:
             return out
         fields = sorted(SOURCES.get(variable, (variable,)))
-        obs = self._read(now - PERIODS[period], now + timedelta(minutes=1), chosen, fields)
-        if obs.empty:
-            return out
-        binned = resample(obs, meta, PERIOD_BIN[period], clock, fields=fields)
+        if period in BINNED_PERIODS:
+            bins = self._bins(now - PERIODS[period], now, meta, fields)
+            if bins.empty:
+                return out
+            binned = resample_bins(bins, meta, PERIOD_BIN[period], clock, fields=fields)
+        else:
+            obs = self._read(now - PERIODS[period], now + timedelta(minutes=1), chosen, fields)
+            if obs.empty:
+                return out
+            binned = resample(obs, meta, PERIOD_BIN[period], clock, fields=fields)
         x_column = binned.columns[1]
         values = _quantity(variable, binned, meta.reindex(binned["station"].astype(str)))
         for station in chosen:
@@ -234,11 +260,10 @@ class Data:
         out: dict[str, Any] = {"daily": []}
         if not chosen:
             return out
-        start = now - timedelta(days=days)
-        obs = self._read(start, now + timedelta(minutes=1), chosen, DAILY_FIELDS)
-        if obs.empty:
+        bins = self._bins(now - timedelta(days=days), now, meta, DAILY_FIELDS)
+        if bins.empty:
             return out
-        daily = daily_summary(obs, meta, min_coverage=0.0)
+        daily = daily_summary_bins(bins, meta, min_coverage=0.0)
         for station in chosen:
             rows = daily[daily["station"].astype(str) == station]
             out["daily"].append(
@@ -271,10 +296,10 @@ class Data:
         out: dict[str, Any] = {"variable": variable, "period": period, "clock": clock, "sides": []}
         if field is None or meta.empty:
             return out
-        obs = self._read(now - PERIODS[period], now, list(meta.index), [field])
-        if obs.empty:
+        bins = self._bins(now - PERIODS[period], now, meta, [field])
+        if bins.empty:
             return out
-        binned = resample(obs, meta, "1h", clock, fields=[field])
+        binned = resample_bins(bins, meta, "1h", clock, fields=[field])
         table = core_compare.region_comparison(binned, meta, field)
         x_column = table.columns[0]
         for side in ("asia", "europe"):
@@ -303,21 +328,23 @@ class Data:
         if meta.empty:
             return out
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
-        obs = self._read(
-            now - timedelta(days=8), now + timedelta(minutes=1), list(meta.index), fields
-        )
-        if obs.empty:
+        bins = self._bins(now - timedelta(days=8), now, meta, fields)
+        if bins.empty:
             return out
-        recent = obs[obs["time"] >= pd.Timestamp(now) - timedelta(hours=26)]
-        ranked = core_compare.rankings(recent, meta, now, top=top)
-        today = ranked[ranked["period"] == "today"]
-        for category in ("hottest", "coldest", "wettest", "windiest"):
-            rows = today[today["category"] == category]
-            out["categories"][category] = _ranking_rows(rows, meta)
-        out["categories"]["range"] = _ranking_rows(
-            _range_ranking(core_compare.today_summary(recent, meta, now), meta, top), meta
+        meta = meta[meta.index.isin(bins["station"].unique())]
+        # Raw rows for the last hour only ("now": latest reading, rain and gust of the hour).
+        recent = self._read(
+            now - timedelta(hours=1), now + timedelta(minutes=1), _named(meta), fields
         )
-        daily = daily_summary(obs, meta, min_coverage=0.5)
+        recent = recent[recent["station"].isin(meta.index)]
+        today = core_compare.today_rows(daily_summary_bins(bins, meta, min_coverage=0.0), meta, now)
+        ranked = core_compare.rankings(recent, meta, now, top=top, today=today)
+        ranked_today = ranked[ranked["period"] == "today"]
+        for category in ("hottest", "coldest", "wettest", "windiest"):
+            rows = ranked_today[ranked_today["category"] == category]
+            out["categories"][category] = _ranking_rows(rows, meta)
+        out["categories"]["range"] = _ranking_rows(_range_ranking(today, meta, top), meta)
+        daily = daily_summary_bins(bins, meta, min_coverage=0.5)
         anomalies = core_compare.anomaly(daily, "temp_c_mean", baseline_days=7, min_days=3)
         latest = anomalies.dropna(subset=["anomaly"]).groupby("station").last()
         latest = latest.sort_values("anomaly", ascending=False)
@@ -394,6 +421,12 @@ class Data:
             for _, r in letters.iterrows()
         ]
         return {"stations": rows, "rejects": rejects, "recent": recent}
+
+
+def _named(meta: pd.DataFrame) -> list[str] | None:
+    """Stations to name in a raw read, or None (all) when naming them would be longer than
+    reading every station's rows and dropping the others."""
+    return list(meta.index) if len(meta) <= MAX_NAMED_STATIONS else None
 
 
 def _quantity(variable: str, frame: pd.DataFrame, meta: pd.DataFrame) -> np.ndarray:

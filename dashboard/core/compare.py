@@ -18,6 +18,7 @@ from dashboard.core.localtime import local_clock
 # Latest reading counts as "now" if it is at most this old.
 NOW_MAX_AGE = pd.Timedelta("30min")
 
+RANK_DECIMALS = 9
 # (category, period, source column, largest first?) for `rankings`.
 _RANKED: tuple[tuple[str, str, str, bool], ...] = (
     ("hottest", "now", "temp_c", True),
@@ -59,7 +60,12 @@ def today_summary(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.Da
 
     Coverage is not enforced here: "today" is by definition a day still being observed.
     """
-    daily = daily_summary(obs, meta, min_coverage=0.0)
+    return today_rows(daily_summary(obs, meta, min_coverage=0.0), meta, now)
+
+
+def today_rows(daily: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """The rows of a daily summary (computed with no coverage minimum) that are each station's
+    own local date at `now`, indexed by station."""
     rows = station_rows(daily, meta)
     now_ns = np.full(len(daily), time_ns(pd.DatetimeIndex([pd.Timestamp(now)]))[0])
     clock = local_clock(rows.codes, rows.meta, now_ns)
@@ -68,18 +74,33 @@ def today_summary(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.Da
     return daily[is_today].set_index("station")
 
 
-def rankings(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime, top: int = 5) -> pd.DataFrame:
+def rankings(
+    obs: pd.DataFrame,
+    meta: pd.DataFrame,
+    now: datetime,
+    top: int = 5,
+    today: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Hottest, coldest, wettest and windiest outdoor stations now and today.
 
     "Now" ranks the latest temperature, the last hour's rain and highest gust; "today" ranks
-    each station's local day so far (max and min temperature, rain total, highest gust).
+    each station's local day so far (max and min temperature, rain total, highest gust), from
+    `today` when given (e.g. `today_rows` of a summary made from the store's bins), otherwise
+    from `obs`, which then has to reach back to the earliest local midnight.
     Columns: category, period, rank, station, name, country, value, quantity.
     """
     weather = outdoor(obs, meta)
-    tables = {"now": current_conditions(weather, now), "today": today_summary(weather, meta, now)}
+    if today is None:
+        today = today_summary(weather, meta, now)
+    else:
+        today = today[today.index.isin(meta.index[meta["exposure"] == "outdoor"])]
+    tables = {"now": current_conditions(weather, now), "today": today}
     parts = []
     for category, period, column, largest in _RANKED:
         values = tables[period][column].dropna() if column in tables[period] else pd.Series()
+        # Rain totals are multiples of a gauge's tip (4.6 mm twice is a tie); summing in another
+        # order (15-minute bins, not readings) must not break the tie with 1e-15 of noise.
+        values = values.round(RANK_DECIMALS)
         ordered = values.sort_values(ascending=not largest, kind="stable").head(top)
         parts.append(
             pd.DataFrame(
