@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -12,15 +13,15 @@ import pandas as pd
 from dashboard.core.actions import (
     SUMMARY_FIELDS,
     export_table,
-    render_summary,
-    summary_table,
+    render_summary_parts,
+    summary_of_bins,
     utc_window,
-    write_export,
+    write_export_parts,
 )
 from dashboard.core.frames import CoreInputError
 from gateway import stations
 from gateway.errors import UserError
-from ingest import open_store
+from ingest import Store, open_store
 
 
 def _date(text: str) -> date:
@@ -65,41 +66,77 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.set_defaults(func=run_export)
 
 
-def _load(args: argparse.Namespace, fields: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    store = open_store(args.store, read_only=True)
-    try:
-        meta = store.stations(stations.resolve_path(args.stations))
-        start, end = utc_window(args.start, args.end)
-        return store.read(start, end, args.station, fields), meta
-    finally:
-        store.close()
+# Stations per read of `summary` (their bins) and windows of `export` (one station's rows):
+# what one step holds in memory, whatever the length of the range or the size of the network.
+SUMMARY_GROUP = 20
+EXPORT_WINDOW = timedelta(days=30)
+# QC's step and persistence tests look at neighbours up to an hour away (dashboard/core/qc.py):
+# each export window is read with that much on either side.
+QC_MARGIN = timedelta(hours=1)
+
+
+def _chosen(args: argparse.Namespace, meta: pd.DataFrame) -> list[str]:
+    return list(args.station) if args.station else [str(s) for s in meta.index]
+
+
+def _summary_parts(
+    store: Store, args: argparse.Namespace, meta: pd.DataFrame
+) -> Iterator[pd.DataFrame]:
+    start, end = utc_window(args.start, args.end)
+    chosen = _chosen(args, meta)
+    for i in range(0, len(chosen), SUMMARY_GROUP):
+        bins = store.read_bins(start, end, chosen[i : i + SUMMARY_GROUP], list(SUMMARY_FIELDS))
+        if not bins.empty:
+            yield summary_of_bins(bins, meta, args.start, args.end)
+
+
+def _export_parts(
+    store: Store, args: argparse.Namespace, meta: pd.DataFrame
+) -> Iterator[pd.DataFrame]:
+    start, end = utc_window(args.start, args.end)
+    margin = QC_MARGIN if args.derived else timedelta(0)
+    for station in _chosen(args, meta):
+        at = start
+        while at < end:
+            upto = min(at + EXPORT_WINDOW, end)
+            obs = store.read(at - margin, upto + margin, [station])
+            if not obs.empty:
+                table = export_table(obs, meta, args.start, args.end, derived=args.derived)
+                inside = (table["time"] >= at) & (table["time"] < upto)
+                yield table[inside.to_numpy()].reset_index(drop=True)
+            at = upto
 
 
 def run_summary(args: argparse.Namespace) -> int:
+    store = open_store(args.store, read_only=True)
     try:
-        obs, meta = _load(args, list(SUMMARY_FIELDS))
-        sys.stdout.write(
-            render_summary(summary_table(obs, meta, args.start, args.end), args.format)
-        )
+        meta = store.stations(stations.resolve_path(args.stations))
+        for text in render_summary_parts(_summary_parts(store, args, meta), args.format):
+            sys.stdout.write(text)
     except CoreInputError as exc:
         raise UserError(str(exc)) from exc
+    finally:
+        store.close()
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
+    store = open_store(args.store, read_only=True)
     try:
-        obs, meta = _load(args, None)
-        table = export_table(obs, meta, args.start, args.end, derived=args.derived)
+        meta = store.stations(stations.resolve_path(args.stations))
+        parts = _export_parts(store, args, meta)
+        if args.output is None:
+            write_export_parts(parts, args.format, sys.stdout.buffer)
+            return 0
+        try:
+            with args.output.open("wb") as out:
+                write_export_parts(parts, args.format, out)
+        except OSError as exc:
+            raise UserError(
+                f"cannot write {args.output}: {exc.strerror}; choose another --output"
+            ) from exc
     except CoreInputError as exc:
         raise UserError(str(exc)) from exc
-    if args.output is None:
-        write_export(table, args.format, sys.stdout.buffer)
-        return 0
-    try:
-        with args.output.open("wb") as out:
-            write_export(table, args.format, out)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write {args.output}: {exc.strerror}; choose another --output"
-        ) from exc
+    finally:
+        store.close()
     return 0

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
 
+from dashboard.core.bins import daily_summary_bins
 from dashboard.core.daily import SUMMARY_COLUMNS, daily_summary
 from dashboard.core.derived import (
     apparent_temp_c,
@@ -58,7 +60,15 @@ def _in_dates(local: pd.Series, start: date, end: date) -> pd.Series:
 
 def summary_table(obs: pd.DataFrame, meta: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     """Daily summaries (`SUMMARY_COLUMNS`) for local dates `start`..`end`, by station and date."""
-    daily = daily_summary(obs, meta)
+    return _dates(daily_summary(obs, meta), start, end)
+
+
+def summary_of_bins(bins: pd.DataFrame, meta: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """`summary_table` from the store's 15-minute bins (dashboard/core/bins.py)."""
+    return _dates(daily_summary_bins(bins, meta), start, end)
+
+
+def _dates(daily: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     daily = daily[_in_dates(daily["date"], start, end).to_numpy()]
     daily = daily.assign(station=daily["station"].astype(str))
     return daily.sort_values(["station", "date"], ignore_index=True)
@@ -134,23 +144,91 @@ def render_summary(summary: pd.DataFrame, fmt: SummaryFormat) -> str:
     raise CoreInputError(f"format {fmt!r} is not one of csv, table, json")
 
 
+def render_summary_parts(parts: Iterable[pd.DataFrame], fmt: SummaryFormat) -> Iterator[str]:
+    """`render_summary` of consecutive parts of one summary, as text to write as it comes: one
+    CSV header, one JSON array, one table heading (columns padded to fixed widths, so parts line
+    up without seeing the whole table)."""
+    first = True
+    if fmt == "json":
+        yield "["
+    for part in parts:
+        if part.empty:
+            continue
+        text = render_summary(part, fmt)
+        if fmt == "csv" and not first:
+            text = text.split("\n", 1)[1]
+        elif fmt == "json":
+            text = ("" if first else ",") + text.strip()[1:-1]
+        elif fmt == "table":
+            text = _table_lines(part, header=first)
+        first = False
+        yield text
+    if fmt == "json":
+        yield "]\n"
+
+
+# Station ids are at most 49 characters (wire contract); numbers fit in 10.
+_TABLE_WIDTHS = {c: max(len(c), 49 if c == "station" else 10) for c in SUMMARY_COLUMNS}
+
+
+def _table_lines(part: pd.DataFrame, header: bool) -> str:
+    """Rows of the text table at fixed column widths (one decimal, coverage two, '-' missing)."""
+    frame = part[list(SUMMARY_COLUMNS)].assign(date=part["date"].dt.strftime("%Y-%m-%d"))
+    rounded = frame.round({"coverage": 2}).round(1)
+    columns = [
+        rounded[c].astype(object).where(rounded[c].notna(), "-").astype(str).str.rjust(w)
+        for c, w in _TABLE_WIDTHS.items()
+    ]
+    lines = [" ".join(cells) for cells in zip(*columns, strict=True)]
+    if header:
+        lines.insert(0, " ".join(c.rjust(w) for c, w in _TABLE_WIDTHS.items()))
+    return "\n".join(lines) + "\n"
+
+
 def write_export(export: pd.DataFrame, fmt: ExportFormat, out: BinaryIO) -> None:
     """Write the export table as CSV (UTF-8, ISO times) or Parquet to a binary stream."""
+    write_export_parts([export], fmt, out)
+
+
+def write_export_parts(parts: Iterable[pd.DataFrame], fmt: ExportFormat, out: BinaryIO) -> int:
+    """Write consecutive parts of one export table as they come (one CSV header; one Parquet
+    file of a row group per part), so a year of a network never sits in memory at once.
+    Returns the number of rows written."""
     if fmt == "csv":
-        # Spreadsheets read ISO 8601; the Z marks UTC, the local time is the school's wall clock.
-        text = export.assign(
-            time=export["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            local_time=export["local_time"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
-        ).to_csv(index=False)
-        out.write(text.encode())
-    elif fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401  (pandas' Parquet engine, an optional dependency)
-        except ImportError:
-            raise CoreInputError(
-                "Parquet export needs pyarrow: pip install 'classnet-weather[parquet]' "
-                "(or use --format csv)"
-            ) from None
-        export.to_parquet(out, index=False)
-    else:
-        raise CoreInputError(f"format {fmt!r} is not one of csv, parquet")
+        rows = 0
+        for i, part in enumerate(parts):
+            # Spreadsheets read ISO 8601; Z marks UTC, the local time is the school's clock.
+            text = part.assign(
+                time=part["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                local_time=part["local_time"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
+            ).to_csv(index=False, header=i == 0)
+            out.write(text.encode())
+            rows += len(part)
+        return rows
+    if fmt == "parquet":
+        return _write_parquet(parts, out)
+    raise CoreInputError(f"format {fmt!r} is not one of csv, parquet")
+
+
+def _write_parquet(parts: Iterable[pd.DataFrame], out: BinaryIO) -> int:
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError:
+        raise CoreInputError(
+            "Parquet export needs pyarrow: pip install 'classnet-weather[parquet]' "
+            "(or use --format csv)"
+        ) from None
+    writer = None
+    rows = 0
+    try:
+        for part in parts:
+            table = pyarrow.Table.from_pandas(part, preserve_index=False)
+            if writer is None:
+                writer = pyarrow.parquet.ParquetWriter(out, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            rows += len(part)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
