@@ -37,6 +37,8 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
         update_title="",  # no "Updating..." flicker in the tab on every live refresh
     )
     app.server.config[DATA_KEY] = data
+    # A network-wide view is reused for one live tick: no tab could be shown anything newer.
+    data.views.ttl_s = refresh_s
     for page in PAGES:
         module = importlib.import_module(f"dashboard.pages.{page}")
         dash.register_page(module.__name__, layout=module.layout, **module.PAGE)

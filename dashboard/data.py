@@ -26,6 +26,7 @@ from dashboard.core.bins import daily_summary_bins, resample_bins
 from dashboard.core.resample import Clock, resample
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
+from dashboard.viewcache import ViewCache
 from ingest import Store
 
 MAX_POINTS: Final = 2000
@@ -87,6 +88,8 @@ class Data:
     # update (several in the same second) instead of one read each.
     registry_ttl_s: float = 2.0
     _cached: dict[str, tuple[float, pd.DataFrame]] = field(default_factory=dict, compare=False)
+    # Network-wide views: one computation at a time, shared by every tab (dashboard/viewcache.py).
+    views: ViewCache = field(default_factory=ViewCache, compare=False)
 
     def _stations(self) -> pd.DataFrame:
         hit = self._cached.get("stations")
@@ -289,7 +292,16 @@ class Data:
         self, variable: str, period: str, clock: Clock, now: datetime | None = None
     ) -> dict[str, Any]:
         """Hourly median and interquartile band of `variable` for each side (outdoor stations)."""
-        now = now or utcnow()
+        if now is None:
+            return dict(
+                self.views.get(
+                    ("regions", variable, period, clock),
+                    lambda: self._regions(variable, period, clock, utcnow()),
+                )
+            )
+        return self._regions(variable, period, clock, now)
+
+    def _regions(self, variable: str, period: str, clock: Clock, now: datetime) -> dict[str, Any]:
         reg = self.registry(now)
         meta = reg[reg["exposure"] == "outdoor"]
         field = variable if variable in ("temp_c", "rh_pct", "wind_speed_ms", "rain_mm") else None
@@ -321,7 +333,13 @@ class Data:
     def leaderboard(self, now: datetime | None = None, top: int = 5) -> dict[str, Any]:
         """Today's rankings per category (each school's own local day) and temperature anomaly
         against the school's own last week."""
-        now = now or utcnow()
+        if now is None:
+            return dict(
+                self.views.get(("leaderboard", top), lambda: self._leaderboard(utcnow(), top))
+            )
+        return self._leaderboard(now, top)
+
+    def _leaderboard(self, now: datetime, top: int) -> dict[str, Any]:
         reg = self.registry(now)
         meta = reg[reg["exposure"] == "outdoor"]
         out: dict[str, Any] = {"categories": {}, "anomaly": []}
