@@ -128,6 +128,10 @@ _REBUILD_RANGE = (
     " FROM obs o WHERE o.ts_ms >= ? AND o.ts_ms < ? GROUP BY o.station, b"
 )
 _FOREVER = (0, 2**62)
+# "Every station": obs and rollup_15m are keyed (station, time), so a time range alone would scan
+# the whole table (21.6 M rows for a month of 500 schools, to return an hour); naming the
+# stations through the registry makes it one primary-key seek per station.
+_ALL_STATIONS = " AND station IN (SELECT station FROM registry)"
 
 
 _INSERT_DEAD_LETTER = (
@@ -168,6 +172,16 @@ def _touched_bins(batch: Batch, max_params: int) -> Iterator[tuple[str, list[obj
     yield "DELETE FROM temp.touched", []
     yield from _multirow("INSERT INTO temp.touched VALUES ", 2, flat, "", max_params)
     yield _RECOMPUTE_TOUCHED, []
+    # Every station with observations has a registry row: reads of all stations walk the
+    # registry and seek each one's rows by primary key (see `_ALL_STATIONS`).
+    unnamed = sorted(set(keys["station"].tolist()) - set(batch.registry))
+    yield from _multirow(
+        "INSERT INTO registry (station) VALUES ",
+        1,
+        list(unnamed),
+        " ON CONFLICT DO NOTHING",
+        max_params,
+    )
 
 
 def _registry_upserts(
@@ -296,6 +310,8 @@ class SQLiteStore:
         if wanted is not None:
             sql += f" AND station IN ({', '.join('?' for _ in wanted)})"
             params += wanted
+        else:
+            sql += _ALL_STATIONS
         rows = self._db.execute(sql + " ORDER BY station, ts_ms", params).fetchall()
         if not rows:
             return obs_frame(
@@ -346,6 +362,8 @@ class SQLiteStore:
         if wanted is not None:
             sql += f" AND station IN ({', '.join('?' for _ in wanted)})"
             params += wanted
+        else:
+            sql += _ALL_STATIONS
         columns = ["station", "bin_ms", "n_obs", "first_ms", "last_ms", *names]
         rows = self._db.execute(sql + " ORDER BY station, bin_ms", params).fetchall()
         frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=True)

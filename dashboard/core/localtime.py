@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -114,8 +115,17 @@ def local_clock(
     if t_ns.size == 0:
         table = ZoneTable.build(list(zones), 0, 0)
         return LocalClock(zone_codes, np.zeros(0, np.int64), table)
-    table = ZoneTable.build(list(zones), int(t_ns.min()), int(t_ns.max()))
+    day_ns = S_PER_DAY * NS_PER_S
+    table = _zone_table(tuple(zones), int(t_ns.min()) // day_ns, -(-int(t_ns.max()) // day_ns))
     return LocalClock(zone_codes, table.offsets_for(zone_codes, t_ns), table)
+
+
+@lru_cache(maxsize=16)
+def _zone_table(zones: tuple[str, ...], first_day: int, last_day: int) -> ZoneTable:
+    """The table for whole UTC days: a page asking again within the same days (every live
+    tick, every tab) reuses it instead of asking pandas for each zone's offsets again."""
+    day_ns = S_PER_DAY * NS_PER_S
+    return ZoneTable.build(list(zones), first_day * day_ns, last_day * day_ns)
 
 
 def local_clock_time(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.Series:

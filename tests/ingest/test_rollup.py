@@ -225,3 +225,21 @@ def test_influx_rebuild_compacts_a_registry_with_history(
     )
     assert points["results"][0]["series"][0]["values"][0][1] == 2
     store.close()
+
+
+def test_sqlite_reads_of_every_station_seek_each_station(tmp_path: Path) -> None:
+    # A batch written without registry updates (a direct write, not the gateway's) still gives
+    # its stations registry rows, so a read of every station finds them by primary key.
+    store = open_store(f"sqlite:///{tmp_path / 'obs.db'}")
+    assert isinstance(store, SQLiteStore)
+    batch = make_batch(["fi-seek-01", "sg-seek-02"], [T0, T0 + 60_000], seed=3)
+    batch.registry = {}
+    store.write(batch)
+    assert store.read(START, END)["station"].tolist() == ["fi-seek-01", "sg-seek-02"]
+    assert store.read_bins(START, END)["station"].tolist() == ["fi-seek-01", "sg-seek-02"]
+    plan = store._db.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM obs WHERE ts_ms >= 0 AND ts_ms < 1"
+        " AND station IN (SELECT station FROM registry)"
+    ).fetchall()
+    assert "USING PRIMARY KEY (station=? AND ts_ms>? AND ts_ms<?)" in str(plan)
+    store.close()
