@@ -150,8 +150,8 @@ class Data:
         reg = self.registry(now)
         reg = reg[reg["exposure"] == exposure]
         fields = SOURCES.get(variable, (variable,))
-        obs = self._read(now - OFFLINE_AFTER, now + timedelta(minutes=1), list(reg.index), fields)
-        last = obs.groupby("station", sort=False).last()
+        last = self.store.latest(now - OFFLINE_AFTER, now + timedelta(minutes=1), fields)
+        last = last[last.index.isin(reg.index)]
         values = _quantity(variable, last, reg.reindex(last.index))
         return reg.assign(value=pd.Series(values, index=last.index).reindex(reg.index))
 

@@ -329,6 +329,24 @@ class InfluxStore:
         joined["n_obs"] = joined[[f"n_{f}" for f in names]].fillna(0).max(axis=1)
         return bins_frame(joined.reset_index(), names)
 
+    def latest(
+        self, start: datetime, end: datetime, fields: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        names = check_fields(fields)
+        picks = ", ".join(
+            f"LAST({influxql.quote_ident(n)}) AS {influxql.quote_ident(n)}" for n in names
+        )
+        series = self.query(
+            f"SELECT {picks} FROM {lineprotocol.MEASUREMENT}"
+            f" WHERE {influxql.time_range(start, end)} GROUP BY station"
+        )
+        rows = {tags.get("station", ""): influxql.floats(frame, names) for tags, frame in series}
+        frame = pd.DataFrame(
+            {n: [float(v[n][0]) for v in rows.values()] for n in names},
+            index=pd.Index(list(rows), name="station"),
+        )
+        return frame.sort_index()
+
     def rebuild_rollups(self, start: datetime | None = None, end: datetime | None = None) -> int:
         """Bins are the server's own query-time aggregates, so nothing is kept that could drift.
         What this does rebuild is the registry of a store written before it was one point per

@@ -243,3 +243,28 @@ def test_sqlite_reads_of_every_station_seek_each_station(tmp_path: Path) -> None
     ).fetchall()
     assert "USING PRIMARY KEY (station=? AND ts_ms>? AND ts_ms<?)" in str(plan)
     store.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "influxdb"])
+def test_latest_is_the_last_value_of_each_field(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'obs.db'}"
+    else:
+        server = request.getfixturevalue("influxdb")
+        url = f"influxdb://127.0.0.1:{server.port}/{request.getfixturevalue('influx_db')}"
+    store = open_store(url)
+    for batch in stream(8):
+        store.write(batch)
+    raw = store.read(START, END, fields=FIELDS)
+    want = raw.groupby("station").last()[FIELDS]  # last non-missing value per field
+    got = store.latest(START, END, FIELDS)
+    pd.testing.assert_frame_equal(got, want, check_names=False)
+    since = pd.Timestamp(T0 + 30 * 60_000, unit="ms", tz="UTC").to_pydatetime()
+    assert store.latest(since, since + pd.Timedelta(minutes=1), ["temp_c"]).index.tolist() == [
+        s
+        for s in ["fi-roll-01", "in-roll-02", "np-roll-03"]
+        if not raw[(raw["station"] == s) & (raw["time"] == since)]["temp_c"].isna().all()
+    ]
+    store.close()
