@@ -62,6 +62,7 @@ _T: Final[dict[str, tuple[str, str, str]]] = {
     "var.rssi_dbm": ("Wi-Fi signal", "Wi-Fi-signaali", "Signal ng Wi-Fi"),
     "now.title": ("Weather now", "Sää nyt", "Panahon ngayon"),
     "now.map": ("All schools", "Kaikki koulut", "Lahat ng paaralan"),
+    "map.cell": ("{n} schools (mean)", "{n} koulua (keskiarvo)", "{n} paaralan (karaniwan)"),
     "now.map_hint": (
         "Click a school on the map to add it to your comparison.",
         "Napsauta koulua kartalla lisätäksesi sen vertailuun.",

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import figures, ids, picker
+from dashboard import figures, ids, mapbins, picker
 from dashboard.context import data
 from dashboard.data import utcnow
 from dashboard.i18n import DEFAULT, t
@@ -106,21 +106,23 @@ def select(
     if trigger == "map" and click and click.get("points"):
         clicked = click["points"][0].get("customdata")
         clicked = clicked[0] if isinstance(clicked, list) else clicked
+        clicked = clicked or None  # a cell of many schools (dashboard/mapbins.py) picks none
     chosen = picker.sync(trigger, picked, stored, registry, clicked, linked)
     return chosen, chosen, picker.options(registry), None
 
 
 @callback(Output(MAP_DATA, "data"), Input(MAP_VARIABLE, "value"), Input(ids.VERSION, "data"))
 def map_data(variable: str, _version: Any) -> dict[str, Any]:
-    frame = data().latest(variable or "temp_c")
+    frame = mapbins.cells(data().latest(variable or "temp_c"))
     return {
         "variable": variable,
-        "station": frame.index.tolist(),
+        "station": frame["station"].tolist(),
         "name": frame["name"].astype(str).tolist(),
         "lat": frame["lat"].tolist(),
         "lon": frame["lon"].tolist(),
         "status": frame["status"].tolist(),
         "value": [None if not np.isfinite(v) else float(v) for v in frame["value"]],
+        "count": frame["count"].tolist(),
     }
 
 
@@ -143,7 +145,12 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
     status = np.array(points.get("status", []), dtype=object)
     values = np.array([np.nan if v is None else v for v in points.get("value", [])], float)
     shown = convert(variable, values, units)
-    names = [figures.esc(n) for n in points.get("name", [])]
+    counts = points.get("count") or [1] * len(stations)
+    # A cell of several schools is named by its size (dashboard/mapbins.py).
+    names = [
+        figures.esc(n) if c == 1 else t("map.cell", lang).format(n=c)
+        for n, c in zip(points.get("name", []), counts, strict=True)
+    ]
     lat, lon = np.array(points.get("lat", []), float), np.array(points.get("lon", []), float)
     has_value = np.isfinite(shown)
     groups = (
@@ -157,7 +164,7 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
             continue
         states = [t(f"state.{status[i]}", lang) for i in idx]
         values_text = [fmt(variable, values[i], units) for i in idx]
-        big = [18 if stations[i] in selected else 12 for i in idx]
+        big = [18 if stations[i] in selected else 12 + 4 * np.log2(counts[i]) for i in idx]
         if state == "offline":
             marker: dict[str, Any] = {"size": big, "color": "#888888", "symbol": "x"}
         else:
