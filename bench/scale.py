@@ -186,7 +186,12 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,influxdb")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--only", help="callbacks whose name contains this")
-    parser.add_argument("--keep", type=Path, help="build stores in this folder and keep them")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the stores (and InfluxDB's files) here; reuse them next time",
+    )
+    parser.add_argument("--build-only", action="store_true", help="fill the stores, time nothing")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child mode: a store URL
     args = parser.parse_args()
     if args.measure:
@@ -197,6 +202,7 @@ def main() -> None:
         work = args.keep or Path(tmp)
         influx = None
         if "influxdb" in args.stores:
+            # With --keep, the same data folder as last time: its databases are reused.
             influx = servers.start_influxdb(work / "influxdb")
         try:
             for size in args.sizes.split(","):
@@ -209,16 +215,25 @@ def main() -> None:
                         name = f"scale_{size}"
                         servers.influx_query(influx.port, f'CREATE DATABASE "{name}"')
                         url = f"influxdb://127.0.0.1:{influx.port}/{name}"
-                    report(kind, size, url, int(n), days, args)
+                    report(kind, size, url, int(n), days, args, work / f"built-{kind}-{size}")
         finally:
             if influx is not None:
                 influx.stop()
 
 
-def report(kind: str, size: str, url: str, n: int, days: float, args: argparse.Namespace) -> None:
-    stations, built_s = build(url, n, days)
+def report(
+    kind: str, size: str, url: str, n: int, days: float, args: argparse.Namespace, marker: Path
+) -> None:
     rows = int(n * days * 1440)
-    print(f"\n== {kind}, {size} ({len(stations)} schools, {rows:,} rows, built in {built_s:.0f} s)")
+    if marker.exists():
+        built = f"built earlier in {marker.read_text().strip()} s"
+    else:
+        _, built_s = build(url, n, days)
+        marker.write_text(f"{built_s:.0f}")
+        built = f"built in {built_s:.0f} s"
+    print(f"\n== {kind}, {size} ({n} schools, {rows:,} rows, {built})", flush=True)
+    if args.build_only:
+        return
     out = run_child(
         [sys.executable, str(_HERE / "scale.py"), "--measure", url, "--runs", str(args.runs)]
         + (["--only", args.only] if args.only else [])
