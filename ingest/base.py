@@ -76,8 +76,11 @@ class Store(Protocol):
         end: datetime,
         stations: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
+        width_ms: int = 15 * 60 * 1000,
+        shift_ms: int = 0,
     ) -> pd.DataFrame:
-        """15-minute bins per station starting in [start, end) (shape: ingest/rollup.py)."""
+        """Bins per station of the readings in [start, end) (shape: ingest/rollup.py): the
+        15-minute bins, or unions of them `width_ms` wide starting at k * width + shift."""
         ...
 
     def rebuild_rollups(self, start: datetime | None = None, end: datetime | None = None) -> int:

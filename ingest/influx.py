@@ -44,7 +44,7 @@ from ingest.base import (
 )
 from ingest.batch import REGISTRY_FIELDS, Batch
 from ingest.retry import parse_retry_after
-from ingest.rollup import ROLLUP_RANGES, STATS, VECTOR_FIELDS, bins_frame
+from ingest.rollup import BIN_MS, ROLLUP_RANGES, STATS, VECTOR_FIELDS, bins_frame, check_width
 from ingest.url import StoreURL
 
 log = logging.getLogger(__name__)
@@ -310,10 +310,14 @@ class InfluxStore:
         end: datetime,
         stations: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
+        width_ms: int = BIN_MS,
+        shift_ms: int = 0,
     ) -> pd.DataFrame:
-        """15-minute bins starting in [start, end) (ingest/rollup.py has the shape), aggregated
-        by the server. `n_obs` is the largest count among the requested fields (InfluxDB has no
-        rows without fields); `first_ms` and `last_ms` are NaN."""
+        """Bins of `width_ms` (starting at k * width + shift) of the readings in [start, end),
+        aggregated by the server (ingest/rollup.py has the shape). `n_obs` is the largest count
+        among the requested fields (InfluxDB has no rows without fields); `first_ms` and
+        `last_ms` are NaN."""
+        check_width(width_ms, shift_ms)
         names = check_fields(fields)
         wanted = check_stations(stations)
         span = influxql.time_range(start, end)
@@ -322,7 +326,8 @@ class InfluxStore:
             if not wanted:
                 return bins_frame(pd.DataFrame(columns=["station", "bin_ms", "n_obs"]), names)
             where += " AND " + influxql.any_of("station", wanted)
-        parts = [self._field_bins(field, where, span) for field in names]
+        group = f" GROUP BY time({width_ms}ms, {shift_ms}ms), station fill(none)"
+        parts = [self._field_bins(field, where, span, group) for field in names]
         joined = pd.concat(parts, axis=1) if parts else pd.DataFrame()
         if joined.empty:
             return bins_frame(pd.DataFrame(columns=["station", "bin_ms", "n_obs"]), names)
@@ -387,7 +392,7 @@ class InfluxStore:
         self.query(f"DELETE FROM registry WHERE time > {REGISTRY_TIME_NS}")
         return len(lines)
 
-    def _field_bins(self, field: str, where: str, span: str) -> pd.DataFrame:
+    def _field_bins(self, field: str, where: str, span: str, group: str) -> pd.DataFrame:
         """One field's bin statistics indexed by (station, bin_ms); the QC range test is the
         query's own WHERE, so an out-of-range value counts in no statistic."""
         low, high = ROLLUP_RANGES[field]
@@ -397,7 +402,6 @@ class InfluxStore:
             f"{_INFLUX_STATS[stat]}({name}) AS {influxql.quote_ident(f'{stat}_{field}')}"
             for stat in STATS
         )
-        group = " GROUP BY time(15m), station fill(none)"
         frame = self._bin_series(
             f"SELECT {stats} FROM {lineprotocol.MEASUREMENT} WHERE {where}{group}"
         )

@@ -54,6 +54,23 @@ ROLLUP_RANGES: Final[dict[str, tuple[float, float]]] = {
 STATS: Final = ("n", "sum", "min", "max")
 
 
+def combine_of(column: str) -> str:
+    """How a statistic of 15-minute bins combines into a coarser bin: min, max or sum."""
+    stat = column.split("_", 1)[0]
+    return stat if stat in ("min", "max") else "sum"
+
+
+def check_width(width_ms: int, shift_ms: int) -> None:
+    """Coarser bins are unions of whole 15-minute bins: a width that is a multiple of 15 minutes,
+    shifted from the Unix epoch by a multiple of 15 minutes less than the width (a school at
+    +5:45 has its local hours start at :15 UTC: width 1 h, shift 15 min)."""
+    if width_ms <= 0 or width_ms % BIN_MS or shift_ms % BIN_MS or not 0 <= shift_ms < width_ms:
+        raise ValueError(
+            f"bins of {width_ms} ms shifted by {shift_ms} ms are not made of whole 15-minute "
+            "bins: use multiples of 900000 ms, the shift less than the width"
+        )
+
+
 def bin_start_ms(ts_ms: np.ndarray) -> np.ndarray:
     """The start of each timestamp's bin (floor to 15 minutes, also before 1970)."""
     return np.asarray(ts_ms, dtype="int64") // BIN_MS * BIN_MS

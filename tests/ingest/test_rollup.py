@@ -17,7 +17,7 @@ from gateway import cli
 from ingest import open_store
 from ingest.batch import Batch, empty_obs, registry_from_obs
 from ingest.influx import InfluxStore
-from ingest.rollup import ROLLUP_RANGES, bins_from_obs
+from ingest.rollup import ROLLUP_RANGES, bins_frame, bins_from_obs, combine_of
 from ingest.sqlite import SQLiteStore
 from tests import servers
 
@@ -267,4 +267,49 @@ def test_latest_is_the_last_value_of_each_field(
         for s in ["fi-roll-01", "in-roll-02", "np-roll-03"]
         if not raw[(raw["station"] == s) & (raw["time"] == since)]["temp_c"].isna().all()
     ]
+    store.close()
+
+
+def coarser(bins: pd.DataFrame, width_ms: int, shift_ms: int) -> pd.DataFrame:
+    """15-minute bins combined in pandas into bins of `width_ms` starting at k * width + shift."""
+    t_ms = pd.DatetimeIndex(bins["time"]).as_unit("ms").asi8
+    key = (t_ms - shift_ms) // width_ms * width_ms + shift_ms
+    how = {c: combine_of(c) for c in bins.columns if c not in ("station", "time")}
+    how |= {"first_ms": "min", "last_ms": "max"}
+    out = (
+        bins.assign(bin_ms=key)
+        .groupby(["station", "bin_ms"])
+        .agg(
+            {
+                c: (lambda s, h=h: s.sum(min_count=1) if h == "sum" else s.agg(h))
+                for c, h in how.items()
+            }
+        )
+    )
+    return bins_frame(out.reset_index(), FIELDS)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "influxdb"])
+@pytest.mark.parametrize("width_h, shift_min", [(1, 45), (1, 0), (24, 15)])
+def test_coarser_bins_are_unions_of_15_minute_bins(
+    kind: str, width_h: int, shift_min: int, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'obs.db'}"
+    else:
+        server = request.getfixturevalue("influxdb")
+        url = f"influxdb://127.0.0.1:{server.port}/{request.getfixturevalue('influx_db')}"
+    store = open_store(url)
+    for batch in stream(11):
+        store.write(batch)
+    width, shift = width_h * 3600_000, shift_min * 60_000
+    got = store.read_bins(START, END, fields=FIELDS, width_ms=width, shift_ms=shift)
+    want = coarser(store.read_bins(START, END, fields=FIELDS), width, shift)
+    columns = (
+        got.columns.drop(["n_obs", "first_ms", "last_ms"]) if kind == "influxdb" else got.columns
+    )
+    assert_bins_equal(got[columns], want[columns])
+    assert (pd.DatetimeIndex(got["time"]).as_unit("ms").asi8 % width == shift).all()
+    with pytest.raises(ValueError, match="whole 15-minute bins"):
+        store.read_bins(START, END, width_ms=width, shift_ms=width)
     store.close()
