@@ -19,6 +19,7 @@ from dashboard.core.actions import (
     write_export_parts,
 )
 from dashboard.core.frames import CoreInputError
+from dashboard.data import store_bins
 from gateway import stations
 from gateway.errors import UserError
 from ingest import Store, open_store
@@ -84,8 +85,15 @@ def _summary_parts(
 ) -> Iterator[pd.DataFrame]:
     start, end = utc_window(args.start, args.end)
     chosen = _chosen(args, meta)
+    unknown = [s for s in chosen if s not in meta.index]
+    if unknown:
+        raise CoreInputError(
+            f"no metadata for station(s) {', '.join(unknown[:5])}: add them to stations.toml "
+            "or the registry"
+        )
     for i in range(0, len(chosen), SUMMARY_GROUP):
-        bins = store.read_bins(start, end, chosen[i : i + SUMMARY_GROUP], list(SUMMARY_FIELDS))
+        group = meta.loc[chosen[i : i + SUMMARY_GROUP]]
+        bins = store_bins(store, start, end, group, SUMMARY_FIELDS, hours="local")
         if not bins.empty:
             yield summary_of_bins(bins, meta, args.start, args.end)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,7 +22,7 @@ from tsdownsample import MinMaxDownsampler
 
 from dashboard.core import compare as core_compare
 from dashboard.core import derived
-from dashboard.core.bins import daily_summary_bins, resample_bins
+from dashboard.core.bins import daily_summary_bins, hour_shifts_ms, resample_bins
 from dashboard.core.resample import Clock, resample
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
@@ -32,6 +32,9 @@ from ingest import Store
 MAX_POINTS: Final = 2000
 # The stores' bin width (ingest/rollup.py); every page reading longer than a day reads bins.
 BIN: Final = "15min"
+BIN_MS: Final = 15 * 60 * 1000
+HOUR_MS: Final = 3600 * 1000
+Hours = Literal["utc", "local"] | None
 MAX_NAMED_STATIONS: Final = 200
 # A station that sent nothing for this long is shown as late, then as offline.
 STALE_AFTER: Final = timedelta(minutes=15)
@@ -126,21 +129,6 @@ class Data:
     ) -> pd.DataFrame:
         return self.store.read(start, end, stations=stations, fields=sorted(set(fields)))
 
-    def _bins(
-        self, start: datetime, end: datetime, meta: pd.DataFrame, fields: Sequence[str]
-    ) -> pd.DataFrame:
-        """The store's 15-minute bins from the one holding `start` up to `end` (the bin holding
-        `end` included unless `end` starts it), for the stations of `meta`. Naming every
-        station would make a query as long as the network (10,000 names); beyond a few hundred
-        the store returns all and the rows not wanted are dropped here."""
-        first = pd.Timestamp(start).floor(BIN).to_pydatetime()
-        last = pd.Timestamp(end).ceil(BIN).to_pydatetime()
-        named = _named(meta)
-        bins = self.store.read_bins(first, last, stations=named, fields=sorted(set(fields)))
-        if named is None:
-            bins = bins[bins["station"].isin(meta.index)].reset_index(drop=True)
-        return bins
-
     # -- map and now cards ------------------------------------------------------------------
     def latest(
         self, variable: str, now: datetime | None = None, exposure: str = "outdoor"
@@ -222,7 +210,7 @@ class Data:
             return out
         fields = sorted(SOURCES.get(variable, (variable,)))
         if period in BINNED_PERIODS:
-            bins = self._bins(now - PERIODS[period], now, meta, fields)
+            bins = store_bins(self.store, now - PERIODS[period], now, meta, fields)
             if bins.empty:
                 return out
             binned = resample_bins(bins, meta, PERIOD_BIN[period], clock, fields=fields)
@@ -263,7 +251,9 @@ class Data:
         out: dict[str, Any] = {"daily": []}
         if not chosen:
             return out
-        bins = self._bins(now - timedelta(days=days), now, meta, DAILY_FIELDS)
+        bins = store_bins(
+            self.store, now - timedelta(days=days), now, meta, DAILY_FIELDS, hours="local"
+        )
         if bins.empty:
             return out
         daily = daily_summary_bins(bins, meta, min_coverage=0.0)
@@ -308,7 +298,10 @@ class Data:
         out: dict[str, Any] = {"variable": variable, "period": period, "clock": clock, "sides": []}
         if field is None or meta.empty:
             return out
-        bins = self._bins(now - PERIODS[period], now, meta, [field])
+        # Hours on the UTC or the local clock come out of the store whole; solar hours are
+        # made of 15-minute bins (see dashboard/core/bins.py).
+        hours: Hours = clock if clock in ("utc", "local") else None
+        bins = store_bins(self.store, now - PERIODS[period], now, meta, [field], hours)
         if bins.empty:
             return out
         binned = resample_bins(bins, meta, "1h", clock, fields=[field])
@@ -346,7 +339,7 @@ class Data:
         if meta.empty:
             return out
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
-        bins = self._bins(now - timedelta(days=8), now, meta, fields)
+        bins = store_bins(self.store, now - timedelta(days=8), now, meta, fields, hours="local")
         if bins.empty:
             return out
         meta = meta[meta.index.isin(bins["station"].unique())]
@@ -439,6 +432,64 @@ class Data:
             for _, r in letters.iterrows()
         ]
         return {"stations": rows, "rejects": rejects, "recent": recent}
+
+
+def store_bins(
+    store: Store,
+    start: datetime,
+    end: datetime,
+    meta: pd.DataFrame,
+    fields: Sequence[str],
+    hours: Hours = None,
+) -> pd.DataFrame:
+    """The store's bins for the stations of `meta` from the 15-minute bin holding `start` up to
+    `end` (the bin holding `end` included unless `end` starts it).
+
+    `hours`: None reads the 15-minute bins; "utc" whole UTC hours; "local" each school's local
+    hours (their start shifted from the UTC hour by 0, 15, 30 or 45 minutes), out of which
+    local days are made too: a quarter of the rows. Schools whose hours move by other than
+    whole hours (Lord Howe Island) keep 15-minute bins.
+    """
+    first = pd.Timestamp(start).floor(BIN)
+    last = pd.Timestamp(end).ceil(BIN)
+    fields = sorted(set(fields))
+    if hours is None:
+        return _bins_of(store, first, last, meta, fields, BIN_MS, 0)
+    if hours == "utc":
+        shifts = pd.Series(0.0, index=meta.index)
+    else:
+        shifts = hour_shifts_ms(meta, first.value, last.value)
+    parts = [
+        _bins_of(store, first, last, group, fields, BIN_MS, 0)
+        if shift < 0
+        else _bins_of(store, first, last, group, fields, HOUR_MS, int(shift))
+        for shift, group in meta.groupby(shifts.fillna(-1.0).to_numpy())
+    ]
+    if not parts:
+        return _bins_of(store, first, last, meta, fields, BIN_MS, 0)
+    return pd.concat(parts, ignore_index=True).sort_values(
+        ["station", "time"], kind="stable", ignore_index=True
+    )
+
+
+def _bins_of(
+    store: Store,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    meta: pd.DataFrame,
+    fields: list[str],
+    width_ms: int,
+    shift_ms: int,
+) -> pd.DataFrame:
+    # Naming every station would make a query as long as the network (10,000 names); beyond a
+    # few hundred the store returns all and the rows not wanted are dropped here.
+    named = _named(meta)
+    bins = store.read_bins(
+        first.to_pydatetime(), last.to_pydatetime(), named, fields, width_ms, shift_ms
+    )
+    if named is None:
+        bins = bins[bins["station"].isin(meta.index)].reset_index(drop=True)
+    return bins
 
 
 def _named(meta: pd.DataFrame) -> list[str] | None:

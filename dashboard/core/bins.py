@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from dashboard.core.daily import SUMMARY_COLUMNS, SUMMARY_SPECS
 from dashboard.core.frames import NS_PER_S, S_PER_DAY, CoreInputError, station_rows, time_ns
-from dashboard.core.localtime import local_clock
+from dashboard.core.localtime import local_clock, offsets_in_span
 from dashboard.core.resample import (
     AGGREGATES,
     CLOCK_COLUMN,
@@ -39,6 +39,26 @@ from dashboard.core.resample import (
 from dashboard.core.solar import local_solar_time
 
 BIN_S = 15 * 60
+
+
+def hour_shifts_ms(meta: pd.DataFrame, start_ns: int, end_ns: int) -> pd.Series:
+    """Per station, how far after each UTC hour its local hours start (ms: 0, 15, 30 or 45
+    minutes), where that holds all through [start, end]; NaN where it does not (Lord Howe
+    Island moves its clocks by half an hour). A school's local hours and local days are then
+    unions of the store's hour bins shifted by that much (DST moves them by whole hours).
+
+    >>> meta = pd.DataFrame({"timezone": ["Asia/Kathmandu", "Europe/Helsinki",
+    ...     "Australia/Lord_Howe"]}, index=["np-a", "fi-b", "au-c"])
+    >>> start = pd.Timestamp("2025-01-01", tz="UTC").value
+    >>> hour_shifts_ms(meta, start, start + 365 * 86400 * 10**9).tolist()
+    [900000.0, 0.0, nan]
+    """
+    offsets = offsets_in_span(list(dict.fromkeys(meta["timezone"])), start_ns, end_ns)
+    shift = {}
+    for zone, seen in offsets.items():
+        starts = {(-offset) % 3600 for offset in seen}
+        shift[zone] = starts.pop() * 1000.0 if len(starts) == 1 else np.nan
+    return meta["timezone"].map(shift).astype(np.float64)
 
 
 def fields_in(bins: pd.DataFrame) -> list[str]:

@@ -128,6 +128,14 @@ def _zone_table(zones: tuple[str, ...], first_day: int, last_day: int) -> ZoneTa
     return ZoneTable.build(list(zones), first_day * day_ns, last_day * day_ns)
 
 
+def offsets_in_span(zones: Sequence[str], start_ns: int, end_ns: int) -> dict[str, set[int]]:
+    """Every UTC offset (seconds) each zone has between two UTC instants (ns)."""
+    day_ns = S_PER_DAY * NS_PER_S
+    table = _zone_table(tuple(zones), start_ns // day_ns, -(-end_ns // day_ns))
+    owner = table.keys // _ZONE_SHIFT
+    return {zone: set(table.offsets_s[owner == i].tolist()) for i, zone in enumerate(zones)}
+
+
 def local_clock_time(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.Series:
     """Each observation's wall-clock time at its station (naive datetimes, DST applied).
 

@@ -14,6 +14,7 @@ from dashboard.core.bins import daily_summary_bins, interval_s, resample_bins
 from dashboard.core.compare import region_comparison
 from dashboard.core.daily import daily_summary
 from dashboard.core.resample import resample
+from dashboard.data import Hours, store_bins
 from ingest.batch import Batch, empty_obs
 from ingest.rollup import bins_from_obs
 from ingest.sqlite import SQLiteStore
@@ -56,8 +57,11 @@ def observations(start: str, days: int, rng: np.random.Generator) -> pd.DataFram
     return pd.concat(parts, ignore_index=True)
 
 
-def through_sqlite(obs: pd.DataFrame, tmp_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Raw rows and bins as the SQLite store gives them back after writing `obs`."""
+def through_sqlite(
+    obs: pd.DataFrame, tmp_path: Path, hours: Hours = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Raw rows and bins as the SQLite store gives them back after writing `obs`: 15-minute
+    bins, or each school's local (or UTC) hours as the dashboard asks for them."""
     store = SQLiteStore(tmp_path / "obs.db")
     frame = empty_obs().reindex(range(len(obs)))
     frame["station"] = obs["station"].to_numpy()
@@ -66,7 +70,8 @@ def through_sqlite(obs: pd.DataFrame, tmp_path: Path) -> tuple[pd.DataFrame, pd.
         frame[field] = obs[field].to_numpy()
     store.write(Batch(obs=frame, created_ms=1))
     span = datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC)
-    raw, bins = store.read(*span, fields=FIELDS), store.read_bins(*span, fields=FIELDS)
+    raw = store.read(*span, fields=FIELDS)
+    bins = store_bins(store, *span, META, FIELDS, hours)
     store.close()
     return raw, bins
 
@@ -87,13 +92,14 @@ def assert_frames_equal(got: pd.DataFrame, want: pd.DataFrame) -> None:
             assert got[column].astype(str).tolist() == want[column].astype(str).tolist(), column
 
 
+@pytest.mark.parametrize("hours", [None, "local"], ids=["15min-bins", "local-hour-bins"])
 @pytest.mark.parametrize(
     "start", ["2025-03-28 00:00", "2025-10-24 00:00"], ids=["spring-forward", "fall-back"]
 )
 def test_daily_summaries_from_bins_equal_raw(
-    start: str, rng: np.random.Generator, tmp_path: Path
+    start: str, hours: Hours, rng: np.random.Generator, tmp_path: Path
 ) -> None:
-    raw, bins = through_sqlite(observations(start, 5, rng), tmp_path)
+    raw, bins = through_sqlite(observations(start, 5, rng), tmp_path, hours)
     for coverage in (0.0, 0.75):
         want = daily_summary(raw, META, min_coverage=coverage)
         got = daily_summary_bins(bins, META, min_coverage=coverage)
@@ -113,7 +119,8 @@ def test_daily_summaries_from_bins_equal_raw(
 def test_resample_from_bins_equals_raw(
     clock: str, freq: str, rng: np.random.Generator, tmp_path: Path
 ) -> None:
-    raw, bins = through_sqlite(observations("2025-10-24 00:00", 4, rng), tmp_path)
+    hours: Hours = None if freq == "15min" else clock  # type: ignore[assignment]
+    raw, bins = through_sqlite(observations("2025-10-24 00:00", 4, rng), tmp_path, hours)
     want = resample(raw, META, freq, clock, fields=FIELDS)  # type: ignore[arg-type]
     got = resample_bins(bins, META, freq, clock, fields=FIELDS)  # type: ignore[arg-type]
     assert_frames_equal(got, want)

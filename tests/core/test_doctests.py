@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["actions", "compare", "daily", "derived", "localtime", "qc", "resample", "solar"]
+MODULES = ["actions", "bins", "compare", "daily", "derived", "localtime", "qc", "resample", "solar"]
 
 
 @pytest.mark.parametrize("name", MODULES)
