@@ -121,7 +121,7 @@ class Data:
     def version(self) -> dict[str, int]:
         """When each station last delivered something (Unix ms; cheap: registry only). A page
         recomputes only when this changed for a station it shows."""
-        seen = self.store.stations(self.stations_path)["last_seen"].dropna()
+        seen = self._stations()["last_seen"].dropna()
         return {str(s): int(t.value // 1_000_000) for s, t in seen.items()}
 
     def _read(
