@@ -38,7 +38,10 @@ from typing import Any
 _HERE = Path(__file__).resolve().parent
 ROOT = _HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(ROOT))
+# `--code DIR` (a child measuring another checkout, e.g. the code before issue #17) puts that
+# checkout first; otherwise this one.
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]) if "--code" in sys.argv else ROOT
+sys.path.insert(0, str(CODE))
 
 from tests import servers  # noqa: E402
 
@@ -117,7 +120,8 @@ def measure(url: str, runs: int, only: str | None) -> dict[str, Any]:
     post: Callable[..., tuple[float, int, Any]] = _bench_dashboard().post_callback
     data = Data(open_store(url, read_only=True))
     app = create_app(data)
-    data.views.ttl_s = 0.0  # every run computes: the cost of one tick, not of a cache hit
+    if hasattr(data, "views"):  # absent before issue #17
+        data.views.ttl_s = 0.0  # every run computes: the cost of one tick, not of a cache hit
     client = app.server.test_client()
     client.get("/")
     stations = sorted(data.registry().index)
@@ -142,10 +146,11 @@ def measure(url: str, runs: int, only: str | None) -> dict[str, Any]:
     return results
 
 
-def run_child(argv: list[str]) -> str:
-    """A process run to its end; its stdout. (Peak RSS is measured inside each child: this
-    process's RUSAGE_CHILDREN keeps the largest of all its children, not the last one's.)"""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_child(argv: list[str], code: Path = ROOT) -> str:
+    """A process run to its end, importing from the checkout `code`; its stdout. (Peak RSS is
+    measured inside each child: this process's RUSAGE_CHILDREN keeps the largest of all its
+    children, not the last one's.)"""
+    env = {**os.environ, "PYTHONPATH": str(code)}
     proc = subprocess.run(argv, capture_output=True, env=env, check=False)
     if proc.returncode != 0:
         raise RuntimeError(
@@ -154,20 +159,20 @@ def run_child(argv: list[str]) -> str:
     return proc.stdout.decode()
 
 
-def summary_run(url: str, days: float) -> dict[str, Any]:
+def summary_run(url: str, days: float, code: Path) -> dict[str, Any]:
     today = datetime.now(UTC).date()
     argv = [
         sys.executable, "-m", "gateway.cli", "summary", "--store", url,
         "--start", str(today - timedelta(days=int(days))), "--end", str(today + timedelta(days=1)),
         "--format", "csv",
     ]  # fmt: skip
-    code = (
+    script = (
         "import resource, subprocess, sys, time; t = time.perf_counter();"
         "p = subprocess.run(sys.argv[1:], capture_output=True);"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
         " len(p.stdout), p.returncode, p.stderr.decode()[-500:].replace(chr(10), ' '))"
     )
-    out = run_child([sys.executable, "-c", code, *argv])
+    out = run_child([sys.executable, "-c", script, *argv], code)
     seconds, rss_kib, size, code_rc, err = out.split(" ", 4)
     if code_rc != "0":
         raise RuntimeError(f"classnet summary failed: {err}")
@@ -193,6 +198,9 @@ def main() -> None:
     )
     parser.add_argument("--build-only", action="store_true", help="fill the stores, time nothing")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child mode: a store URL
+    parser.add_argument(
+        "--code", type=Path, help="measure the pages of another checkout (e.g. main, for before)"
+    )
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure, args.runs, args.only)))
@@ -237,6 +245,7 @@ def report(
     out = run_child(
         [sys.executable, str(_HERE / "scale.py"), "--measure", url, "--runs", str(args.runs)]
         + (["--only", args.only] if args.only else [])
+        + (["--code", str(args.code)] if args.code else [])
     )
     result = json.loads(out.strip().splitlines()[-1])
     for name, r in result.items():
@@ -244,7 +253,7 @@ def report(
             print(f"  {name:<36} p50 {r['p50_ms']:8.0f} ms  p95 {r['p95_ms']:8.0f} ms"
                   f"  {r['bytes']:>10,} B")  # fmt: skip
     print(f"  dashboard peak RSS {result['peak_rss_mib']:.0f} MiB")
-    summary = summary_run(url, days)
+    summary = summary_run(url, days, args.code or ROOT)
     print(f"  classnet summary, {days:g} days: {summary['seconds']:.1f} s, "
           f"peak RSS {summary['peak_rss_mib']:.0f} MiB, {summary['bytes']:,} B")  # fmt: skip
     print(json.dumps({"store": kind, "size": size, "pages": result, "summary": summary}))
