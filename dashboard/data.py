@@ -36,6 +36,8 @@ BIN_MS: Final = 15 * 60 * 1000
 HOUR_MS: Final = 3600 * 1000
 Hours = Literal["utc", "local"] | None
 MAX_NAMED_STATIONS: Final = 200
+# Network-wide views read their bins this many stations at a time (bounded memory).
+STATIONS_PER_READ: Final = MAX_NAMED_STATIONS
 # A station that sent nothing for this long is shown as late, then as offline.
 STALE_AFTER: Final = timedelta(minutes=15)
 OFFLINE_AFTER: Final = timedelta(hours=1)
@@ -301,10 +303,18 @@ class Data:
         # Hours on the UTC or the local clock come out of the store whole; solar hours are
         # made of 15-minute bins (see dashboard/core/bins.py).
         hours: Hours = clock if clock in ("utc", "local") else None
-        bins = store_bins(self.store, now - PERIODS[period], now, meta, [field], hours)
-        if bins.empty:
+        # A few hundred schools at a time, each group reduced to its hours before the next is
+        # read: memory holds one group's bins, not a month of the network's.
+        parts = []
+        for first in range(0, len(meta), STATIONS_PER_READ):
+            group = meta.iloc[first : first + STATIONS_PER_READ]
+            bins = store_bins(self.store, now - PERIODS[period], now, group, [field], hours)
+            if not bins.empty:
+                parts.append(resample_bins(bins, group, "1h", clock, fields=[field]))
+        if not parts:
             return out
-        binned = resample_bins(bins, meta, "1h", clock, fields=[field])
+        binned = pd.concat(parts, ignore_index=True)
+        binned["station"] = pd.Categorical(binned["station"].astype(str))
         table = core_compare.region_comparison(binned, meta, field)
         x_column = table.columns[0]
         for side in ("asia", "europe"):

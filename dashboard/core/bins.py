@@ -79,9 +79,17 @@ def interval_s(
     out = np.full(n_stations, np.nan)
     if not np.isfinite(first).any():
         # A store that keeps no reading times (InfluxDB's query-time bins): the typical count
-        # per bin gives the interval of a station reporting at least twice per bin.
+        # per bin over the bin's width (the closest two of a station's bins: 15 minutes, an
+        # hour) gives the interval of a station reporting at least once per bin.
+        start_s = time_ns(bins["time"]) // NS_PER_S
+        order = np.lexsort((start_s, codes))
+        c, t = codes[order], start_s[order]
+        same = c[1:] == c[:-1]
+        width = pd.Series(np.diff(t)[same]).groupby(c[1:][same]).min()
+        widths = np.full(n_stations, float(BIN_S))
+        widths[width.index.to_numpy()] = width.to_numpy()
         counts = pd.Series(n).groupby(codes).median()
-        out[counts.index.to_numpy()] = BIN_S / counts.to_numpy()
+        out[counts.index.to_numpy()] = widths[counts.index.to_numpy()] / counts.to_numpy()
         return np.where(np.isfinite(out), out, 60.0)
     order = np.lexsort((first, codes))
     c, f, la, k = codes[order], first[order], last[order], n[order]
