@@ -172,6 +172,13 @@ def test_weak_wifi_and_low_battery_are_marked(browser: Any, dashboard: Any, chai
     chain.publish(WEAK_STATION, "status", {"state": "online"}, retain=True)
     chain.publish(WEAK_STATION, "obs", {"ts": time.time(), "temp_c": 12.0, "rssi_dbm": -82,
                                         "battery_v": 3.3})  # fmt: skip
+    # The page shows what the store holds: wait until the gateway has stored the reading.
+    chain.wait_stored(
+        lambda store: (
+            WEAK_STATION in (registry := store.stations()).index
+            and registry.loc[WEAK_STATION, "rssi_dbm"] == -82
+        )
+    )
     open_page(browser, dashboard.url + "/stations", "Stations (for teachers)")
 
     def weak_cells(d: Any) -> list[str]:
