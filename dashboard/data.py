@@ -306,6 +306,7 @@ class Data:
         if obs.empty:
             return out
         daily = daily_summary(obs, meta, min_coverage=0.0)
+        aside = {field: _aside_by_day(obs, meta, field) for field in DAILY_FIELDS}
         for station in chosen:
             rows = daily[daily["station"].astype(str) == station]
             out["daily"].append(
@@ -317,6 +318,7 @@ class Data:
                     "max": _list(rows["temp_c_max"]),
                     "rain": _list(rows["rain_mm_sum"]),
                     "flagged": rows["n_flagged"].astype(int).tolist(),
+                    "aside": {field: days.get(station, _NO_ASIDE) for field, days in aside.items()},
                 }
             )
         return out
@@ -508,6 +510,25 @@ def _f(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return number if np.isfinite(number) else None
+
+
+_NO_ASIDE: Final[dict[str, list[Any]]] = {"date": [], "y": [], "why": []}
+
+
+def _aside_by_day(obs: pd.DataFrame, meta: pd.DataFrame, field: str) -> dict[str, dict[str, list]]:
+    """Per station, the readings of `field` QC set aside, at their raw value and local date, for
+    the daily bars to mark beside the bar they were left out of."""
+    aside = flagged_readings(obs, meta, "local", [field])
+    aside = aside[np.isfinite(aside[field].to_numpy(np.float64))]
+    dates = pd.to_datetime(aside["clock_ns"].to_numpy()).strftime("%Y-%m-%d")
+    out: dict[str, dict[str, list]] = {}
+    for station, rows in aside.assign(date=dates).groupby(aside["station"].astype(str)):
+        out[str(station)] = {
+            "date": rows["date"].tolist(),
+            "y": np.round(rows[field].to_numpy(np.float64), 3).tolist(),
+            "why": rows["why"].tolist(),
+        }
+    return out
 
 
 def _list(series: pd.Series) -> list[float | None]:

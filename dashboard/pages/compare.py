@@ -286,6 +286,29 @@ def render_daily(payload: dict, lang: str, units: dict) -> go.Figure:
             row=2,
             col=1,
         )
+        # The readings QC left out of a day's bar, at their raw value, so a student sees what
+        # was set aside and why (hover) instead of only a count.
+        aside_of = d.get("aside") or {}
+        marked = [
+            (r, f) for r, f in ((1, "temp_c"), (2, "rain_mm")) if aside_of.get(f, {}).get("date")
+        ]
+        for row, field in marked:
+            aside = aside_of[field]
+            fig.add_trace(
+                go.Scatter(
+                    x=aside["date"],
+                    y=convert(field, np.array(aside["y"], dtype=float), units),
+                    name=f"{school}: {t(SET_ASIDE, lang)}",
+                    mode="markers",
+                    marker={"symbol": "x", "size": 9, "color": "#c0392b"},
+                    legendgroup=d["station"],
+                    showlegend=(row, field) == marked[0],
+                    text=[figures.esc(w) for w in aside["why"]],
+                    hovertemplate=f"{school}<br>%{{x|%Y-%m-%d}}: %{{y}} (%{{text}})<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
     fig = figures.base(fig, lang, height=460)
     temp_title = f"{name(QUANTITY, 'temp_c', lang)} ({unit_of('temp_c', units)})"
     fig.update_yaxes(title_text=temp_title, row=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ import pytest
 
 from dashboard.core.actions import SUMMARY_FIELDS, summary_table
 from dashboard.data import Data
+from dashboard.pages.compare import render_daily
 from ingest import Batch, open_store
 from ingest.batch import OBS_COLUMNS
 from simulators import towns
@@ -135,11 +137,24 @@ def test_daily_bars(stores: tuple[Data, Data, str]) -> None:
     before, after = clean.daily(stations, 7, NOW), spiked.daily(stations, 7, NOW)
     for bars in (*before["daily"], *after["daily"]):
         bars.pop("flagged")  # compared below
+        bars.pop("aside")
     assert before == after
     after = spiked.daily(stations, 7, NOW)
     bars = next(d for d in after["daily"] if d["station"] == victim)
     assert max(v for v in bars["max"] if v is not None) < 45
     assert sum(bars["flagged"]) == 2  # the bar's hover says two readings were set aside
+    # ... and the chart marks both at their raw value on the school's local date.
+    day = SPIKE_AT.astimezone(ZoneInfo("Europe/Berlin")).date().isoformat()
+    assert bars["aside"]["temp_c"] == {"date": [day], "y": [45.0], "why": ["step"]}
+    assert bars["aside"]["rain_mm"]["date"] == [day] and bars["aside"]["rain_mm"]["y"] == [60.0]
+    fig = render_daily(after, "en", {})
+    marks = [tr for tr in fig.data if tr.type == "scatter"]
+    assert [(tr.yaxis, list(tr.x), list(tr.y)) for tr in marks] == [
+        ("y", [day], [45.0]),
+        ("y2", [day], [60.0]),
+    ]
+    clean_bars = clean.daily(stations, 7, NOW)
+    assert not [tr for tr in render_daily(clean_bars, "en", {}).data if tr.type == "scatter"]
 
 
 def test_compare_chart_marks_the_flagged_reading_and_leaves_it_out_of_the_line(
