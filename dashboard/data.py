@@ -331,15 +331,27 @@ class Data:
 
     # -- Asia vs Europe ---------------------------------------------------------------------
     def regions(
-        self, variable: str, period: str, clock: Clock, now: datetime | None = None
+        self,
+        variable: str,
+        period: str,
+        clock: Clock,
+        now: datetime | None = None,
+        well_sited: bool = False,
     ) -> dict[str, Any]:
-        """Hourly median and interquartile band of `variable` for each side (outdoor stations)."""
+        """Hourly median and interquartile band of `variable` for each side (outdoor stations;
+        with `well_sited`, only those of siting class 1–3 for it: `left_out` names the others,
+        `notes` says when the sides mix sitings)."""
         now = now or utcnow()
         reg = self.registry(now)
         meta = reg[reg["exposure"] == "outdoor"]
         field = variable if variable in ("temp_c", "rh_pct", "wind_speed_ms", "rain_mm") else None
         out: dict[str, Any] = {"variable": variable, "period": period, "clock": clock, "sides": []}
         if field is None or meta.empty:
+            return out
+        view = siting_view(list(meta.index), self.siting(), field, well_sited)
+        meta = meta.loc[view.kept]
+        out["left_out"], out["notes"] = view.left_out, view.notes
+        if meta.empty:
             return out
         obs = self._read(now - PERIODS[period], now, list(meta.index), [field])
         if obs.empty:
@@ -364,17 +376,25 @@ class Data:
         return out
 
     # -- leaderboard ------------------------------------------------------------------------
-    def leaderboard(self, now: datetime | None = None, top: int = 5) -> dict[str, Any]:
+    def leaderboard(
+        self, now: datetime | None = None, top: int = 5, well_sited: bool = False
+    ) -> dict[str, Any]:
         """Today's rankings per category (each school's own local day so far) and, per school,
         the table's columns (`core.compare.school_table`): now, highest and lowest so far today,
         yesterday's mean against the usual. A card's value and the table's for the same school
-        are the same number."""
+        are the same number. With `well_sited`, a temperature board and the table keep only
+        schools of temperature siting class 1–3, the wind board those of wind class 1–3
+        (`left_out`: every school some board left out); `notes` says when the wind board mixes
+        roof and ground anemometers."""
         now = now or utcnow()
         reg = self.registry(now)
         meta = reg[reg["exposure"] == "outdoor"]
-        out: dict[str, Any] = {"categories": {}, "anomaly": []}
+        out: dict[str, Any] = {"categories": {}, "anomaly": [], "left_out": [], "notes": []}
         if meta.empty:
             return out
+        sited, everyone = self.siting(), list(meta.index)
+        kept = {f: siting_view(everyone, sited, f, well_sited) for f in _BOARD_FIELD.values()}
+        out["left_out"] = sorted({s for view in kept.values() for s in view.left_out})
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
         obs = self._read(
             now - timedelta(days=10), now + timedelta(minutes=1), list(meta.index), fields
@@ -382,12 +402,17 @@ class Data:
         if obs.empty:
             return out
         recent = obs[obs["time"] >= pd.Timestamp(now) - timedelta(hours=26)]
-        ranked = core_compare.rankings(recent, meta, now, top=top)
+        # Ranked in full, then each board keeps its own well-sited schools before its top few.
+        ranked = core_compare.rankings(recent, meta, now, top=len(meta))
         today = ranked[ranked["period"] == "today"]
-        for category in ("hottest", "coldest", "wettest", "windiest", "range"):
+        for category, quantity in _BOARD_FIELD.items():
             rows = today[today["category"] == category]
+            rows = rows[rows["station"].isin(kept[quantity].kept)].head(top)
             out["categories"][category] = _ranking_rows(rows, meta)
-        table = core_compare.school_table(obs, meta, now)
+        windiest = [r["station"] for r in out["categories"]["windiest"]]
+        out["notes"] = siting_view(windiest, sited, "wind_gust_ms", False).notes
+        temp_kept = kept["temp_c"].kept
+        table = core_compare.school_table(obs, meta.loc[temp_kept], now)
         table = table.sort_values("anomaly_c", ascending=False, na_position="last")
         out["anomaly"] = [
             {
@@ -490,6 +515,16 @@ def _quantity(variable: str, frame: pd.DataFrame, meta: pd.DataFrame) -> np.ndar
     if variable not in frame:
         return np.full(len(frame), np.nan)
     return frame[variable].to_numpy(np.float64)
+
+
+# The quantity whose siting class decides which schools a board may rank.
+_BOARD_FIELD: Final = {
+    "hottest": "temp_c",
+    "coldest": "temp_c",
+    "wettest": "rain_mm",
+    "windiest": "wind_gust_ms",
+    "range": "temp_c",
+}
 
 
 def _ranking_rows(rows: pd.DataFrame, meta: pd.DataFrame) -> list[dict[str, Any]]:

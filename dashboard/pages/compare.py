@@ -37,7 +37,7 @@ DAILY = "compare-daily"
 DAILY_DATA = "compare-daily-data"
 DOWNLOAD = "compare-download"
 DOWNLOAD_BUTTON = "compare-download-button"
-SITED = "compare-well-sited"
+SITED = controls.well_sited_id("compare")
 SET_ASIDE = N_("set aside by quality control")
 QC_EXPLAIN = N_(
     "Every reading is checked before it counts: is it possible at all (range), did it jump more "
@@ -47,14 +47,7 @@ QC_EXPLAIN = N_(
     "average, daily bar, ranking and comparison, so one faulty minute cannot make a school the "
     "hottest. It is not deleted: the data download keeps it, with the reason."
 )
-SITING_NOTE = "compare-siting-note"
-# The core's notes on a comparison that mixes sitings (dashboard.core.siting.siting_view).
-SITING_NOTES = {
-    "roof_mixed": N_(
-        "Note: some of these anemometers are on a roof, others at ground level; a roof speeds "
-        "the wind up and bends it, so part of the difference is the siting, not the weather."
-    ),
-}
+SITING_NOTE = controls.siting_note_id("compare")
 
 
 def layout(**query: str) -> html.Div:
@@ -67,16 +60,7 @@ def layout(**query: str) -> html.Div:
             html.Div(
                 [
                     *controls.series_controls("compare", lang, WEATHER_VARIABLES, "day"),
-                    dcc.Checklist(
-                        id=SITED,
-                        options=[
-                            {
-                                "label": t("Only well-sited schools (WMO class 1–3)", lang),
-                                "value": "sited",
-                            }
-                        ],
-                        value=[],
-                    ),
+                    controls.well_sited("compare", lang),
                     html.Button(
                         t("Download CSV", lang), id=DOWNLOAD_BUTTON, className="button", n_clicks=0
                     ),
@@ -104,12 +88,7 @@ def layout(**query: str) -> html.Div:
 @callback(Output(SITING_NOTE, "children"), Input(DATA, "data"), State(ids.LANG, "data"))
 def siting_note(payload: dict | None, lang: str) -> str:
     """Which schools a well-sited comparison left out, and sitings that do not compare."""
-    payload = payload or {}
-    parts = [t(SITING_NOTES[note], lang) for note in payload.get("notes") or []]
-    if payload.get("left_out"):
-        left_out = t("Left out (siting class 4–5 or not described)", lang)
-        parts.append(f"{left_out}: {', '.join(payload['left_out'])}")
-    return " ".join(parts)
+    return controls.siting_note(payload or {}, lang, name_them=True)
 
 
 @callback(

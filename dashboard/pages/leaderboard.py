@@ -8,7 +8,7 @@ from typing import Any
 
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids, records_view
+from dashboard import controls, ids, records_view
 from dashboard.context import data
 from dashboard.i18n import N_, number, t
 from dashboard.shell import current_language, explain
@@ -21,6 +21,8 @@ PAGE = {"path": "/leaderboard", "name": N_("Leaderboard"), "order": 3}
 DATA = "leaderboard-data"
 BOARD = "leaderboard-board"
 ANOMALY = "leaderboard-anomaly"
+SITED = controls.well_sited_id("leaderboard")
+SITING_NOTE = controls.siting_note_id("leaderboard")
 # category: (title, what its number means, quantity the value is shown as, what an empty board says)
 NO_READINGS = N_("No readings yet today.")
 CATEGORIES = {
@@ -60,6 +62,8 @@ def layout(**_query: str) -> html.Div:
                 )
             ),
             records_view.banner("leaderboard"),
+            controls.well_sited("leaderboard", lang),
+            html.P(id=SITING_NOTE, className="note"),
             html.Div(id=BOARD, className="boards"),
             html.H3(t("Warmer or colder than usual?", lang)),
             html.Div(id=ANOMALY),
@@ -79,9 +83,16 @@ def layout(**_query: str) -> html.Div:
     )
 
 
-@callback(Output(DATA, "data"), Input(ids.VERSION, "data"), Input(BOARD, "id"))
-def compute(_version: Any, _id: str) -> dict[str, Any]:
-    return data().leaderboard()
+@callback(
+    Output(DATA, "data"), Input(ids.VERSION, "data"), Input(BOARD, "id"), Input(SITED, "value")
+)
+def compute(_version: Any, _id: str, sited: list[str] | None) -> dict[str, Any]:
+    return data().leaderboard(well_sited=bool(sited))
+
+
+@callback(Output(SITING_NOTE, "children"), Input(DATA, "data"), Input(ids.LANG, "data"))
+def siting_note(payload: dict | None, lang: str) -> str:
+    return controls.siting_note(payload or {}, lang, name_them=False)
 
 
 def _value(quantity: str, value: float | None, units: dict, lang: str) -> str:

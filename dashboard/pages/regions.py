@@ -23,6 +23,8 @@ PERIOD = controls.period_id("regions")
 CLOCK = controls.clock_id("regions")
 DATA = "regions-data"
 GRAPH = "regions-graph"
+SITED = controls.well_sited_id("regions")
+SITING_NOTE = controls.siting_note_id("regions")
 VARIABLES = ("temp_c", "rh_pct", "wind_speed_ms", "rain_mm")
 
 
@@ -32,10 +34,14 @@ def layout(**_query: str) -> html.Div:
         [
             html.H2(t("Asia vs Europe", lang)),
             html.Div(
-                controls.series_controls("regions", lang, VARIABLES, "week"),
+                [
+                    *controls.series_controls("regions", lang, VARIABLES, "week"),
+                    controls.well_sited("regions", lang),
+                ],
                 className="row controls-row",
             ),
             dcc.Graph(id=GRAPH, config=figures.config(lang, ("toImage", "resetScale2d"))),
+            html.P(id=SITING_NOTE, className="note"),
             explain(
                 t(
                     "The line is the middle school of each side (half are warmer, half colder). "
@@ -58,10 +64,20 @@ def layout(**_query: str) -> html.Div:
     Input(VARIABLE, "value"),
     Input(PERIOD, "value"),
     Input(CLOCK, "value"),
+    Input(SITED, "value"),
     Input(ids.VERSION, "data"),
 )
-def compute(variable: str, period: str, clock: Any, _version: Any) -> dict[str, Any]:
-    return data().regions(variable or "temp_c", period or "week", clock or "solar")
+def compute(
+    variable: str, period: str, clock: Any, sited: list[str] | None, _version: Any
+) -> dict[str, Any]:
+    return data().regions(
+        variable or "temp_c", period or "week", clock or "solar", well_sited=bool(sited)
+    )
+
+
+@callback(Output(SITING_NOTE, "children"), Input(DATA, "data"), Input(ids.LANG, "data"))
+def siting_note(payload: dict | None, lang: str) -> str:
+    return controls.siting_note(payload or {}, lang, name_them=False)
 
 
 @callback(

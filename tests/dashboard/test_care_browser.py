@@ -156,3 +156,19 @@ def test_compare_keeps_only_well_sited_schools_when_asked(
     browser.find_element(By.CSS_SELECTOR, "#compare-well-sited input").click()
     wait(browser, lambda d: len(plot_data(d, "compare-graph")) == 3)
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#compare-siting-note").text == "")
+
+
+def test_leaderboard_keeps_only_well_sited_schools_when_asked(
+    browser: Any, care_dashboard: Dashboard
+) -> None:
+    open_page(browser, care_dashboard.url + "/leaderboard", "Today's leaderboard")
+
+    def hottest(driver: Any) -> list[str]:
+        return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#leaderboard-hottest .who")]
+
+    wait(browser, lambda d: hottest(d) == ["Plain School", "Wall School", "Field School"])
+    assert browser.find_element(By.CSS_SELECTOR, "#leaderboard-siting-note").text == ""
+    browser.find_element(By.CSS_SELECTOR, "#leaderboard-well-sited input").click()
+    wait(browser, lambda d: hottest(d) == ["Field School"])
+    # The wall school is class 4 for temperature; the plain one describes no siting at all.
+    wait_for_text(browser, "#leaderboard-siting-note", "2 schools left out")
