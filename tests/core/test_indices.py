@@ -3,6 +3,10 @@
 The days come from observations through the core's daily summary (local days, DST, coverage),
 so the comparison covers what a school would see: a multi-year synthetic series with outages and
 DST in Helsinki, Manila and Kolkata, and the measured hourly year pvlib ships (TMY3, Greensboro NC).
+TMY3's rain is not usable (months stitched from different years, 500 mm placeholders), so the
+precipitation indices are checked on real rain too from a second measured source: four years of
+daily Seattle weather (NOAA, 2012-2015) that the vega_datasets package ships. Those are daily
+values, so they enter as climate days directly, not through the daily summary.
 
 xclim runs with its missing-data check off (`check_missing="skip"`): its default ("any": one
 missing day voids a period) is not ETCCDI's. Our periods that ETCCDI's rule voids are checked
@@ -237,5 +241,41 @@ def test_pvlib_measured_year_matches_xclim(pvlib_days: pd.DataFrame, name: str, 
     days = pvlib_days
     assert len(days) == 365 and days["complete"].all()
     assert not (days["tg_c"] == 5.0).any()
+    ours = climate_indices(days, freq)[name]
+    _assert_equal_to_xclim(name, ours, days, freq)
+
+
+@pytest.fixture(scope="module")
+def seattle_days() -> pd.DataFrame:
+    vega = pytest.importorskip("vega_datasets")
+    daily = vega.local_data.seattle_weather()
+    tx, tn = daily["temp_max"].to_numpy(float), daily["temp_min"].to_numpy(float)
+    return pd.DataFrame(
+        {
+            "station": "us-seattle",
+            "date": pd.to_datetime(daily["date"]),
+            "tx_c": tx,
+            "tn_c": tn,
+            # No daily mean in the file: ETCCDI's fallback, the mean of the extremes.
+            "tg_c": (tx + tn) / 2,
+            "rr_mm": daily["precipitation"].to_numpy(float),
+            "gust_ms": np.nan,
+            "wind_dir_deg": np.nan,
+            "coverage": 1.0,
+            "complete": True,
+        }
+    )
+
+
+# GSL is left out here: this file's TG (the mean of extremes in 0.1 °C steps) is exactly 5 °C on
+# some days, where ETCCDI's season end ("TG < 5") and xclim's ("not TG > 5") rightly differ.
+@pytest.mark.parametrize(("name", "freq"), _cases([n for n in XCLIM if n != "GSL"]))
+def test_seattle_measured_years_match_xclim(
+    seattle_days: pd.DataFrame, name: str, freq: str
+) -> None:
+    days = seattle_days
+    assert len(days) == 4 * 365 + 1 and days["date"].is_unique
+    # Real rain that exercises every precipitation index: wet spells, dry spells, heavy days.
+    assert days["rr_mm"].max() > 50 and (days["rr_mm"] >= 20).sum() > 10
     ours = climate_indices(days, freq)[name]
     _assert_equal_to_xclim(name, ours, days, freq)
