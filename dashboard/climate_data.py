@@ -22,6 +22,7 @@ from dashboard.climate_store import CLIMATE_FIELDS, read_climate_days
 from dashboard.context import data as current_data
 from dashboard.core.calibration import apply_corrections
 from dashboard.core.climate_days import climate_days
+from dashboard.core.climate_report import Report
 from dashboard.core.compare import today_summary
 from dashboard.core.indices import INDICES, climate_indices
 from dashboard.core.records import broken_records, merge_records, station_records
@@ -124,15 +125,20 @@ class Climate:
         ]  # fmt: skip
         return out
 
-    def report_html(self, station: str, period: Period, lang: str) -> str | None:
-        """The printable report page of `station` (None when the station is unknown)."""
+    def report(self, station: str, period: Period) -> tuple[Report, pd.Series] | None:
+        """The monthly or yearly report of `station` and its metadata (None: unknown station)."""
         meta = self._outdoor(utcnow())
         if station not in meta.index:
             return None
         days = read_climate_days(
             self.data.store, meta, period.first, period.last, [station], self.data.corrections()
         )
-        return render_html(period_report(days, station, period), meta.loc[station], lang)
+        return period_report(days, station, period), meta.loc[station]
+
+    def report_html(self, station: str, period: Period, lang: str) -> str | None:
+        """The printable report page of `station` (None when the station is unknown)."""
+        built = self.report(station, period)
+        return None if built is None else render_html(*built, lang)
 
     def partners(self, stations: list[str], year: int, month: int) -> dict[str, Any]:
         """The month's indices of `stations` side by side, this year and the year before (when

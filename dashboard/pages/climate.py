@@ -7,7 +7,7 @@ from datetime import timedelta
 from html import escape
 from typing import Any
 
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import ids, picker
 from dashboard.climate_data import climate
@@ -17,7 +17,7 @@ from dashboard.data import utcnow
 from dashboard.i18n import N_, number, t
 from dashboard.labels import REGION, name
 from dashboard.records_view import QUANTITY, RECORD, banner
-from dashboard.report_actions import parse_period
+from dashboard.report_actions import ReportFormat, parse_period, render_report
 from dashboard.shell import current_language, explain
 from dashboard.tables import card_table
 from dashboard.units import fmt
@@ -29,6 +29,10 @@ PAGE = {"path": "/climate", "name": N_("Climate"), "order": 6}
 STATION = "climate-station"
 PERIOD = "climate-period"
 REPORT = "climate-report"
+DOWNLOAD = "climate-download"
+DOWNLOAD_CSV = "climate-download-csv"
+DOWNLOAD_PDF = "climate-download-pdf"
+DOWNLOAD_NOTE = "climate-download-note"
 RECORDS = "climate-records"
 PARTNERS_PICK = "climate-partners-pick"
 MONTH = "climate-month"
@@ -96,9 +100,17 @@ def layout(**_query: str) -> html.Div:
                     dcc.Dropdown(id=STATION, clearable=False, className="pick"),
                     html.Label(t("Month or year", lang), htmlFor=PERIOD),
                     dcc.Input(id=PERIOD, value=this_month, debounce=True, size="8"),
+                    html.Button(
+                        t("Download CSV", lang), id=DOWNLOAD_CSV, className="button", n_clicks=0
+                    ),
+                    html.Button(
+                        t("Download PDF", lang), id=DOWNLOAD_PDF, className="button", n_clicks=0
+                    ),
                 ],
                 className="row",
             ),
+            html.P(id=DOWNLOAD_NOTE, className="note", role="status"),
+            dcc.Download(id=DOWNLOAD),
             html.Iframe(
                 id=REPORT,
                 className="report",
@@ -173,6 +185,32 @@ def report(station: str | None, period: str | None, lang: str) -> str:
         return f"<p>{escape(str(exc))}</p>"  # the message quotes what the student typed
     page = climate().report_html(station, when, lang)
     return page or f"<p>{escape(t(NO_READINGS, lang))}</p>"
+
+
+@callback(
+    Output(DOWNLOAD, "data"),
+    Output(DOWNLOAD_NOTE, "children"),
+    Input(DOWNLOAD_CSV, "n_clicks"),
+    Input(DOWNLOAD_PDF, "n_clicks"),
+    State(STATION, "value"),
+    State(PERIOD, "value"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
+def download(_csv: int, _pdf: int, station: str | None, period: str | None, lang: str) -> Any:
+    """The report on screen as a file: CSV for a spreadsheet, or the one-page PDF for the
+    classroom wall (what `classnet report --format csv|pdf` writes)."""
+    fmt: ReportFormat = "pdf" if ctx.triggered_id == DOWNLOAD_PDF else "csv"
+    try:
+        when = parse_period(period or "")
+        built = climate().report(station, when) if station else None
+        if built is None:
+            return no_update, t(NO_READINGS, lang)
+        content = render_report(*built, fmt, lang)
+    except UserError as exc:  # a mistyped period, or no Chromium to print with
+        return no_update, str(exc)
+    name = f"classnet-{station}-{(period or '').strip()}.{fmt}"
+    return dcc.send_bytes(content, name), ""
 
 
 @callback(

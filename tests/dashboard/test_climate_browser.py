@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,3 +84,35 @@ def test_climate_page(browser: Any, dashboard: Any, chain: Any) -> None:
     notes = text_of(browser, "#climate-notes")
     assert "TR (days)" in notes
     assert station
+
+
+def test_climate_report_downloads_as_csv_and_pdf(
+    browser: Any, dashboard: Any, chain: Any, tmp_path: Path
+) -> None:
+    """The report's buttons save real files through the browser's own download."""
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)}
+    )
+    open_page(browser, f"{dashboard.url}/climate", "Climate")
+    wait(browser, lambda d: "Monthly climate summary" in (
+        d.find_element(By.ID, "climate-report").get_attribute("srcdoc") or ""))  # fmt: skip
+    month = datetime.now(UTC).strftime("%Y-%m")
+
+    browser.find_element(By.ID, "climate-download-csv").click()
+    csv_files = wait(browser, lambda d: list(tmp_path.glob("classnet-*.csv")))
+    station = csv_files[0].name.removeprefix("classnet-").removesuffix(f"-{month}.csv")
+    assert station in chain.stations
+    lines = csv_files[0].read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("station,") and lines[1].startswith(f"{station},")
+
+    browser.find_element(By.ID, "climate-download-pdf").click()
+    pdf_files = wait(browser, lambda d: list(tmp_path.glob("classnet-*.pdf")))
+    wait(browser, lambda d: pdf_files[0].read_bytes().startswith(b"%PDF"))
+
+    # A mistyped period is named, and no file is saved.
+    box = browser.find_element(By.ID, "climate-period")
+    box.clear()
+    box.send_keys("2024-13\n")
+    browser.find_element(By.ID, "climate-download-csv").click()
+    wait_for_text(browser, "#climate-download-note", "is not a month like 2024-06")
+    assert len(list(tmp_path.iterdir())) == 2
