@@ -58,6 +58,11 @@ class Chain:
         store = open_store(self.store_url)
         try:
             wait_until(lambda: what(store), timeout_s, "the gateway to store the test data", 0.2)
+        except AssertionError as exc:
+            # A session-long gateway that stops storing late in a full run: its log says why.
+            log = self.data_dir / "gateway.log"
+            tail = log.read_text(errors="replace").splitlines()[-25:] if log.exists() else []
+            raise AssertionError("\n".join([str(exc), f"last lines of {log}:", *tail])) from None
         finally:
             store.close()
 
