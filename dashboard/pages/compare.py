@@ -184,6 +184,29 @@ def render_days(payload: dict | None, lang: str, units: dict) -> go.Figure:
     return render_daily(payload or {}, lang, units)
 
 
+def set_aside_marks(
+    x: list[str],
+    y: list[float],
+    why: list[str],
+    quantity: str,
+    school: str,
+    units: dict,
+    lang: str,
+    **trace: Any,
+) -> go.Scatter:
+    """Readings QC set aside, as ✕ at their raw value with the failed checks in the hover
+    (`school` already escaped)."""
+    return go.Scatter(
+        x=x,
+        y=convert(quantity, np.array(y, dtype=float), units),
+        name=f"{school}: {t(SET_ASIDE, lang)}",
+        mode="markers",
+        marker={"symbol": "x", "size": 9, "color": "#c0392b"},
+        text=[figures.esc(w) for w in why],
+        **trace,
+    )
+
+
 def render_series(payload: dict, lang: str, units: dict) -> go.Figure:
     series = payload.get("series") or []
     if not series:
@@ -202,16 +225,11 @@ def render_series(payload: dict, lang: str, units: dict) -> go.Figure:
         aside = s.get("flagged") or {}
         if aside.get("x"):
             fig.add_trace(
-                go.Scatter(
-                    x=aside["x"],
-                    y=convert(variable, np.array(aside["y"], dtype=float), units),
-                    name=f"{figures.esc(s['name'])}: {t(SET_ASIDE, lang)}",
-                    mode="markers",
-                    marker={"symbol": "x", "size": 9, "color": "#c0392b"},
-                    text=[figures.esc(w) for w in aside["why"]],
-                    hovertemplate="%{y} (%{text})",
+                set_aside_marks(
+                    aside["x"], aside["y"], aside["why"], variable, figures.esc(s["name"]), units,
+                    lang, hovertemplate="%{y} (%{text})",
                 )
-            )
+            )  # fmt: skip
     fig = figures.base(fig, lang, height=460)
     fig.update_xaxes(
         title_text=name(AXIS, payload["clock"], lang),
@@ -274,20 +292,14 @@ def render_daily(payload: dict, lang: str, units: dict) -> go.Figure:
         for row, field in marked:
             aside = aside_of[field]
             fig.add_trace(
-                go.Scatter(
-                    x=aside["date"],
-                    y=convert(field, np.array(aside["y"], dtype=float), units),
-                    name=f"{school}: {t(SET_ASIDE, lang)}",
-                    mode="markers",
-                    marker={"symbol": "x", "size": 9, "color": "#c0392b"},
-                    legendgroup=d["station"],
-                    showlegend=(row, field) == marked[0],
-                    text=[figures.esc(w) for w in aside["why"]],
+                set_aside_marks(
+                    aside["date"], aside["y"], aside["why"], field, school, units, lang,
                     hovertemplate=f"{school}<br>%{{x|%Y-%m-%d}}: %{{y}} (%{{text}})<extra></extra>",
+                    legendgroup=d["station"], showlegend=(row, field) == marked[0],
                 ),
                 row=row,
                 col=1,
-            )
+            )  # fmt: skip
     fig = figures.base(fig, lang, height=460)
     temp_title = f"{name(QUANTITY, 'temp_c', lang)} ({unit_of('temp_c', units)})"
     fig.update_yaxes(title_text=temp_title, row=1)
