@@ -170,7 +170,7 @@ def test_waiting_after_a_line_longer_than_any_observation() -> None:
     box = Outbox("ob", capacity=100, segment=10)
     box.append(line(1))
     assert box.waiting == box.pending() == 3
-    lines, pos = box.peek(7, 1024)
+    _, pos = box.peek(7, 1024)
     box.commit(pos)
     assert box.waiting == box.pending()
     drain(box)
