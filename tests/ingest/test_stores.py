@@ -228,3 +228,29 @@ def test_sqlite_batch_over_several_statements_lands_whole(
     stations = store.stations()
     assert sorted(stations.index) == sorted(written.registry)
     store.close()
+
+
+def test_a_sqlite_store_from_before_outbox_and_siting_is_read_and_extended(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE obs (station TEXT NOT NULL, ts_ms INTEGER NOT NULL, seq INTEGER, "
+        "temp_c REAL, PRIMARY KEY (station, ts_ms)) WITHOUT ROWID;"
+        "CREATE TABLE registry (station TEXT PRIMARY KEY, name TEXT, lat REAL, lon REAL, "
+        "elevation_m REAL, timezone TEXT, exposure TEXT, sensors TEXT, firmware TEXT, "
+        "state TEXT, last_seen_ms INTEGER, battery_v REAL, rssi_dbm REAL);"
+        "INSERT INTO registry (station, name, last_seen_ms) VALUES ('fi-old-01', 'Old', 1);"
+    )
+    old.commit()
+    old.close()
+    reader = open_store(f"sqlite:///{path}", read_only=True)
+    assert np.isnan(reader.stations().loc["fi-old-01", "outbox"])  # read as it is
+    reader.close()
+    writer = open_store(f"sqlite:///{path}")  # the gateway adds the columns
+    status = b'{"state": "online", "outbox": 7, "outbox_max": 2304}'
+    writer.write(decode_messages([("classnet/v1/fi-old-01/status", status)], TS / 1000, TS).batch)
+    row = writer.stations().loc["fi-old-01"]
+    assert (row["name"], row["outbox"], row["outbox_max"]) == ("Old", 7.0, 2304.0)
+    writer.close()
