@@ -63,7 +63,10 @@ def parse_siting(table: Any, where: str) -> tuple[Siting, list[str]]:
     """A `[<station>.siting]` table (or a meta message's `siting` object), and every problem in
     it (bad entries are left out)."""
     if not isinstance(table, Mapping):
-        return Siting(), [f"{where}: siting must be a table ([<station>.siting])"]
+        return Siting(), [
+            f"{where}: siting must be a table of keys ([<station>.siting] in stations.toml, "
+            '"siting": {...} in meta)'
+        ]
     values: dict[str, Any] = {}
     errors: list[str] = []
     for name, value in table.items():
