@@ -27,9 +27,9 @@ The faults, each doing only what it names (VALUE and its default in brackets):
 - `--outbox` [capacity, 2304]: not a fault but what a real station says: its `status` carries
   how many readings wait in its outbox (`outbox`) and that capacity (`outbox_max`). The birth
   after an offline or dropped-will window reports the backlog, and the station's next reading
-  reports 0 (a real station reports as it drains; this one flushes at once, and saying the
-  level until its next reading lets `classnet alerts` see it). A backlog beyond the capacity
-  loses its oldest readings, as the firmware's outbox does. Takes no window.
+  after that second reports 0 (a real station reports as it drains; this one flushes at once,
+  and saying the level until its next reading lets `classnet alerts` see it). A backlog beyond
+  the capacity loses its oldest readings, as the firmware's outbox does. Takes no window.
 
 Message faults (duplicates, malformed, wrong topic) hit single live observations, not backlog
 flushes, so a test can name the one reading each affected.

@@ -75,7 +75,9 @@ class _State:
 
     backlog: list[dict[str, Any]] = field(default_factory=list)
     away: bool = False  # in an offline or dropped-will window
-    drained: bool = False  # flushed a backlog; the next reading says the outbox is empty
+    # When it flushed a backlog (--outbox): its next reading after that second says the outbox
+    # is empty (not one in the same second: the level would be said for no time at all).
+    drained: int | None = None
 
 
 class Fleet:
@@ -326,7 +328,7 @@ class Fleet:
         sends = []
         if kind == "dropped_will":
             sends.append(Send(t, station, wire.topic(station, "status"), action="connect"))
-        self._state[k].drained = bool(self.outbox_max[k])
+        self._state[k].drained = t if self.outbox_max[k] else None
         return [*sends, *self.birth(t, k), *self._flush(t, k, kind)]
 
     def _flush(self, t: int, k: int, kind: str | None = None) -> list[Send]:
@@ -366,8 +368,8 @@ class Fleet:
             return []
         station = self.ids[k]
         drained = []
-        if state.drained:
-            state.drained = False
+        if state.drained is not None and t > state.drained:
+            state.drained = None
             drained.append(self._status(t, k))
         topic, payload = wire.topic(station, "obs"), wire.encode(obs)
         marks = list(done)
