@@ -31,7 +31,7 @@ from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
 from ingest import Store, StoreError
 from ingest.domain.calibration import Correction, load_corrections
-from ingest.domain.siting import Siting, load_siting
+from ingest.domain.siting import Siting
 
 log = logging.getLogger("classnet.dashboard")
 
@@ -146,13 +146,12 @@ class Data:
         return found
 
     def siting(self) -> dict[str, Siting]:
-        """How each station is sited, from stations.toml (read with the registry, as often)."""
-        hit = self._cached.get("siting")
-        if hit is not None and time.monotonic() - hit[0] < self.registry_ttl_s:
-            return dict(hit[1])
-        found = load_siting(self.stations_path)
-        self._cached["siting"] = (time.monotonic(), found)
-        return found
+        """How each station is sited: its meta and stations.toml, merged in the registry."""
+        return {
+            str(station): found
+            for station, found in self._stations()["siting"].items()
+            if isinstance(found, Siting)
+        }
 
     def _read(
         self, start: datetime, end: datetime, stations: Sequence[str] | None, fields: Sequence[str]

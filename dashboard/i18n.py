@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Final
 
 from babel import Locale
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, format_timedelta
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 # Code -> the language's own name (what a student looks for in the picker). Codes are gettext
@@ -125,3 +125,8 @@ def day_label(day: date | datetime, lang: str | None) -> str:
 def time_label(moment: datetime, lang: str | None) -> str:
     """A clock time as the locale writes it (24-hour or not)."""
     return format_skeleton("Hm", moment, locale=locale(lang))
+
+
+def duration(span: timedelta, lang: str | None) -> str:
+    """A span of time in words, rounded to its largest unit: "2 days", "5 Minuten"."""
+    return format_timedelta(span, format="long", locale=locale(lang))

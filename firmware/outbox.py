@@ -9,6 +9,8 @@
 # Bounded: at most `capacity` unsent lines are kept (rounded up to whole segments). When full, the
 # oldest segment is dropped and the lost lines are counted in `dropped` (mqtt_as's MsgQueue
 # discards, on flash). A line torn by a power cut mid-write is skipped and counted in `corrupt`.
+# `waiting` is how many lines wait to be sent, kept up to date in RAM (the station reports it in
+# its status; counting the files each time would read up to 450 KB).
 #
 # At-least-once: a power cut between the broker's PUBACK and the head update sends that batch
 # again; the store keeps one point per (station, ts), so the repeat is harmless.
@@ -54,6 +56,7 @@ class Outbox:
             self.tail_lines = self._repair_tail()
         if self.segs and self.head_seg < self.segs[0]:
             self.head_seg, self.head_off = self.segs[0], 0
+        self.waiting = self._count_waiting()
 
     # -- file names and the head record
 
@@ -101,6 +104,17 @@ class Outbox:
             lines += 1
         return lines
 
+    def _count_waiting(self):
+        # At boot: the head segment is read from where sending stopped and the tail's lines are
+        # known (_repair_tail); a segment in between was closed when it held `segment` lines, so
+        # a station that wakes from deep sleep with a full outbox does not read all of it.
+        if not self.segs:
+            return 0
+        count = self._count_lines(self.head_seg, self.head_off)
+        if len(self.segs) > 1:
+            count += (len(self.segs) - 2) * self.segment + self.tail_lines
+        return count
+
     # -- writing
 
     def append(self, line):
@@ -112,6 +126,7 @@ class Outbox:
         with open(self._seg_path(self.segs[-1]), "ab") as f:
             f.write(line + b"\n")
         self.tail_lines += 1
+        self.waiting += 1
 
     def _new_segment(self):
         n = self.segs[-1] + 1 if self.segs else 0
@@ -129,6 +144,7 @@ class Outbox:
         oldest = self.segs[0]
         lost = self._count_lines(oldest, self.head_off if oldest == self.head_seg else 0)
         self.dropped += lost
+        self.waiting -= lost
         self._remove_seg(oldest)
         self.head_seg, self.head_off = self.segs[0], 0
         self._save_head()
@@ -163,6 +179,7 @@ class Outbox:
             return [], None
         lines = []
         bad = 0
+        taken = 0  # lines (newlines) consumed
         used = 0  # bytes consumed after head_off
         # Reads of MAX_LINE bytes from the first line not yet taken, then slices. MicroPython's
         # readline() reads a byte per call and grows its buffer 16 bytes at a time (a 24-line
@@ -185,23 +202,25 @@ class Outbox:
                     else:
                         bad += 1
                     used += end - start + 1
+                    taken += 1
                     start = end + 1
                     end = block.find(b"\n", start)
                 if end >= 0 or not start:
                     break  # max_lines or max_bytes reached, or the end of the segment
         if not used:
             return [], None
-        return lines, (self.head_seg, self.head_off + used, bad)
+        return lines, (self.head_seg, self.head_off + used, bad, taken)
 
     def commit(self, pos):
         """The lines returned with `pos` are safe at the broker: forget them."""
         if pos is None:
             return
-        seg, off, bad = pos
+        seg, off, bad, taken = pos
         if seg != self.head_seg:
             return  # that segment was dropped meanwhile
         self.head_off = off
         self.corrupt += bad
+        self.waiting -= taken
         self._skip_finished()
         self._save_head()
 

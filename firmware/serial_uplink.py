@@ -14,10 +14,10 @@ MAX_REPLY = 128  # acknowledgement and time frames are about 40 bytes
 
 
 class SerialUplink:
-    def __init__(self, board, cfg, birth, clock):
+    def __init__(self, board, cfg, meta, clock):
         self.board = board
         self.station = cfg["station"].encode()
-        self.birth = birth
+        self.meta = meta
         self.clock = clock  # set from the bridge's time frames: a serial station has no NTP
         self.where = "classnet bridge (USB serial)"
         self.ping_ms = PING_MS
@@ -26,18 +26,22 @@ class SerialUplink:
     def network_up(self):
         return True
 
-    def connect(self):
+    def connect(self, status):
         # Whatever waited on the line (answers to an earlier try) is stale: a late time frame
         # would set the clock wrong.
         for _ in range(64):
             if not self.board.usb_read():
                 break
         self.reader = frame.LineReader(MAX_REPLY)
-        self._exchange([(b"s", b"-", self.birth[0]), (b"m", b"-", self.birth[1])], False)
+        self._exchange([(b"s", b"-", status), (b"m", b"-", self.meta)], False)
 
     def send_obs(self, lines):
         """Send encoded observation lines (oldest first); return once all are acknowledged."""
         self._exchange([(b"o", _seq(line), line) for line in lines], False)
+
+    def send_status(self, status):
+        """The status again (the bridge publishes it retained); return once acknowledged."""
+        self._exchange([(b"s", b"-", status)], False)
 
     def ping(self):
         """The bridge answers a ping with the time, which keeps the clock in step."""

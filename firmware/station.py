@@ -27,10 +27,10 @@ class MqttUplink:
     """The Wi-Fi + MQTT way out. firmware/serial_uplink.py (USB serial to `classnet bridge`)
     offers the same methods."""
 
-    def __init__(self, board, cfg, birth):
+    def __init__(self, board, cfg, meta):
         self.board = board
         self.cfg = cfg
-        self.birth = birth
+        self.meta = meta
         b = cfg["broker"]
         self.where = "%s:%d" % (b["host"], b["port"])
         self.status_topic = wire.topic(cfg["station"], "status")
@@ -73,13 +73,13 @@ class MqttUplink:
             except OSError:
                 raise CertificateError("there is no %s on the board" % self.ca) from None
 
-    def connect(self):
+    def connect(self, status):
         try:
             self._cadata()
             self.client.connect()
-            self.client.publish(self.status_topic, self.birth[0], retain=True, qos=1)
+            self.client.publish(self.status_topic, status, retain=True, qos=1)
             self.client.publish(
-                wire.topic(self.cfg["station"], "meta"), self.birth[1], retain=True, qos=1
+                wire.topic(self.cfg["station"], "meta"), self.meta, retain=True, qos=1
             )
         except CertificateError as exc:
             self.close()
@@ -97,6 +97,10 @@ class MqttUplink:
     def send_obs(self, lines):
         """Publish encoded observation lines (oldest first) as one message; return on PUBACK."""
         self.client.publish(self.obs_topic, wire.batch_parts(lines), qos=1)
+
+    def send_status(self, status):
+        """Publish the status again (retained, replacing the birth); return on PUBACK."""
+        self.client.publish(self.status_topic, status, retain=True, qos=1)
 
     def ping(self):
         self.client.ping()
@@ -128,6 +132,7 @@ class Station:
         self.max_readings = max_readings
         buf = cfg["buffer"]
         self.outbox = Outbox(buf["dir"], buf["capacity"], buf["segment"])
+        self.capacity = buf["capacity"]
         self.batch = buf["batch"]
         self.clock = clock.Clock(board.time)
         self.ntp_at = None  # ticks of the next NTP attempt (None: now)
@@ -144,12 +149,14 @@ class Station:
         self.seq = 0
         self.held = []  # (local time, observation) taken before the clock was known
         self.hold_expired = False  # waited the hold limit for a clock that never came
+        meta = self._birth()
         if cfg["transport"] == "serial":
             from firmware.serial_uplink import SerialUplink  # only a serial station loads it
 
-            self.uplink = SerialUplink(board, cfg, self._birth(), self.clock)
+            self.uplink = SerialUplink(board, cfg, meta, self.clock)
         else:
-            self.uplink = MqttUplink(board, cfg, self._birth())
+            self.uplink = MqttUplink(board, cfg, meta)
+        self.reported = None  # the outbox level's mark in the status last sent
         self.connected = False
         self.retry_at = None
         self.backoff = 1000
@@ -160,13 +167,38 @@ class Station:
         self.next_read = None  # ticks of the next reading, from start()
 
     def _birth(self):
+        """The `meta` body; keeps the start of the `status` body, whose end (the outbox level)
+        changes as readings wait and leave."""
         meta = {"firmware": VERSION, "sensors": [s["type"] for s in self.cfg["sensors"]]}
         for key, value in self.cfg["meta"].items():
             meta[key] = value
         meta.setdefault("exposure", "outdoor")
         status = {"state": "online"}
-        status.update(meta)
-        return json.dumps(status).encode(), json.dumps(meta).encode()
+        for key in meta:
+            if key != "siting":  # it does not change: the retained meta carries it once
+                status[key] = meta[key]
+        self.status_head = json.dumps(status).encode()[:-1]  # without the closing brace
+        self.status_tail = ', "%s": %%d, "%s": %d}' % (wire.OUTBOX, wire.OUTBOX_MAX, self.capacity)
+        return json.dumps(meta).encode()
+
+    def _status(self):
+        """The status body with the outbox level now; remembers the level's mark."""
+        self.reported = self._level_mark()
+        return self.status_head + (self.status_tail % self.outbox.waiting).encode()
+
+    def _level_mark(self):
+        # The quarter of the capacity the outbox is in: 0 under a quarter ... 4 full (dropping
+        # the oldest).
+        return min(4, 4 * self.outbox.waiting // self.capacity)
+
+    def _level_changed(self):
+        # The status goes again when the level moves into another quarter, and when a backlog
+        # reported at a quarter or more has all gone: a few messages as an outage's backlog
+        # drains (a batch a publish), never one per reading. A level under a quarter is otherwise
+        # said only at connect: a station waking from deep sleep with its one new reading would
+        # send its status twice per wake.
+        mark = self._level_mark()
+        return mark != self.reported and (mark > 0 or self.outbox.waiting == 0)
 
     # -- readings
 
@@ -276,7 +308,7 @@ class Station:
         self._sync_time(now, deadline)
         if not self.connected:
             try:
-                self.uplink.connect()
+                self.uplink.connect(self._status())
             except OSError as exc:
                 self._disconnect(str(exc))
                 return
@@ -286,13 +318,17 @@ class Station:
             log("broker: connected to %s" % self.uplink.where)
         self.drain(deadline)
         if self.connected and b.ticks_diff(b.ticks_ms(), self.last_io) > self.uplink.ping_ms:
-            try:
-                self.uplink.ping()
-                self.last_io = b.ticks_ms()
-            except (OSError, MQTTError) as exc:
-                self._disconnect(
-                    "lost the connection to %s: %s" % (self.uplink.where, _reason(exc))
-                )
+            self._io(self.uplink.ping)
+
+    def _io(self, send, *args):
+        """One exchange with the broker (or bridge); False when the link was lost by it."""
+        try:
+            send(*args)
+        except (OSError, MQTTError) as exc:
+            self._disconnect("lost the connection to %s: %s" % (self.uplink.where, _reason(exc)))
+            return False
+        self.last_io = self.board.ticks_ms()
+        return True
 
     def drain(self, deadline):
         """Send the outbox oldest first, one batch at a time, until it is empty or the next
@@ -303,17 +339,12 @@ class Station:
             lines, pos = self.outbox.peek(self.batch, 6144)
             if pos is None:
                 return
-            if lines:
-                try:
-                    self.uplink.send_obs(lines)
-                except (OSError, MQTTError) as exc:
-                    self._disconnect(
-                        "lost the connection to %s: %s" % (self.uplink.where, _reason(exc))
-                    )
-                    return
-                self.last_io = b.ticks_ms()
+            if lines and not self._io(self.uplink.send_obs, lines):
+                return
             self.outbox.commit(pos)
             self.wdt.feed()
+            if self._level_changed() and not self._io(self.uplink.send_status, self._status()):
+                return
             if lines and not self.online_said:
                 self.online_said = True
                 log("station %s is online" % self.id)

@@ -33,6 +33,12 @@ FIELDS = {
 }
 FIELD_NAMES = tuple(FIELDS)
 
+# Optional in a `status` (a v1 gateway that predates them ignores them as unknown fields): how
+# many readings wait in the station's outbox, and how many it keeps before it drops the oldest.
+OUTBOX = "outbox"
+OUTBOX_MAX = "outbox_max"
+COUNT_MAX = 2**31
+
 _INF = float("inf")
 _ID_FIRST = "abcdefghijklmnopqrstuvwxyz0123456789"
 _ID_REST = _ID_FIRST + "-"

@@ -31,6 +31,7 @@ from ingest.batch import (
     DeadLetter,
     registry_from_obs,
 )
+from ingest.domain import siting
 from ingest.domain.contract import (
     ContractError,
     Observation,
@@ -179,11 +180,16 @@ def _status_or_meta(out: Decoded, topic: Topic, payload: bytes, now_ms: int) -> 
 def _meta_values(meta: StationMeta) -> dict[str, Any]:
     values: dict[str, Any] = {
         name: getattr(meta, name)
-        for name in ("name", "lat", "lon", "elevation_m", "timezone", "exposure", "firmware")
+        for name in (
+            "name", "lat", "lon", "elevation_m", "timezone", "exposure", "firmware", "outbox",
+            "outbox_max",
+        )
         if getattr(meta, name) is not None
-    }
+    }  # fmt: skip
     if meta.sensors:
         values["sensors"] = ",".join(meta.sensors)
+    if meta.siting is not None:
+        values["siting"] = siting.to_json(meta.siting)
     return values
 
 

@@ -8,6 +8,7 @@ exactly this shape.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,11 +19,14 @@ import pandas as pd
 
 from firmware import wire
 from ingest.batch import Batch
+from ingest.domain import siting
 from ingest.domain.asem import country_of, region_of
 from ingest.domain.contract import StationMeta
 from ingest.domain.stations import merged_registry, registry_frame
 
-LIVE_COLUMNS = ("last_seen", "state", "firmware", "battery_v", "rssi_dbm")
+LIVE_COLUMNS = (
+    "last_seen", "state", "firmware", "battery_v", "rssi_dbm", "outbox", "outbox_max",
+)  # fmt: skip
 REJECT_COLUMNS = ("time", "station", "topic", "reason", "detail", "payload")
 REJECT_COUNT_COLUMNS = ("station", "reason", "count")
 
@@ -137,7 +141,7 @@ def stations_frame(live: pd.DataFrame, path: Path | None) -> pd.DataFrame:
         seen.reindex(out.index).astype("float64"), unit="ms", utc=True
     ).astype("datetime64[ns, UTC]")
     out["state"] = out["state"].where(out["state"].notna(), "offline").astype(object)
-    for name in ("battery_v", "rssi_dbm"):
+    for name in ("battery_v", "rssi_dbm", "outbox", "outbox_max"):
         out[name] = out[name].astype("float64")
     for name in ("country", "region"):
         out[name] = [
@@ -159,6 +163,7 @@ def _meta(station: str, row: pd.Series) -> StationMeta:
         return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
     sensors = get("sensors")
+    sited = get("siting")
     return StationMeta(
         station=station,
         name=get("name"),  # type: ignore[arg-type]
@@ -169,10 +174,12 @@ def _meta(station: str, row: pd.Series) -> StationMeta:
         sensors=tuple(str(sensors).split(",")) if sensors else (),
         firmware=get("firmware"),  # type: ignore[arg-type]
         exposure=get("exposure"),  # type: ignore[arg-type]
+        # Checked when it arrived (ingest.domain.siting.to_json): this only makes it a Siting again.
+        siting=siting.parse_siting(json.loads(str(sited)), station)[0] if sited else None,
     )
 
 
 def empty_registry() -> pd.DataFrame:
-    frame = pd.DataFrame(columns=["last_seen_ms", "state", "firmware", "battery_v", "rssi_dbm"])
+    frame = pd.DataFrame(columns=["last_seen_ms", *LIVE_COLUMNS[1:]])
     frame.index.name = "station"
     return frame

@@ -32,6 +32,9 @@ REGISTRY_FIELDS = (
     "last_seen_ms",
     "battery_v",
     "rssi_dbm",
+    "siting",  # JSON text of the keys the station's meta gave (ingest.domain.siting.to_json)
+    "outbox",  # readings waiting in the station's outbox, and its capacity (from its status)
+    "outbox_max",
 )
 UNKNOWN_STATION = "unknown"  # dead letters whose topic named no valid station
 PAYLOAD_KEPT_BYTES = 1024

@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS obs (
 CREATE TABLE IF NOT EXISTS registry (
     station TEXT PRIMARY KEY,
     name TEXT, lat REAL, lon REAL, elevation_m REAL, timezone TEXT, exposure TEXT,
-    sensors TEXT, firmware TEXT, state TEXT, last_seen_ms INTEGER, battery_v REAL, rssi_dbm REAL
+    sensors TEXT, firmware TEXT, state TEXT, last_seen_ms INTEGER, battery_v REAL, rssi_dbm REAL,
+    siting TEXT, outbox INTEGER, outbox_max INTEGER
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY,
@@ -71,6 +72,8 @@ CREATE TABLE IF NOT EXISTS reject_counts (
     PRIMARY KEY (station, reason, batch_ms)
 ) WITHOUT ROWID;
 """
+# Registry columns added after the first release, with their types.
+_LATER_REGISTRY_COLUMNS = (("siting", "TEXT"), ("outbox", "INTEGER"), ("outbox_max", "INTEGER"))
 _KEY_COLUMNS = ("station", "ts_ms")
 # Values bound per INSERT: a few hundred rows. Longer statements gain nothing measurable and
 # cost more to compile; SQLite's own limit may be lower (999 before 3.32).
@@ -212,6 +215,10 @@ class SQLiteStore:
         columns = {row[1] for row in db.execute("PRAGMA table_info(dead_letters)")}
         if "digest" not in columns:  # a store written before dead letters had one
             db.execute("ALTER TABLE dead_letters ADD COLUMN digest BLOB")
+        columns = {row[1] for row in db.execute("PRAGMA table_info(registry)")}
+        for name, kind in _LATER_REGISTRY_COLUMNS:
+            if name not in columns:  # a store written before stations reported them
+                db.execute(f"ALTER TABLE registry ADD COLUMN {name} {kind}")
         db.execute(
             "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_once_by_digest ON dead_letters (digest)"
         )

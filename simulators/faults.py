@@ -24,6 +24,12 @@ The faults, each doing only what it names (VALUE and its default in brackets):
 - `--dropped-will`: the station gets a connection of its own with a last will; at START that
   connection is cut without DISCONNECT, so the broker publishes the will `{"state":"offline"}`.
   At the end of the window it reconnects, sends a birth and flushes its backlog.
+- `--outbox` [capacity, 2304]: not a fault but what a real station says: its `status` carries
+  how many readings wait in its outbox (`outbox`) and that capacity (`outbox_max`). The birth
+  after an offline or dropped-will window reports the backlog, and the station's next reading
+  after that second reports 0 (a real station reports as it drains; this one flushes at once,
+  and saying the level until its next reading lets `classnet alerts` see it). A backlog beyond
+  the capacity loses its oldest readings, as the firmware's outbox does. Takes no window.
 
 Message faults (duplicates, malformed, wrong topic) hit single live observations, not backlog
 flushes, so a test can name the one reading each affected.
@@ -49,6 +55,7 @@ KINDS = (
     "malformed",
     "wrong_topic",
     "dropped_will",
+    "outbox",
 )
 # The fault's parameter when the flag gives none.
 DEFAULTS: dict[str, str] = {
@@ -58,6 +65,7 @@ DEFAULTS: dict[str, str] = {
     "duplicates": "0.2",
     "malformed": "0.1",
     "wrong_topic": "0.1",
+    "outbox": "2304",  # the firmware's default capacity (firmware/config.py)
 }
 _SHARE_KINDS = ("spikes", "duplicates", "malformed", "wrong_topic")
 _UNITS_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -127,6 +135,10 @@ def parse(kind: str, text: str) -> Fault:
         raise FaultError(f"{flag} {text!r}: {value!r} is not a contract field (e.g. temp_c)")
     elif kind in ("offline", "dropped_will") and match.group("value"):
         raise FaultError(f"{flag} {text!r}: takes no =VALUE")
+    elif kind == "outbox" and not (value.isdigit() and int(value) > 0):
+        raise FaultError(f"{flag} {text!r}: CAPACITY must be a whole number of readings (=2304)")
+    elif kind == "outbox" and match.group("start"):
+        raise FaultError(f"{flag} {text!r}: takes no @START: it says what the station reports")
     start = parse_duration_s(match.group("start")) if match.group("start") else 0
     duration = match.group("dur")
     end = start + parse_duration_s(duration) if duration else None

@@ -75,6 +75,9 @@ class _State:
 
     backlog: list[dict[str, Any]] = field(default_factory=list)
     away: bool = False  # in an offline or dropped-will window
+    # When it flushed a backlog (--outbox): its next reading after that second says the outbox
+    # is empty (not one in the same second: the level would be said for no time at all).
+    drained: int | None = None
 
 
 class Fleet:
@@ -102,6 +105,12 @@ class Fleet:
         self.indoor = np.array([s.exposure == "indoor" for s in stations], dtype=bool)
         self.classroom = Classroom(stations, seed)
         self.faults = [(f, faults.select(f, self.ids, seed)) for f in fault_list]
+        # Readings a station's outbox keeps (--outbox), which it reports in its status; 0: it
+        # reports none and keeps everything.
+        self.outbox_max = np.zeros(n, dtype=np.int64)
+        for fault, hit in self.faults:
+            if fault.kind == "outbox":
+                self.outbox_max[hit] = int(fault.value)
         # Backfill: every reading waits for the end of its window and goes out in arrays.
         self.batch = batch
         self._state = [_State() for _ in range(n)]
@@ -124,11 +133,20 @@ class Fleet:
     def birth(self, t: int, k: int) -> list[Send]:
         """Retained `meta` and the `status` birth {"state": "online", ...meta}."""
         station = self.ids[k]
-        doc = {"state": "online", **towns.meta(self.stations[k])}
         return [
             Send(t, station, wire.topic(station, "meta"), self.meta(k), retain=True),
-            Send(t, station, wire.topic(station, "status"), json.dumps(doc).encode(), retain=True),
+            self._status(t, k),
         ]
+
+    def _status(self, t: int, k: int) -> Send:
+        """The retained status {"state": "online", ...meta}, with the outbox level (--outbox)."""
+        station = self.ids[k]
+        doc: dict[str, Any] = {"state": "online", **towns.meta(self.stations[k])}
+        if self.outbox_max[k]:
+            doc[wire.OUTBOX] = len(self._state[k].backlog)
+            doc[wire.OUTBOX_MAX] = int(self.outbox_max[k])
+        body = json.dumps(doc).encode()
+        return Send(t, station, wire.topic(station, "status"), body, retain=True)
 
     def begin(self) -> list[Send]:
         """Every station's birth at the start of the run."""
@@ -310,6 +328,7 @@ class Fleet:
         sends = []
         if kind == "dropped_will":
             sends.append(Send(t, station, wire.topic(station, "status"), action="connect"))
+        self._state[k].drained = t if self.outbox_max[k] else None
         return [*sends, *self.birth(t, k), *self._flush(t, k, kind)]
 
     def _flush(self, t: int, k: int, kind: str | None = None) -> list[Send]:
@@ -344,8 +363,14 @@ class Fleet:
         state = self._state[k]
         if state.away or self.batch:
             state.backlog.append(obs)
+            if state.away and self.outbox_max[k] and len(state.backlog) > self.outbox_max[k]:
+                del state.backlog[0]  # a full outbox drops its oldest reading
             return []
         station = self.ids[k]
+        drained = []
+        if state.drained is not None and t > state.drained:
+            state.drained = None
+            drained.append(self._status(t, k))
         topic, payload = wire.topic(station, "obs"), wire.encode(obs)
         marks = list(done)
         for fault, hit in self.faults:
@@ -366,7 +391,7 @@ class Fleet:
                 topic = _wrong_topic(name, station)
                 marks.append({"fault": "wrong_topic", "variant": name})
         first = Send(t, station, topic, payload, faults=tuple(marks))
-        sends = [first]
+        sends = [*drained, first]
         for fault, hit in self.faults:
             if fault.kind == "duplicates" and hit[k] and fault.active(np.array(t - self.start)):
                 channel = faults.CH_SHARE + 10 * faults.KINDS.index("duplicates")

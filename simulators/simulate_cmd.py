@@ -171,6 +171,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             dest=kind,
             action="append",
             metavar="SPEC",
-            help=f"fault: {kind.replace('_', ' ')}",
+            help="report the outbox level in status (STATIONS[=CAPACITY])"
+            if kind == "outbox"
+            else f"fault: {kind.replace('_', ' ')}",
         )
     p.set_defaults(func=simulate)

@@ -165,6 +165,9 @@ CASES = [
     Case("spool: no spool here", ["spool"], 3, "no spool at classnet-spool"),
     Case("simulate: not an MQTT URL", ["simulate", "--broker", "http://x", "--fast",
          "--duration", "1m"], 3, "broker 'http://x': use mqtt://host:1883 or mqtts://host:8883"),
+    Case("alerts: outbox marks the wrong way round", ["alerts", "--store", "{store}", "--smtp",
+         "smtp://127.0.0.1:1", "--outbox-low", "60", "--outbox-high", "50"], 3,
+         "--outbox-low 60 and --outbox-high 50: the low mark must be under the high one"),
 ]  # fmt: skip
 
 

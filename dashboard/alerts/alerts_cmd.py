@@ -91,6 +91,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--qc-hours", type=float, default=3.0, help="hours a sensor must fail QC")
     p.add_argument("--battery-low", type=float, default=3.4, metavar="V")
+    p.add_argument(
+        "--outbox-high",
+        type=float,
+        default=50.0,
+        metavar="PCT",
+        help="outbox filling above this share of its capacity (default 50)",
+    )
+    p.add_argument(
+        "--outbox-low",
+        type=float,
+        default=25.0,
+        metavar="PCT",
+        help="... and fine again once below this share (default 25)",
+    )
     p.add_argument("--digest-to", metavar="EMAIL", help="a coordinator's daily digest")
     p.add_argument("--digest-language", choices=LANGUAGES, default="en")
     p.add_argument("--digest-timezone", default="UTC")
@@ -113,6 +127,11 @@ def run_alerts(args: argparse.Namespace) -> int:
     if not args.smtp:
         raise UserError("no mail server: give --smtp or set CLASSNET_SMTP_URL")
     smtp = parse_smtp(args.smtp)
+    if not 0 <= args.outbox_low < args.outbox_high <= 100:
+        raise UserError(
+            f"--outbox-low {args.outbox_low:g} and --outbox-high {args.outbox_high:g}: the low "
+            "mark must be under the high one, both 0..100 (per cent of the outbox)"
+        )
     metrics = Metrics()
     if args.metrics_port >= 0:
         server, _ = start_http_server(args.metrics_port, "127.0.0.1", registry=metrics.registry)
@@ -122,6 +141,8 @@ def run_alerts(args: argparse.Namespace) -> int:
         min_silent=timedelta(minutes=args.min_silent),
         qc_window=timedelta(hours=args.qc_hours),
         battery_low_v=args.battery_low,
+        outbox_high=args.outbox_high / 100,
+        outbox_low=args.outbox_low / 100,
     )
     digest = (
         Digest(args.digest_to, args.digest_language, args.digest_timezone, args.digest_hour)

@@ -9,11 +9,17 @@ Problems, each an episode of its own (`kind`):
 - `battery`: the latest supply voltage is below `battery_low_v`.
 - `clock`: the gateway rejected readings for an impossible time stamp (`bad_ts`), or the latest
   reading is stamped ahead of now: the station's clock is drifting.
+- `outbox`: the station last reported more than `outbox_high` (half) of its outbox capacity
+  waiting to be sent (`outbox` / `outbox_max` in its status, docs/protocol.md). The episode ends
+  only once it has reported less than `outbox_low` (a quarter), so a level wavering around half
+  sends no stream of e-mails; a quarter is also where the ClassNet firmware reports its level
+  again (it says it at each quarter crossed). A backlog that drains between two checks is no
+  episode: nothing was left for the teacher to do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +37,8 @@ class Limits:
     qc_window: timedelta = timedelta(hours=3)
     battery_low_v: float = 3.4  # a Li-ion cell near empty; the Stations page uses the same
     clock_ahead: timedelta = timedelta(minutes=2)
+    outbox_high: float = 0.5  # share of the outbox capacity that opens an episode (above it)
+    outbox_low: float = 0.25  # ... and the share it must fall below to end
 
 
 @dataclass(frozen=True)
@@ -61,9 +69,11 @@ def find(
     rejects: pd.DataFrame,
     stations: Iterable[str],
     limits: Limits = Limits(),
+    open_: Collection[tuple[str, str]] = (),
 ) -> list[Finding]:
     """Findings for `stations`. `registry`: `Store.stations()`; `recent`: `Store.read()` of the
-    last hours; `rejects`: `Store.reject_counts()` over the same window."""
+    last hours; `rejects`: `Store.reject_counts()` over the same window; `open_`: the episodes
+    open now, (station, kind), for problems whose end has its own mark (the outbox)."""
     out: list[Finding] = []
     by_station = dict(tuple(recent.groupby("station", sort=False))) if len(recent) else {}
     for station in stations:
@@ -75,6 +85,7 @@ def find(
         if battery < limits.battery_low_v:  # NaN (no battery reading) is never low
             out.append(Finding(station, "battery", {"value": f"{battery:.2f} V"}))
         out.extend(_clock(station, now, row, rejects, limits))
+        out.extend(_outbox(station, row, obs, limits, (station, "outbox") in open_))
     return out
 
 
@@ -128,3 +139,21 @@ def _clock(
     if bad or ahead:
         return [Finding(station, "clock", {"rejected": str(bad)})]
     return []
+
+
+def _outbox(
+    station: str, row: pd.Series | None, obs: pd.DataFrame, limits: Limits, is_open: bool
+) -> list[Finding]:
+    if row is None:
+        return []
+    waiting, capacity = float(row.get("outbox", np.nan)), float(row.get("outbox_max", np.nan))
+    if not capacity > 0 or np.isnan(waiting):  # never reported: nothing to judge
+        return []
+    share = waiting / capacity
+    if (share < limits.outbox_low) if is_open else (share <= limits.outbox_high):
+        return []
+    detail = {"waiting": str(int(waiting)), "capacity": str(int(capacity))}
+    if len(obs) >= 3:  # how long until the oldest are lost depends on the station's pace
+        interval = usual_interval(obs["time"], limits.default_interval)
+        detail["interval_s"] = str(round(interval.total_seconds()))
+    return [Finding(station, "outbox", detail)]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 from dashboard.alerts.episodes import Event
-from dashboard.i18n import N_, t
+from dashboard.i18n import N_, duration, number, t
 from dashboard.labels import QUANTITY, name
 
 # Each problem the alerts service notices: its words, and what the teacher should check.
@@ -32,7 +32,21 @@ PROBLEMS = {
         N_("the station's clock is drifting"),
         N_("that the station reaches the Internet time server (NTP) after a restart; restart it."),
     ),
+    "outbox": (
+        N_("readings are piling up in the station (its outbox is filling)"),
+        N_(
+            "the Wi-Fi signal where the station stands (a weak signal keeps dropping the link), "
+            "and whether the ClassNet server (MQTT broker) is up and reachable from the school."
+        ),
+    ),
 }
+# The outbox e-mail's detail line: how full, and how long until readings are lost.
+OUTBOX_LEVEL = N_("{waiting} of {capacity} readings wait to be sent.")
+OUTBOX_TIME_LEFT = N_(
+    "The station takes a reading every {interval}: in about {time_left} its outbox is full and "
+    "it starts losing its oldest readings."
+)
+OUTBOX_FULL = N_("The outbox is full: the station is losing its oldest readings now.")
 SUBJECT = N_("ClassNet: {station} needs you: {problem}")
 SUBJECT_RECOVERED = N_("ClassNet: {station} is fine again: {problem}")
 BODY = N_(
@@ -51,6 +65,29 @@ def _problem(problem: str, lang: str) -> tuple[str, str]:
     words, check = PROBLEMS[base]
     # The field as students see it on the dashboard ("Temperature"), not its code (temp_c).
     return t(words, lang).format(field=name(QUANTITY, field, lang)), t(check, lang)
+
+
+def _detail(event: Event, lang: str) -> str:
+    """What the finding measured: in words for the outbox, else as the finding put it."""
+    if event.problem != "outbox" or not event.detail:  # a recovery carries no detail
+        return ", ".join(f"{k}: {v}" for k, v in event.detail.items())
+    waiting, capacity = int(event.detail["waiting"]), int(event.detail["capacity"])
+    words = [
+        t(OUTBOX_LEVEL, lang).format(
+            waiting=number(waiting, lang, 0), capacity=number(capacity, lang, 0)
+        )
+    ]
+    if waiting >= capacity:
+        words.append(t(OUTBOX_FULL, lang))
+    elif "interval_s" in event.detail:
+        interval = timedelta(seconds=int(event.detail["interval_s"]))
+        left = interval * (capacity - waiting)
+        words.append(
+            t(OUTBOX_TIME_LEFT, lang).format(
+                interval=duration(interval, lang), time_left=duration(left, lang)
+            )
+        )
+    return " ".join(words)
 
 
 def _when(moment: datetime, zone: str) -> str:
@@ -79,7 +116,7 @@ def compose(
         "check": check,
         "since": _when(event.since, zone),
         "now": _when(now, zone),
-        "detail": ", ".join(f"{k}: {v}" for k, v in event.detail.items()),
+        "detail": _detail(event, lang),
     }
     recovered = event.kind == "recovery"
     message = EmailMessage()

@@ -91,7 +91,7 @@ class Alerts:
             fields = [f for f in QC_TABLE if f in wire.FIELDS]
             recent = self.store.read(since, now + timedelta(minutes=1), list(contacts), fields)
             rejects = self.store.reject_counts(start=now - self.limits.qc_window)
-            findings = find(now, registry, recent, rejects, contacts, self.limits)
+            findings = find(now, registry, recent, rejects, contacts, self.limits, self.state.open)
             self.state.open, events = step(self.state.open, findings, now, contacts)
             for event in events:
                 self._queue(event, contacts[event.station], registry, now)

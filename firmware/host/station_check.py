@@ -32,7 +32,8 @@ KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "ntp": tuple(station_config.DEFAULTS["ntp"]),  # type: ignore[arg-type]
     "buffer": tuple(station_config.DEFAULTS["buffer"]),  # type: ignore[arg-type]
     "hold": tuple(station_config.DEFAULTS["hold"]),  # type: ignore[arg-type]
-    "meta": ("name", "country", "lat", "lon", "elevation_m", "timezone", "exposure"),
+    # siting: how the station stands, checked by stations.toml's rules (ingest/domain/siting.py)
+    "meta": ("name", "country", "lat", "lon", "elevation_m", "timezone", "exposure", "siting"),
 }
 _I2C_KEYS = ("type", "bus", "sda", "scl", "address")
 SENSOR_KEYS: dict[str, tuple[str, ...]] = {

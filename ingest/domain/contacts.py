@@ -22,7 +22,9 @@ from ingest.domain.errors import UserError
 from ingest.domain.station_file import read_stations_file
 
 KEY = "contact"
-LANGUAGES = ("en", "fi", "fil")
+# The dashboard's languages (dashboard.i18n.LANGUAGES, which this layer cannot import; a test
+# keeps the two the same): an alert is written in any of them.
+LANGUAGES = ("en", "fi", "fil", "zh_Hans", "ja", "ko", "vi", "th", "id", "de", "fr")
 # Deliberately loose: the mail server is the judge; this catches a missing @ or a typo'd space.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

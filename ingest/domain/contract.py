@@ -19,6 +19,8 @@ from enum import StrEnum
 from typing import Any
 
 from firmware import wire
+from ingest.domain import siting as siting_rules
+from ingest.domain.siting import Siting
 
 __all__ = [
     "ContractError",
@@ -129,6 +131,10 @@ class StationMeta:
     sensors: tuple[str, ...] = ()
     firmware: str | None = None
     exposure: str | None = None
+    siting: Siting | None = None
+    # from a `status` only: readings waiting in the station's outbox, and its capacity
+    outbox: int | None = None
+    outbox_max: int | None = None
 
 
 def parse_topic(topic: str) -> Topic:
@@ -361,8 +367,15 @@ def _text(value: Any, limit: int) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= limit else None
 
 
-def check_meta(station: str, doc: dict[str, Any], where: str) -> tuple[StationMeta, list[Problem]]:
-    """Validate station metadata (from a `meta`/`status` message or stations.toml).
+# Optional status fields and their lowest valid value (the highest is wire.COUNT_MAX).
+_OUTBOX_LOW = {wire.OUTBOX: 0, wire.OUTBOX_MAX: 1}
+
+
+def check_meta(
+    station: str, doc: dict[str, Any], where: str, status: bool = False
+) -> tuple[StationMeta, list[Problem]]:
+    """Validate station metadata (from a `meta`/`status` message or stations.toml); `status`:
+    the document is a `status` message, which may also carry the outbox level.
 
     Bad entries are dropped and reported; `where` names the source in each sentence.
     """
@@ -419,6 +432,22 @@ def check_meta(station: str, doc: dict[str, Any], where: str) -> tuple[StationMe
                 drop(name, f"={_short(value)} must be 'outdoor' or 'indoor'")
             else:
                 out[name] = value
+        elif name == siting_rules.KEY:
+            # The rules of a [<station>.siting] table in stations.toml, sentence for sentence.
+            found, errors = siting_rules.parse_siting(value, where)
+            problems.extend(Problem(Reason.BAD_META, error, name) for error in errors)
+            if found != Siting():
+                out[name] = found
+        elif status and name in _OUTBOX_LOW:
+            low = _OUTBOX_LOW[name]
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not low <= value <= wire.COUNT_MAX
+            ):
+                drop(name, f"must be a whole number {low}..{wire.COUNT_MAX}, not {_short(value)}")
+            else:
+                out[name] = value
         elif name not in ("state", "station"):
             problems.append(
                 Problem(
@@ -472,5 +501,5 @@ def decode_status(topic: Topic | str, payload: bytes) -> tuple[str, StationMeta,
         raise ContractError(
             Reason.BAD_STATE, topic.where, f"state={_short(state)}; must be 'online' or 'offline'"
         )
-    meta, problems = check_meta(topic.station, doc, topic.where)
+    meta, problems = check_meta(topic.station, doc, topic.where, status=True)
     return state, meta, problems

@@ -1,5 +1,6 @@
-"""How a station is sited, from the `[<station>.siting]` table of stations.toml, and its siting
-class (1 best … 5 worst) for air temperature and for wind after WMO-No. 8 (2018), Part I,
+"""How a station is sited, from the `[<station>.siting]` table of stations.toml or the `siting`
+object of the station's own `meta` (the same keys and rules; the file wins key by key), and its
+siting class (1 best … 5 worst) for air temperature and for wind after WMO-No. 8 (2018), Part I,
 Chapter 1, Annex 1.B "Siting classifications for surface observing stations on land" (the same
 text as ISO 19289:2014).
 
@@ -23,13 +24,11 @@ docstring of the classifying function. A class is None when the information does
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-from ingest.domain.station_file import read_stations_file
 
 KEY = "siting"
 SURFACES = ("grass", "long_grass", "bare_soil", "artificial")
@@ -61,9 +60,13 @@ class Siting:
 
 
 def parse_siting(table: Any, where: str) -> tuple[Siting, list[str]]:
-    """A `[<station>.siting]` table, and every problem in it (bad entries are left out)."""
+    """A `[<station>.siting]` table (or a meta message's `siting` object), and every problem in
+    it (bad entries are left out)."""
     if not isinstance(table, Mapping):
-        return Siting(), [f"{where}: siting must be a table ([<station>.siting])"]
+        return Siting(), [
+            f"{where}: siting must be a table of keys ([<station>.siting] in stations.toml, "
+            '"siting": {...} in meta)'
+        ]
     values: dict[str, Any] = {}
     errors: list[str] = []
     for name, value in table.items():
@@ -184,14 +187,26 @@ def wind_class(s: Siting) -> int | None:
     return 5
 
 
-def load_siting(path: Path | None) -> dict[str, Siting]:
-    """The siting of every station a stations file describes (none when `path` is None);
-    the file is validated as a whole by `ingest.domain.stations.parse_stations`."""
-    if path is None:
-        return {}
-    doc = read_stations_file(path)
-    return {
-        station: parse_siting(table[KEY], f"{path} [{station}]")[0]
-        for station, table in doc.items()
-        if isinstance(table, Mapping) and KEY in table
-    }
+def merge(over: Siting | None, under: Siting | None) -> Siting | None:
+    """`over` key by key, `under` where `over` says nothing: a coordinator's file over what the
+    station says in its meta.
+
+    >>> merge(Siting(surface="artificial"), Siting(surface="grass", height_m=1.5))
+    Siting(height_m=1.5, surface='artificial', heat_source_distance_m=None, \
+shaded_below_sun_deg=None, radiation_shield=None, mounting=None, wind_height_m=None, \
+obstacle_height_m=None, obstacle_distance_m=None, photo=None)
+    """
+    if over is None or under is None:
+        return under if over is None else over
+    return Siting(
+        **{
+            name: getattr(under, name) if getattr(over, name) is None else getattr(over, name)
+            for name in Siting.__slots__
+        }
+    )
+
+
+def to_json(siting: Siting) -> str:
+    """The keys a siting says, as the registry keeps them (parse_siting reads them back)."""
+    said = {name: getattr(siting, name) for name in Siting.__slots__}
+    return json.dumps({k: v for k, v in said.items() if v is not None}, separators=(",", ":"))

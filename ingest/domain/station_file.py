@@ -1,5 +1,5 @@
 """A coordinator's `stations.toml` as TOML tables, or one sentence saying why it cannot be read:
-the calibrations, sitings and contacts in it are each read through here."""
+the calibrations and contacts in it are each read through here."""
 
 from __future__ import annotations
 

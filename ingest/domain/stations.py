@@ -1,7 +1,8 @@
 """Station metadata a coordinator keeps in `stations.toml`, and the registry frame built from it.
 
 Metadata also arrives in stations' retained `meta` messages; where both exist the file wins, so a
-coordinator can correct a school's coordinates or time zone without touching its station.
+coordinator can correct a school's coordinates or time zone without touching its station. A
+station's siting is merged key by key: the file's `[<station>.siting]` keys over the station's.
 
     # stations.toml: one table per station id
     [fi-tampere-hervanta]
@@ -42,9 +43,10 @@ COLUMNS = (
     "timezone",
     "exposure",
     "public_exact_location",
+    "siting",  # a `Siting`, or None where nobody described the site
 )
 # Keys only a coordinator's file may set (they are not part of what a station says about itself).
-_FILE_ONLY = ("public_exact_location", calibration.KEY, siting.KEY, contacts.KEY)
+_FILE_ONLY = ("public_exact_location", calibration.KEY, contacts.KEY)
 # A table holding only these describes a station whose position comes from its own `meta`.
 _CARE_ONLY = frozenset({calibration.KEY, siting.KEY, contacts.KEY})
 
@@ -100,8 +102,6 @@ def parse_stations(text: str, source: str = "stations.toml") -> list[tuple[Stati
         errors.extend(p.detail for p in problems)
         if calibration.KEY in table:
             errors.extend(calibration.parse_corrections(station, table[calibration.KEY], where)[1])
-        if siting.KEY in table:
-            errors.extend(siting.parse_siting(table[siting.KEY], where)[1])
         if contacts.KEY in table:
             errors.extend(contacts.parse_contact(table[contacts.KEY], where)[1])
         for required in ("lat", "lon", "timezone"):
@@ -158,6 +158,7 @@ def registry_frame(entries: Iterable[tuple[StationMeta, bool]]) -> pd.DataFrame:
             "timezone": meta.timezone,
             "exposure": meta.exposure,
             "public_exact_location": exact,
+            "siting": meta.siting,
         }
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
     frame.index.name = "station"
@@ -197,4 +198,16 @@ def merged_registry(from_stations: pd.DataFrame, path: Path | None) -> pd.DataFr
     if from_file.empty:
         return _with_defaults(from_stations)
     combined = from_file.combine_first(from_stations).reindex(columns=list(COLUMNS))
+    combined["siting"] = [
+        siting.merge(_sited(over), _sited(under))
+        for over, under in zip(
+            from_file["siting"].reindex(combined.index).tolist(),
+            from_stations["siting"].reindex(combined.index).tolist(),
+            strict=True,
+        )
+    ]
     return _with_defaults(combined)
+
+
+def _sited(value: object) -> siting.Siting | None:
+    return value if isinstance(value, siting.Siting) else None

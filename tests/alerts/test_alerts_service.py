@@ -119,6 +119,50 @@ def test_a_silent_station_gets_one_alert_and_one_recovery_in_finnish(
         controller.stop()
 
 
+@pytest.mark.slow
+def test_an_outbox_filling_gets_one_alert_and_one_recovery_in_german(
+    tmp_path: Path, gateway: Demo
+) -> None:
+    contact_toml(tmp_path / "stations.toml", "de")
+    smtp_port, metrics_port = free_port(), free_port()
+    controller, inbox = start_smtp(smtp_port)
+    alerts = start_alerts(tmp_path, gateway.store_url, smtp_port, metrics_port,
+                          "--check-every", "0.3")  # fmt: skip
+    try:
+        wait_until(
+            lambda: metric(metrics_port, "classnet_alerts_checks_total") >= 1,
+            120,
+            "the alerts service's first check",
+        )
+        # Readings every 3 s; offline from 9 s for 18 s, so its birth after the outage reports 6
+        # of 8 readings waiting (75 %), and its next reading reports 0. Not silent long enough
+        # for the silence alert (15 min at the least).
+        simulate = subprocess.run(
+            classnet("simulate", "--broker", gateway.broker_url, "--count", "1", "--towns",
+                     "tampere", "--interval", "3", "--duration", "45s",
+                     "--offline", f"{STATION}@9s+18s", "--outbox", f"{STATION}=8"),
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert simulate.returncode == 0, simulate.stderr
+        alert, recovery = inbox.wait_for(2, timeout_s=15)
+        wait_until(lambda: metric(metrics_port, "classnet_alerts_checks_total") >= 10)
+        stop(alerts)
+        assert len(inbox.received()) == 2
+        problem = "in der Station stauen sich Messwerte (ihr Sendepuffer füllt sich)"
+        assert alert["Subject"] == f"ClassNet: {STATION} braucht Sie: {problem}"
+        text = alert.get_content()
+        assert "6 von 8 Messwerten warten auf das Senden." in text
+        # 2 more readings at one every 3 s: the oldest are lost in about 6 s.
+        assert "Die Station misst alle 3 Sekunden. Noch etwa 6 Sekunden" in text
+        assert "das WLAN-Signal am Standort der Station" in text
+        assert recovery["Subject"].startswith(f"ClassNet: {STATION} ")
+        assert recovery["Subject"].endswith(problem) and recovery["Subject"] != alert["Subject"]
+    finally:
+        if alerts.poll() is None:
+            stop(alerts)
+        controller.stop()
+
+
 def test_an_unreachable_mail_server_loses_no_alert(tmp_path: Path) -> None:
     contact_toml(tmp_path / "stations.toml", "en")
     store_url = f"sqlite:///{tmp_path / 'classnet.db'}"

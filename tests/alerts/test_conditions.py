@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from dashboard.alerts.conditions import Finding, Limits, find
-from dashboard.alerts.episodes import step
-from dashboard.alerts.messages import digest
+from dashboard.alerts.episodes import Event, step
+from dashboard.alerts.messages import compose, digest
 from ingest.domain.errors import UserError
 from ingest.domain.stations import load_stations, parse_stations
 
@@ -100,3 +100,73 @@ def test_contacts_are_checked_and_never_reach_the_registry(tmp_path: Path) -> No
     frame = load_stations(path)
     assert "t@school.example.fi" not in frame.to_csv()
     assert not any("contact" in str(c) or "email" in str(c) for c in frame.columns)
+
+
+def outbox_registry(waiting: float, capacity: float = 2304) -> pd.DataFrame:
+    return registry(fi_a_01={"last_seen": NOW, "outbox": waiting, "outbox_max": capacity})
+
+
+def test_outbox_above_half_opens_an_episode_that_ends_below_a_quarter() -> None:
+    obs = readings("fi-a-01", 1, every_min=5, temp_c=np.linspace(1, 5, 12))
+    half = outbox_registry(1152)
+    assert find(NOW, half, obs, NO_REJECTS, ["fi-a-01"]) == []  # exactly half: not above
+    (found,) = find(NOW, outbox_registry(1153), obs, NO_REJECTS, ["fi-a-01"])
+    assert found == Finding("fi-a-01", "outbox")
+    assert found.detail == {"waiting": "1153", "capacity": "2304", "interval_s": "300"}
+    # Open: it stays open down to a quarter (hysteresis), and ends below it.
+    is_open = {("fi-a-01", "outbox")}
+    assert find(NOW, half, obs, NO_REJECTS, ["fi-a-01"], open_=is_open) != []
+    quarter = outbox_registry(576)
+    assert find(NOW, quarter, obs, NO_REJECTS, ["fi-a-01"], open_=is_open) != []
+    assert find(NOW, outbox_registry(575), obs, NO_REJECTS, ["fi-a-01"], open_=is_open) == []
+    # A station that never reported its outbox, or reported no capacity, is never judged.
+    for reg in (outbox_registry(np.nan), outbox_registry(2000, np.nan)):
+        assert find(NOW, reg, obs, NO_REJECTS, ["fi-a-01"], open_=is_open) == []
+    # Without recent readings the pace is not known: the e-mail then gives no time.
+    (found,) = find(NOW, outbox_registry(2000), obs.iloc[0:0], NO_REJECTS, ["fi-a-01"])
+    assert "interval_s" not in found.detail
+
+
+def test_a_level_wavering_around_half_is_one_episode() -> None:
+    obs = readings("fi-a-01", 1, temp_c=np.linspace(1, 5, 12))
+    state: dict = {}
+    kinds = []
+    for hour, share in enumerate((0.3, 0.55, 0.45, 0.6, 0.4, 0.3, 0.2, 0.3, 0.45)):
+        findings = find(NOW, outbox_registry(share * 2304), obs, NO_REJECTS, ["fi-a-01"],
+                        open_=state)  # fmt: skip
+        state, events = step(state, findings, NOW + timedelta(hours=hour), ["fi-a-01"])
+        kinds += [e.kind for e in events]
+    assert kinds == ["alert", "recovery"]
+
+
+def test_the_outbox_e_mail_says_how_full_and_how_long_until_readings_are_lost() -> None:
+    detail = {"waiting": "1500", "capacity": "2304", "interval_s": "300"}
+    alert = Event("alert", "fi-a-01", "outbox", NOW, detail)
+    english = compose(alert, "Hervanta", "en", "Europe/Helsinki", NOW, "a@x.fi", "b@x.fi")
+    assert english["Subject"] == (
+        "ClassNet: fi-a-01 needs you: readings are piling up in the station (its outbox is filling)"
+    )
+    text = english.get_content()
+    # 804 more readings at one every 5 minutes: 67 hours, "3 days" in round words.
+    assert "1,500 of 2,304 readings wait to be sent." in text
+    assert "a reading every 5 minutes: in about 3 days its outbox is full" in text
+    assert "What to check: the Wi-Fi signal where the station stands" in text
+    finnish = compose(alert, "Hervanta", "fi", "Europe/Helsinki", NOW, "a@x.fi", "b@x.fi")
+    assert "1\xa0500/2\xa0304 lukemaa odottaa" in finnish.get_content()  # Babel's Finnish digits
+    assert "noin 3 päivää kuluttua" in finnish.get_content()
+    full = Event("alert", "fi-a-01", "outbox", NOW, detail | {"waiting": "2310"})
+    text = compose(full, "Hervanta", "en", "UTC", NOW, "a@x.fi", "b@x.fi").get_content()
+    assert "losing its oldest readings now" in text and "in about" not in text
+    recovery = Event("recovery", "fi-a-01", "outbox", NOW)
+    message = compose(recovery, "Hervanta", "en", "UTC", NOW, "a@x.fi", "b@x.fi")
+    assert message["Subject"] == (
+        "ClassNet: fi-a-01 is fine again: readings are piling up in the station (its outbox is "
+        "filling)"
+    )
+
+
+def test_a_contact_can_have_alerts_in_every_language_the_dashboard_speaks() -> None:
+    from dashboard.i18n import LANGUAGES
+    from ingest.domain import contacts
+
+    assert tuple(LANGUAGES) == contacts.LANGUAGES

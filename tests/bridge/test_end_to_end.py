@@ -142,6 +142,13 @@ def test_cable_pulled_mid_backlog_loses_and_duplicates_nothing(
         cable.plug()
         sub.wait(lambda: len(arrived(sub, station)) >= len(backlog) + 3, timeout=90)
         assert json.loads(statuses(sub)[-1])["state"] == "online"
+        # The outbox level goes through the bridge too: it fell by quarters, and the drained
+        # outbox is said once the backlog has all gone.
+        sub.wait(lambda: json.loads(statuses(sub)[-1]).get("outbox") == 0)
+        levels = [json.loads(p) for p in statuses(sub)]
+        levels = [(d["outbox"], d["outbox_max"]) for d in levels if d["state"] == "online"]
+        assert levels[0][0] >= len(backlog) and {c for _, c in levels} == {capacity}, levels
+        assert len(levels) <= 10, levels  # two births, the quarters down, empty: not per batch
         obs = arrived(sub, station)
         assert [o["ts"] for o in obs[: len(backlog)]] == backlog
         assert bridge.counts["corrupt"] == 0

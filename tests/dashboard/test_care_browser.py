@@ -2,7 +2,8 @@
 each school's WMO siting class and its calibration, and Compare can keep only well-sited schools.
 
 The store is a real SQLite file written as the gateway writes it, read by a real `classnet
-dashboard` process with the coordinator's stations.toml.
+dashboard` process with the coordinator's stations.toml. One school is in no stations.toml: its
+position and siting come only from its own `meta` message, decoded as the gateway decodes it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from dashboard.demo import ROOT, classnet, free_port, wait_for_port
+from gateway.decode_batch import decode_messages
 from ingest import open_store
 from tests.care.store import write_obs
 from tests.dashboard.conftest import Dashboard
@@ -25,7 +27,13 @@ from tests.dashboard.test_browser import open_page, plot_data, text_of, wait, wa
 
 pytestmark = pytest.mark.slow
 
-GOOD, WALL, UNKNOWN = "fi-field-01", "fi-wall-01", "fi-plain-01"
+GOOD, WALL, UNKNOWN, OWN = "fi-field-01", "fi-wall-01", "fi-plain-01", "fi-own-01"
+# What OWN says about itself: an open field (temperature class 1), no anemometer siting.
+OWN_META = (
+    b'{"name": "Own Words School", "lat": 61.3, "lon": 23.6, "timezone": "Europe/Helsinki", '
+    b'"siting": {"surface": "grass", "heat_source_distance_m": 150, "shaded_below_sun_deg": 4, '
+    b'"radiation_shield": true, "mounting": "ground"}}'
+)
 CALIBRATED_FROM = datetime.now(UTC) - timedelta(days=30)
 STATIONS_TOML = f"""\
 # Three schools around Tampere
@@ -87,10 +95,13 @@ def care_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboa
                 "wind_speed_ms": 3.0 + rng.random(time.size),
             }
         )
-        for i, sid in enumerate((GOOD, WALL, UNKNOWN))
+        for i, sid in enumerate((GOOD, WALL, UNKNOWN, OWN))
     ]
     store = open_store(url)
     write_obs(store, pd.concat(frames, ignore_index=True))
+    meta = decode_messages([(f"classnet/v1/{OWN}/meta", OWN_META)], now.timestamp(), 0)
+    assert meta.problems == []
+    store.write(meta.batch)
     store.close()
     port = free_port()
     log = (folder / "dashboard.log").open("ab")
@@ -123,11 +134,13 @@ def test_stations_page_shows_siting_class_and_calibration(
 ) -> None:
     open_page(browser, care_dashboard.url + "/stations", "Stations (for teachers)")
     wait_for_text(browser, "#stations-table", "Siting (temperature)")
-    wait(browser, lambda d: len(_row(d, UNKNOWN)) > 0)
-    good, wall, unknown = (_row(browser, s) for s in (GOOD, WALL, UNKNOWN))
+    wait(browser, lambda d: len(_row(d, UNKNOWN)) > 0 and len(_row(d, OWN)) > 0)
+    good, wall, unknown, own = (_row(browser, s) for s in (GOOD, WALL, UNKNOWN, OWN))
     assert good["Siting (temperature)"] == "1" and good["Siting (wind)"] == "1"
     assert wall["Siting (temperature)"] == "4" and wall["Siting (wind)"] == "–"
     assert unknown["Siting (temperature)"] == "–"
+    # From the station's meta alone: no stations.toml table names it.
+    assert own["Siting (temperature)"] == "1" and own["Siting (wind)"] == "–"
     assert good["Calibration"].startswith("temp_c −0.80 since")
     assert wall["Calibration"] == "–"
 
@@ -135,9 +148,9 @@ def test_stations_page_shows_siting_class_and_calibration(
 def test_compare_keeps_only_well_sited_schools_when_asked(
     browser: Any, care_dashboard: Dashboard
 ) -> None:
-    schools = ",".join((GOOD, WALL, UNKNOWN))
+    schools = ",".join((GOOD, WALL, UNKNOWN, OWN))
     open_page(browser, f"{care_dashboard.url}/compare?schools={schools}", "Compare schools")
-    wait(browser, lambda d: len([t for t in plot_data(d, "compare-graph") if t["x"]]) == 3)
+    wait(browser, lambda d: len([t for t in plot_data(d, "compare-graph") if t["x"]]) == 4)
     # The y values as plotly.js decoded them (the figure ships them as typed arrays).
     corrected = browser.execute_script(
         "const gd = document.querySelector('#compare-graph .js-plotly-plot');"
@@ -149,12 +162,18 @@ def test_compare_keeps_only_well_sited_schools_when_asked(
     assert corrected["Wall School"] == pytest.approx(6.0, abs=0.1)
 
     browser.find_element(By.CSS_SELECTOR, "#compare-well-sited input").click()
-    wait(browser, lambda d: [t["name"] for t in plot_data(d, "compare-graph")] == ["Field School"])
+    wait(
+        browser,
+        lambda d: (
+            sorted(t["name"] for t in plot_data(d, "compare-graph"))
+            == ["Field School", "Own Words School"]
+        ),
+    )
     note = text_of(browser, "#compare-siting-note")
-    assert WALL in note and UNKNOWN in note and GOOD not in note
+    assert WALL in note and UNKNOWN in note and GOOD not in note and OWN not in note
 
     browser.find_element(By.CSS_SELECTOR, "#compare-well-sited input").click()
-    wait(browser, lambda d: len(plot_data(d, "compare-graph")) == 3)
+    wait(browser, lambda d: len(plot_data(d, "compare-graph")) == 4)
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#compare-siting-note").text == "")
 
 
@@ -166,9 +185,12 @@ def test_leaderboard_keeps_only_well_sited_schools_when_asked(
     def hottest(driver: Any) -> list[str]:
         return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#leaderboard-hottest .who")]
 
-    wait(browser, lambda d: hottest(d) == ["Plain School", "Wall School", "Field School"])
+    everyone = ["Own Words School", "Plain School", "Wall School", "Field School"]
+    wait(browser, lambda d: hottest(d) == everyone)
     assert browser.find_element(By.CSS_SELECTOR, "#leaderboard-siting-note").text == ""
     browser.find_element(By.CSS_SELECTOR, "#leaderboard-well-sited input").click()
-    wait(browser, lambda d: hottest(d) == ["Field School"])
-    # The wall school is class 4 for temperature; the plain one describes no siting at all.
-    wait_for_text(browser, "#leaderboard-siting-note", "2 schools left out")
+    # Own Words School is class 1 by the siting in its own meta.
+    wait(browser, lambda d: hottest(d) == ["Own Words School", "Field School"])
+    # The wall school is class 4 for temperature; the plain one describes no siting at all; Own
+    # Words describes no anemometer, so the Windiest board leaves it out.
+    wait_for_text(browser, "#leaderboard-siting-note", "3 schools left out")

@@ -57,6 +57,19 @@ def test_an_impossible_station_is_refused_with_every_problem_before_any_password
         assert len(lines) == 6, text
 
 
+def test_a_siting_block_in_meta_is_checked_by_the_stations_file_rules() -> None:
+    siting = {"surface": "grass", "heat_source_distance_m": 40, "radiation_shield": True}
+    good = {**BASE, "meta": {"name": "Hervanta", "siting": siting}}
+    assert station_check.config_problems(good, "esp32") == []
+    bad = {**BASE, "meta": {"siting": {**siting, "surface": "lawn", "hieght_m": 2}}}
+    assert station_check.config_problems(bad, "esp32") == [
+        "meta siting.surface='lawn' must be one of grass, long_grass, bare_soil, artificial",
+        "meta siting.hieght_m: unknown siting key (known: height_m, surface, "
+        "heat_source_distance_m, shaded_below_sun_deg, radiation_shield, mounting, "
+        "wind_height_m, obstacle_height_m, obstacle_distance_m, photo)",
+    ]
+
+
 @pytest.mark.parametrize(
     ("board", "sensor", "why"),
     [

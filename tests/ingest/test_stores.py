@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 
 from firmware import wire
+from gateway.decode_batch import decode_messages
 from gateway.importer import import_file
 from ingest import open_store
 from ingest.base import Store
 from ingest.batch import Batch, empty_obs, registry_from_obs
+from ingest.domain.siting import Siting
 
 START = datetime(2025, 11, 1, tzinfo=UTC)
 END = datetime(2025, 12, 1, tzinfo=UTC)
@@ -76,6 +78,63 @@ def test_stations_merge_the_coordinators_file(store: Store, tmp_path: Path) -> N
     assert frame.loc["sg-store-01", "region"] == "asia"
     assert frame.loc["fi-store-01", "last_seen"] == pd.Timestamp(TS + 1500, unit="ms", tz="UTC")
     assert set(frame["state"]) == {"offline"}
+
+
+def test_registry_keeps_outbox_level_and_siting_from_status_and_meta(
+    store: Store, tmp_path: Path
+) -> None:
+    status = b'{"state": "online", "firmware": "1.0.0", "outbox": 1300, "outbox_max": 2304}'
+    meta = (
+        b'{"name": "Hervanta", "lat": 61.45, "lon": 23.85, "timezone": "Europe/Helsinki", '
+        b'"siting": {"surface": "grass", "heat_source_distance_m": 40, "radiation_shield": true,'
+        b' "shaded_below_sun_deg": 4}}'
+    )
+    messages = [("classnet/v1/fi-care-01/status", status), ("classnet/v1/fi-care-01/meta", meta)]
+    store.write(decode_messages(messages, TS / 1000, TS).batch)
+    row = store.stations().loc["fi-care-01"]
+    assert (row["outbox"], row["outbox_max"], row["firmware"]) == (1300.0, 2304.0, "1.0.0")
+    assert row["siting"] == Siting(
+        surface="grass", heat_source_distance_m=40.0, radiation_shield=True,
+        shaded_below_sun_deg=4.0,
+    )  # fmt: skip
+    # A later status with a lower level: the registry keeps the last one.
+    drained = b'{"state": "online", "outbox": 0, "outbox_max": 2304}'
+    store.write(decode_messages([(messages[0][0], drained)], TS / 1000 + 1, TS + 1000).batch)
+    assert store.stations().loc["fi-care-01", "outbox"] == 0.0
+    # The coordinator's file wins key by key: its surface, the station's other keys.
+    toml = tmp_path / "stations.toml"
+    toml.write_text('[fi-care-01.siting]\nsurface = "artificial"\nmounting = "roof"\n')
+    merged = store.stations(toml).loc["fi-care-01", "siting"]
+    assert merged == Siting(
+        surface="artificial", mounting="roof", heat_source_distance_m=40.0,
+        radiation_shield=True, shaded_below_sun_deg=4.0,
+    )  # fmt: skip
+
+
+def test_registry_of_a_station_without_outbox_or_siting(store: Store) -> None:
+    store.write(batch())
+    row = store.stations().loc["fi-store-01"]
+    assert np.isnan(row["outbox"]) and np.isnan(row["outbox_max"]) and row["siting"] is None
+
+
+def test_influxdb_registry_is_one_point_per_station_per_batch(
+    influxdb: object, influx_db: str
+) -> None:
+    store = open_store(f"influxdb://127.0.0.1:{influxdb.port}/{influx_db}")  # type: ignore[attr-defined]
+    status = b'{"state": "online", "outbox": 12, "outbox_max": 2304}'
+    meta = b'{"name": "Hervanta", "siting": {"surface": "grass"}}'
+    b = decode_messages(
+        [("classnet/v1/fi-care-02/status", status), ("classnet/v1/fi-care-02/meta", meta)],
+        TS / 1000,
+        TS,
+    ).batch
+    b.obs = batch().obs
+    b.registry["fi-store-01"] = registry_from_obs(b.obs)["fi-store-01"]
+    store.write(b)
+    ((_, points),) = store.query("SELECT * FROM registry WHERE station = 'fi-care-02'")
+    assert len(points) == 1
+    assert (points["outbox"].iloc[0], points["name"].iloc[0]) == (12, "Hervanta")
+    store.close()
 
 
 def test_import_jsonl_and_csv_through_the_same_validation(store: Store, tmp_path: Path) -> None:
@@ -169,3 +228,29 @@ def test_sqlite_batch_over_several_statements_lands_whole(
     stations = store.stations()
     assert sorted(stations.index) == sorted(written.registry)
     store.close()
+
+
+def test_a_sqlite_store_from_before_outbox_and_siting_is_read_and_extended(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE obs (station TEXT NOT NULL, ts_ms INTEGER NOT NULL, seq INTEGER, "
+        "temp_c REAL, PRIMARY KEY (station, ts_ms)) WITHOUT ROWID;"
+        "CREATE TABLE registry (station TEXT PRIMARY KEY, name TEXT, lat REAL, lon REAL, "
+        "elevation_m REAL, timezone TEXT, exposure TEXT, sensors TEXT, firmware TEXT, "
+        "state TEXT, last_seen_ms INTEGER, battery_v REAL, rssi_dbm REAL);"
+        "INSERT INTO registry (station, name, last_seen_ms) VALUES ('fi-old-01', 'Old', 1);"
+    )
+    old.commit()
+    old.close()
+    reader = open_store(f"sqlite:///{path}", read_only=True)
+    assert np.isnan(reader.stations().loc["fi-old-01", "outbox"])  # read as it is
+    reader.close()
+    writer = open_store(f"sqlite:///{path}")  # the gateway adds the columns
+    status = b'{"state": "online", "outbox": 7, "outbox_max": 2304}'
+    writer.write(decode_messages([("classnet/v1/fi-old-01/status", status)], TS / 1000, TS).batch)
+    row = writer.stations().loc["fi-old-01"]
+    assert (row["name"], row["outbox"], row["outbox_max"]) == ("Old", 7.0, 2304.0)
+    writer.close()

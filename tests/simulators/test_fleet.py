@@ -97,6 +97,51 @@ def test_offline_keeps_silent_then_flushes_the_backlog_after_a_birth() -> None:
     assert obs_sends(sends, "pt-lisbon-01") == obs_sends(run(n=3), "pt-lisbon-01")
 
 
+def status_levels(sends: list[Send], station: str) -> list[tuple[int, int | None, int | None]]:
+    """(t, outbox, outbox_max) of the station's online statuses, decoded as the gateway does."""
+    out = []
+    for s in sends:
+        if s.station == station and s.topic.endswith("/status") and s.action == "publish":
+            state, meta, problems = decode_status(s.topic, s.payload)
+            assert problems == []
+            if state == "online":
+                out.append((s.t, meta.outbox, meta.outbox_max))
+    return out
+
+
+def test_outbox_reports_the_backlog_in_the_birth_and_zero_with_the_next_reading() -> None:
+    flags = (("offline", "fi-tampere-01@10m+20m"), ("outbox", "fi-tampere-01=30"))
+    sends = run(n=3, flags=flags)
+    levels = status_levels(sends, "fi-tampere-01")
+    # At the start; in the birth after the outage, the 20 readings kept; drained, said with the
+    # next reading.
+    assert [(n, c) for _, n, c in levels] == [(0, 30), (20, 30), (0, 30)]
+    next_reading = min(s.t for s in obs_sends(sends, "fi-tampere-01") if s.t > START + 1800)
+    assert [t for t, _, _ in levels] == [START, START + 1800, next_reading]
+    # Readings are what they were without the flag; a station without it reports no level.
+    plain = run(n=3, flags=flags[:1])
+    assert obs_sends(sends) == obs_sends(plain)
+    assert status_levels(sends, "pt-lisbon-01") == [(START, None, None)]
+
+
+def test_an_outbox_keeps_at_most_its_capacity_and_drops_the_oldest() -> None:
+    sends = run(n=1, flags=(("offline", "all@10m+20m"), ("outbox", "all=8")))
+    flushed = [o for s in obs_sends(sends) if s.t == START + 1800 for o in observations(s)]
+    assert [o["seq"] for o in flushed] == list(range(22, 30))  # the newest 8 of 20
+    assert status_levels(sends, "fi-tampere-01")[1] == (START + 1800, 8, 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("all=0", "CAPACITY must be a whole number of readings"),
+     ("all=1.5", "CAPACITY must be a whole number of readings"),
+     ("all@1h", "takes no @START")],
+)  # fmt: skip
+def test_outbox_flag_mistakes(text: str, why: str) -> None:
+    with pytest.raises(faults.FaultError, match=why):
+        faults.parse("outbox", text)
+
+
 def test_a_long_outage_flushes_in_arrays_within_the_contract_limits() -> None:
     sends = run(n=1, seconds=12 * 3600, window=3600, flags=(("offline", "all@0+10h"),))
     flush = [s for s in obs_sends(sends) if s.t == START + 36000 and s.payload.startswith(b"[")]
