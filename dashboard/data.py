@@ -132,8 +132,12 @@ class Data:
 
     def version(self) -> dict[str, int]:
         """When each station last delivered something (Unix ms; cheap: registry only). A page
-        recomputes only when this changed for a station it shows."""
-        seen = self.store.stations(self.stations_path)["last_seen"].dropna()
+        recomputes only when this changed for a station it shows.
+
+        Read from the same cached registry the pages compute from: a version newer than the
+        registry a page used would mark that page current while it still showed the older data
+        (a station "never" seen, for good, when its reading landed inside the cache's window)."""
+        seen = self._stations()["last_seen"].dropna()
         return {str(s): int(t.value // 1_000_000) for s, t in seen.items()}
 
     def corrections(self) -> list[Correction]:
