@@ -478,6 +478,8 @@ class Data:
                 "battery_v": _f(row["battery_v"]),
                 "rssi_dbm": _f(row["rssi_dbm"]),
                 "firmware": None if pd.isna(row["firmware"]) else str(row["firmware"]),
+                "outbox": _f(row.get("outbox")),
+                "outbox_max": _f(row.get("outbox_max")),
             }
             for station, row in reg.iterrows()
         ]

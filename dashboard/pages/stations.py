@@ -8,8 +8,9 @@ from typing import Any
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import ids
+from dashboard.alerts.conditions import Limits
 from dashboard.context import data
-from dashboard.i18n import N_, t
+from dashboard.i18n import N_, number, t
 from dashboard.labels import QUANTITY, STATE, name
 from dashboard.pages.now import ago
 from dashboard.shell import current_language, explain
@@ -26,6 +27,8 @@ RECENT = "stations-recent"
 # What the note on this page calls weak: below these a station drops readings or goes offline.
 LOW_BATTERY_V = 3.4
 WEAK_WIFI_DBM = -80.0
+# An outbox more than this full is what the teacher's alert e-mail is about.
+OUTBOX_HIGH = Limits().outbox_high
 
 
 def layout(**_query: str) -> html.Div:
@@ -89,6 +92,16 @@ def _flagged(text: str, weak: bool, lang: str) -> Any:
     return (html.Span(["⚠ ", text, " ", html.Strong(t("weak", lang))]), "weak")
 
 
+def _outbox(waiting: float | None, capacity: float | None, lang: str) -> Any:
+    """Readings waiting in the station's outbox, of how many it can keep (its last report)."""
+    if waiting is None:
+        return "–"
+    text = number(waiting, lang, 0)
+    if not capacity:
+        return text
+    return _flagged(f"{text} / {number(capacity, lang, 0)}", waiting > OUTBOX_HIGH * capacity, lang)
+
+
 def _klass(value: int | None) -> str:
     return "–" if value is None else str(value)
 
@@ -102,6 +115,7 @@ def _tables(payload: dict[str, Any], lang: str) -> tuple[Any, Any]:
         name(QUANTITY, "battery_v", lang),
         name(QUANTITY, "rssi_dbm", lang),
         t("Firmware", lang),
+        t("Outbox (readings waiting)", lang),
         t("Siting (temperature)", lang),
         t("Siting (wind)", lang),
         t("Calibration", lang),
@@ -126,6 +140,7 @@ def _tables(payload: dict[str, Any], lang: str) -> tuple[Any, Any]:
                     lang,
                 ),
                 s["firmware"] or "–",
+                _outbox(s.get("outbox"), s.get("outbox_max"), lang),
                 (_klass(s.get("siting_temp")), "siting-temp"),
                 (_klass(s.get("siting_wind")), "siting-wind"),
                 "; ".join(s.get("calibration") or []) or "–",

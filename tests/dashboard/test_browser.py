@@ -165,11 +165,16 @@ def test_stations_page_shows_rejects(browser: Any, dashboard: Any, chain: Any) -
     wait_for_text(browser, "#stations-table", XSS_NAME)
 
 
-def test_weak_wifi_and_low_battery_are_marked(browser: Any, dashboard: Any, chain: Any) -> None:
-    """The page says below −80 dBm is weak: such a station's signal is marked, in words too."""
+def test_weak_wifi_low_battery_and_a_filling_outbox_are_marked(
+    browser: Any, dashboard: Any, chain: Any
+) -> None:
+    """The page says below −80 dBm is weak: such a station's signal is marked, in words too, and
+    so is an outbox more than half full (what the teacher's alert e-mail is about)."""
     chain.publish(WEAK_STATION, "meta", _meta("Weak signal school", 50.1, 8.7, "Europe/Berlin"),
                   retain=True)  # fmt: skip
-    chain.publish(WEAK_STATION, "status", {"state": "online"}, retain=True)
+    # Back after an outage with more than half of its outbox still to send.
+    chain.publish(WEAK_STATION, "status", {"state": "online", "outbox": 1500, "outbox_max": 2304},
+                  retain=True)  # fmt: skip
     chain.publish(WEAK_STATION, "obs", {"ts": time.time(), "temp_c": 12.0, "rssi_dbm": -82,
                                         "battery_v": 3.3})  # fmt: skip
     # The page shows what the store holds: wait until the gateway has stored the reading.
@@ -177,6 +182,7 @@ def test_weak_wifi_and_low_battery_are_marked(browser: Any, dashboard: Any, chai
         lambda store: (
             WEAK_STATION in (registry := store.stations()).index
             and registry.loc[WEAK_STATION, "rssi_dbm"] == -82
+            and registry.loc[WEAK_STATION, "outbox"] == 1500
         )
     )
     open_page(browser, dashboard.url + "/stations", "Stations (for teachers)")
@@ -186,9 +192,10 @@ def test_weak_wifi_and_low_battery_are_marked(browser: Any, dashboard: Any, chai
         row = [r for r in rows if WEAK_STATION in r.text]
         return [c.text for c in row[0].find_elements(By.CSS_SELECTOR, "td.weak")] if row else []
 
-    cells = wait(browser, lambda d: len(weak_cells(d)) == 2 and weak_cells(d))
+    cells = wait(browser, lambda d: len(weak_cells(d)) == 3 and weak_cells(d))
     assert any("-82" in c and "weak" in c for c in cells), cells
     assert any("3.3" in c and "weak" in c for c in cells), cells
+    assert any("1,500 / 2,304" in c and "weak" in c for c in cells), cells
     healthy = browser.find_elements(By.XPATH, f"//tr[td/code[text()='{XSS_STATION}']]/td")
     assert healthy and not [c for c in healthy if "weak" in (c.get_attribute("class") or "")]
 
