@@ -210,9 +210,13 @@ def latest(variable: str) -> dict[str, Any]:
     Input(MAP_DATA, "data"),
     Input(ids.UNITS, "data"),
     State(ids.LANG, "data"),
+    State(LIST, "options"),
 )
-def school_list(points: dict | None, units: dict, lang: str) -> list[dict[str, str]]:
-    return school_options(points or {}, units, lang)
+def school_list(points: dict | None, units: dict, lang: str, shown: list | None) -> Any:
+    options = school_options(points or {}, units, lang)
+    # The same list again (as the page drew it, or after a tick that changed none of its
+    # values) is left alone: drawing every box anew kept a phone busy for a tenth of a second.
+    return dash.no_update if options == shown else options
 
 
 def first_options(lang: str) -> list[dict[str, str]]:
