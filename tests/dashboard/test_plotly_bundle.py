@@ -78,3 +78,10 @@ def test_the_page_draws_with_the_bundle(browser: Any, dashboard: Any) -> None:
     assert sorted(traces) == sorted(plotly_bundle.TRACES)
     version = browser.execute_script("return window.Plotly.version")
     assert version == plotly_bundle.plotly_py_version()
+    # The toolbar's "download as PNG" still works: Plotly.toImage is in the bundle's core.
+    png = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "Plotly.toImage(document.querySelector('#now-map .js-plotly-plot'), {format: 'png'})"
+        "  .then(done, e => done(String(e)));"
+    )
+    assert png.startswith("data:image/png;base64,"), png[:200]
