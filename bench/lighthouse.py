@@ -1,13 +1,15 @@
 """Lighthouse on the Now page as a phone sees it: performance and accessibility scores.
 
-    .venv/bin/python bench/lighthouse.py [--stations 24] [--runs 3] [--path /]
+    .venv/bin/python bench/lighthouse.py [--stations 24] [--runs 3] [--path /] [--reports DIR]
 
 Builds a SQLite store of real school towns (bench/compare_view.py's synthetic store, 2 days of
 5-minute readings), serves it with `classnet dashboard` (the real app over HTTP), and runs
 Lighthouse 12.2.3 (the npm package, installed on first use into ~/.cache/classnet-lighthouse)
 against Debian's Chromium (/usr/bin/chromium, headless) with Lighthouse's default mobile
 emulation: a mid-range phone's screen, 4x slower CPU and throttled 4G. Prints each run's scores
-(0-100) and the median; the targets are 90 for both. Needs node and npm.
+(0-100), the metrics behind performance and where the time and bytes went (main-thread work,
+script time and bytes by file), then the medians; the targets are 90 for both. `--reports DIR`
+keeps each run's Lighthouse JSON report. Needs node and npm.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 # This folder holds bench/compare_view.py, named like the package: keep it off the import path.
 _HERE = Path(__file__).resolve().parent
@@ -50,11 +53,41 @@ def lighthouse() -> Path:
 
 
 def synthetic_store(url: str, stations: int) -> None:
-    spec = importlib.util.spec_from_file_location("bench_dashboard", _HERE / "dashboard.py")
+    spec = importlib.util.spec_from_file_location("bench_compare_view", _HERE / "compare_view.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.synthetic_store(url, n_stations=stations, days=2, interval_s=300)
+
+
+def diagnostics(report: dict[str, Any], top: int = 4) -> list[str]:
+    """Where one run's time and bytes went: main-thread work by kind, script time by file, and
+    the bytes sent by file (what the metrics above come from)."""
+    audits = report["audits"]
+
+    def short(url: str) -> str:
+        return url.split("?")[0].rsplit("/", 1)[-1] or url
+
+    work = audits["mainthread-work-breakdown"]
+    boot = audits["bootup-time"]
+    weight = audits["total-byte-weight"]
+    return [
+        f"  main thread {work['numericValue']:.0f} ms: "
+        + ", ".join(
+            f"{i['groupLabel']} {i['duration']:.0f}" for i in work["details"]["items"][:top]
+        ),
+        f"  script time {boot['numericValue']:.0f} ms: "
+        + ", ".join(
+            f"{short(i['url'])} {i['total']:.0f} (eval {i['scripting']:.0f}, parse "
+            f"{i['scriptParseCompile']:.0f})"
+            for i in boot["details"]["items"][:top]
+        ),
+        f"  bytes sent {weight['numericValue'] / 1e6:.2f} MB: "
+        + ", ".join(
+            f"{short(i['url'])} {i['totalBytes'] / 1e3:.0f} kB"
+            for i in weight["details"]["items"][:top]
+        ),
+    ]
 
 
 def scores(cli: Path, url: str, out: Path) -> dict[str, float]:
@@ -78,7 +111,10 @@ def scores(cli: Path, url: str, out: Path) -> dict[str, float]:
     report = json.loads(out.read_text())
     if report.get("runtimeError"):
         print(f"  lighthouse: {report['runtimeError']['message']}")
-    found = {name: 100 * (cat["score"] or 0) for name, cat in report["categories"].items()}
+    print("\n".join(diagnostics(report)))
+    found: dict[str, float] = {
+        name: 100 * (cat["score"] or 0) for name, cat in report["categories"].items()
+    }
     for metric in METRICS:
         found[metric] = report["audits"][metric]["numericValue"]
     return found
@@ -89,10 +125,13 @@ def main() -> None:
     parser.add_argument("--stations", type=int, default=24)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--path", default="/")
+    parser.add_argument("--reports", type=Path, help="keep each run's Lighthouse JSON report here")
     args = parser.parse_args()
     from dashboard.demo import classnet, free_port, wait_for_port
 
     cli = lighthouse()
+    if args.reports:
+        args.reports.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="classnet-lighthouse-") as tmp:
         store = f"sqlite:///{Path(tmp) / 'bench.db'}"
         synthetic_store(store, args.stations)
@@ -107,7 +146,8 @@ def main() -> None:
             wait_for_port(port, proc, "classnet dashboard", timeout_s=60)
             runs = []
             for i in range(args.runs):
-                result = scores(cli, f"http://127.0.0.1:{port}{args.path}", Path(tmp) / f"{i}.json")
+                report = (args.reports or Path(tmp)) / f"lighthouse-{i + 1}.json"
+                result = scores(cli, f"http://127.0.0.1:{port}{args.path}", report)
                 runs.append(result)
                 print(
                     f"run {i + 1}: "

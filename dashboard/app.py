@@ -16,7 +16,7 @@ from typing import Any
 import dash
 from dash import Dash
 
-from dashboard import shell
+from dashboard import plotly_bundle, shell
 from dashboard.data import Data
 from dashboard.hardening import harden
 from dashboard.i18n import html_lang, t
@@ -64,8 +64,8 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
         suppress_callback_exceptions=True,
         update_title="",  # no "Updating..." flicker in the tab on every live refresh
         on_error=on_error,
-        # Brotli/gzip: plotly.js alone is 4.8 MB, about a third of that compressed, which is
-        # what a phone on a school's Wi-Fi or mobile data waits for (bench/lighthouse.py).
+        # Brotli/gzip: plotly.js (dashboard/plotly_bundle.py) and Dash's own scripts shrink to a
+        # third, which is what a phone on a school's Wi-Fi or mobile data waits for.
         compress=True,
     )
     app.server.config[DATA_KEY] = data
@@ -79,4 +79,5 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
         )
     app.layout = partial(shell.layout, refresh_s)
     harden(app)
+    plotly_bundle.serve(app)
     return app

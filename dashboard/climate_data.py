@@ -9,6 +9,7 @@ the records on each refresh, so a live refresh reads only the last day.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -52,6 +53,8 @@ class Climate:
     _history: tuple[dict[str, date], pd.DataFrame, dict[str, date]] | None = field(
         default=None, repr=False
     )
+    # (when, data version, records()): a page's layout and its banner callback ask together.
+    _recent: tuple[float, dict[str, int], dict[str, Any]] | None = field(default=None, repr=False)
 
     def _outdoor(self, now: datetime) -> pd.DataFrame:
         reg = self.data.registry(now)
@@ -89,8 +92,27 @@ class Climate:
         return records
 
     def records(self, now: datetime | None = None) -> dict[str, Any]:
-        """Every outdoor school's records before today, and those today's readings broke."""
-        now = now or utcnow()
+        """Every outdoor school's records before today, and those today's readings broke.
+        Computed once for the requests of the same moment (the registry's time to live) while
+        no station delivered anything new: a page's layout draws its records banner, and the
+        banner's callback asks again as the page loads."""
+        if now is not None:
+            return self._records(now)
+        version = self.data.version()
+        with self._lock:
+            recent = self._recent
+        if (
+            recent is not None
+            and recent[1] == version
+            and time.monotonic() - recent[0] < self.data.registry_ttl_s
+        ):
+            return recent[2]
+        found = self._records(utcnow())
+        with self._lock:
+            self._recent = (time.monotonic(), version, found)
+        return found
+
+    def _records(self, now: datetime) -> dict[str, Any]:
         meta = self._outdoor(now)
         out: dict[str, Any] = {"records": [], "broken": []}
         if meta.empty:

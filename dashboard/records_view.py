@@ -1,7 +1,8 @@
 """The "new record" marker: one line per record a school broke today, for any page to show.
 
-A page adds `banner("<page>")` to its layout; one pattern-matched callback fills every banner
-from `Climate.records` whenever new observations arrive (the app-wide data version).
+A page adds `banner("<page>")` to its layout, which holds the records when the page is drawn;
+one pattern-matched callback keeps every banner current from `Climate.records` whenever new
+observations arrive (the app-wide data version) and in the reader's units.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dash import MATCH, Input, Output, State, callback, html
 from dashboard import ids
 from dashboard.climate_data import climate
 from dashboard.i18n import N_, t
-from dashboard.units import fmt
+from dashboard.shell import current_language
+from dashboard.units import DEFAULT_UNITS, fmt
+from ingest import StoreError
 
 BANNER = "records-banner"
 # record: the quantity its value is shown as (units follow the student's choice)
@@ -33,7 +36,20 @@ RECORD = {
 
 
 def banner(page: str) -> html.Div:
-    return html.Div(id={"type": BANNER, "page": page}, className="records", role="status")
+    """The banner with today's records as the page is rendered: they arrive with the page, so
+    nothing under them moves (a phone's page jumped by their height a moment after it drew).
+    Empty while the store cannot be read (the app's banner says so; the callback fills it)."""
+    lang = current_language()
+    try:
+        today = lines(lang, DEFAULT_UNITS)
+    except StoreError:
+        today = []
+    return html.Div(
+        today,
+        id={"type": BANNER, "page": page},
+        className="records",
+        role="status",
+    )
 
 
 def record_line(broken: dict[str, Any], lang: str, units: dict) -> html.P:
@@ -60,4 +76,8 @@ def record_line(broken: dict[str, Any], lang: str, units: dict) -> html.P:
     State(ids.LANG, "data"),
 )
 def fill(_version: Any, units: dict, _id: Any, lang: str) -> list[html.P]:
+    return lines(lang, units)
+
+
+def lines(lang: str, units: dict) -> list[html.P]:
     return [record_line(b, lang, units) for b in climate().records()["broken"]]

@@ -9,6 +9,7 @@ transaction commits: the commit must be on disk by then.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -156,6 +157,11 @@ class SQLiteStore:
         self.path = path
         self.limits = dead_letters or DeadLetterLimits()
         self._pruned_at = 0.0  # monotonic
+        # One read statement at a time on the connection. The dashboard's threads share it, and
+        # while any statement on it is unfinished SQLite keeps the connection's read snapshot:
+        # reads that overlapped, as they do under load, kept showing the store as it was
+        # seconds earlier (a station's new reading missing from the dashboard for 30 s).
+        self._reading = threading.Lock()
         self.url = f"sqlite:///{path.resolve()}"
         self.url = f"sqlite:///{path.resolve().as_posix().lstrip('/')}"  # not sqlite:////abs
         if read_only and not path.is_file():
@@ -289,7 +295,8 @@ class SQLiteStore:
         if wanted is not None:
             sql += f" AND station IN ({', '.join('?' for _ in wanted)})"
             params += wanted
-        rows = self._db.execute(sql + " ORDER BY station, ts_ms", params).fetchall()
+        with self._reading:
+            rows = self._db.execute(sql + " ORDER BY station, ts_ms", params).fetchall()
         if not rows:
             return obs_frame(
                 np.array([], dtype=object),
@@ -303,7 +310,8 @@ class SQLiteStore:
         )
 
     def stations(self, path: Path | None = None) -> pd.DataFrame:
-        live = pd.read_sql_query("SELECT * FROM registry", self._db, index_col="station")
+        with self._reading:
+            live = pd.read_sql_query("SELECT * FROM registry", self._db, index_col="station")
         return stations_frame(live if not live.empty else empty_registry(), path)
 
     def rejects(self, station: str | None = None, limit: int = 100) -> pd.DataFrame:
@@ -312,10 +320,11 @@ class SQLiteStore:
         if station is not None:
             sql += " WHERE station = ?"
             params.append(station)
-        rows = self._db.execute(
-            sql + " ORDER BY received_ms DESC, id DESC LIMIT ?", [*params, limit]
-        )
-        frame = pd.DataFrame(rows.fetchall(), columns=list(REJECT_COLUMNS))
+        with self._reading:
+            rows = self._db.execute(
+                sql + " ORDER BY received_ms DESC, id DESC LIMIT ?", [*params, limit]
+            ).fetchall()
+        frame = pd.DataFrame(rows, columns=list(REJECT_COLUMNS))
         frame["time"] = pd.to_datetime(frame["time"].astype("int64"), unit="ms", utc=True)
         frame["payload"] = [bytes(p).decode("utf-8", "backslashreplace") for p in frame["payload"]]
         return frame
@@ -328,8 +337,11 @@ class SQLiteStore:
         if station is not None:
             sql += " AND station = ?"
             params.append(station)
-        rows = self._db.execute(sql + " GROUP BY station, reason ORDER BY station, reason", params)
-        frame = pd.DataFrame(rows.fetchall(), columns=list(REJECT_COUNT_COLUMNS))
+        with self._reading:
+            rows = self._db.execute(
+                sql + " GROUP BY station, reason ORDER BY station, reason", params
+            ).fetchall()
+        frame = pd.DataFrame(rows, columns=list(REJECT_COUNT_COLUMNS))
         frame["count"] = frame["count"].astype("int64")
         return frame
 

@@ -25,7 +25,10 @@
           }
         });
       });
-    root.querySelectorAll('.dash-options-list-option[role="option"]').forEach(function (option) {
+    // React sets aria-selected again on an option whose box is ticked after the list drew.
+    root.querySelectorAll(
+      '.dash-options-list-option[role="option"], .dash-options-list-option[aria-selected]'
+    ).forEach(function (option) {
       option.removeAttribute("role");
       option.removeAttribute("aria-selected");
     });
@@ -43,6 +46,7 @@
   }
 
   new MutationObserver(function () { repair(document); }).observe(document.documentElement, {
-    subtree: true, childList: true, attributes: true, attributeFilter: ["role", "tabindex", "aria-label"],
+    subtree: true, childList: true, attributes: true,
+    attributeFilter: ["role", "tabindex", "aria-label", "aria-selected"],
   });
 })();

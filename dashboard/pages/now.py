@@ -17,7 +17,8 @@ from dashboard.data import utcnow
 from dashboard.i18n import N_, t, tn
 from dashboard.labels import COMPASS, QUANTITY, STATE, name
 from dashboard.shell import aria, current_language, explain, unchanged
-from dashboard.units import convert, fmt, unit_of
+from dashboard.units import DEFAULT_UNITS, convert, fmt, unit_of
+from ingest import StoreError
 
 # Registered by dashboard.app (pages must import without an app: doctest collection).
 PAGE = {"path": "/", "name": N_("Now"), "order": 0}
@@ -102,7 +103,7 @@ def layout(**query: str) -> html.Div:
                             html.Div(
                                 dcc.Checklist(
                                     id=LIST,
-                                    options=[],
+                                    options=first_options(lang),
                                     # None, not []: on page load Dash reports the list as the
                                     # trigger; None (never touched) differs from a cleared list.
                                     value=None,
@@ -127,7 +128,7 @@ def layout(**query: str) -> html.Div:
                 ),
                 lang,
             ),
-            html.Div(id=CARDS, className="cards", role="status"),
+            html.Div(pick_hint(lang), id=CARDS, className="cards", role="status"),
             html.Div(
                 [
                     explain(
@@ -186,7 +187,12 @@ def select(
 
 @callback(Output(MAP_DATA, "data"), Input(MAP_VARIABLE, "value"), Input(ids.VERSION, "data"))
 def map_data(variable: str, _version: Any) -> dict[str, Any]:
-    frame = data().latest(variable or "temp_c").sort_values(["region", "country", "name"])
+    return latest(variable or "temp_c")
+
+
+def latest(variable: str) -> dict[str, Any]:
+    """Every school's latest `variable`, what the map and the list show."""
+    frame = data().latest(variable).sort_values(["region", "country", "name"])
     return {
         "variable": variable,
         "station": frame.index.tolist(),
@@ -204,10 +210,26 @@ def map_data(variable: str, _version: Any) -> dict[str, Any]:
     Input(MAP_DATA, "data"),
     Input(ids.UNITS, "data"),
     State(ids.LANG, "data"),
+    State(LIST, "options"),
 )
-def school_list(points: dict | None, units: dict, lang: str) -> list[dict[str, str]]:
+def school_list(points: dict | None, units: dict, lang: str, shown: list | None) -> Any:
+    options = school_options(points or {}, units, lang)
+    # The same list again (as the page drew it, or after a tick that changed none of its
+    # values) is left alone: drawing every box anew kept a phone busy for a tenth of a second.
+    return dash.no_update if options == shown else options
+
+
+def first_options(lang: str) -> list[dict[str, str]]:
+    """The list as the page is drawn, so nothing under it moves when it fills (the callbacks
+    keep it current); empty while the store cannot be read, which the banner says."""
+    try:
+        return school_options(latest("temp_c"), DEFAULT_UNITS, lang)
+    except StoreError:
+        return []
+
+
+def school_options(points: dict, units: dict, lang: str) -> list[dict[str, str]]:
     """The map as a list: each school with its value, and its state when not online."""
-    points = points or {}
     variable = points.get("variable") or "temp_c"
     options = [
         {
@@ -393,10 +415,12 @@ def cards_data(selected: list[str] | None, version: dict | None, previous: dict 
 def cards(payload: dict | None, _tick: Any, lang: str, units: dict) -> Any:
     items = (payload or {}).get("cards") or []
     if not items:
-        return html.P(
-            t("Pick one or more schools on the map or in the list.", lang), className="hint"
-        )
+        return pick_hint(lang)
     return [card(c, lang, units) for c in items]
+
+
+def pick_hint(lang: str) -> html.P:
+    return html.P(t("Pick one or more schools on the map or in the list.", lang), className="hint")
 
 
 def ago(iso: str | None, lang: str, now: datetime | None = None) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,6 +99,25 @@ def test_records_read_once_then_day_by_day(climate: Climate) -> None:
     assert {r["record"]: r["value"] for r in later if r["station"] == "ph-partner-01"} == {
         "highest": 33.0, "lowest": 25.5, "wettest": 12.0, "windiest": 5.0,
     }  # fmt: skip
+
+
+def test_records_of_the_same_moment_read_once(
+    climate: Climate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's layout and its banner callback ask for today's records within a second."""
+    reads = []
+    store = climate.data.store
+    monkeypatch.setattr(store, "read", lambda *a, **k: reads.append(a) or empty_obs())
+    first = climate.records()
+    once = len(reads)
+    assert once and climate.records() is first and len(reads) == once
+    # A station delivered something: computed again.
+    monkeypatch.setattr(Data, "version", lambda self: {"fi-partner-01": 1})
+    assert climate.records() is not first and len(reads) > once
+    later = Climate(dataclasses.replace(climate.data, registry_ttl_s=0.0))
+    later.records()
+    later.records()
+    assert len(reads) > 2 * once  # no time to live: each asks the store
 
 
 def test_report_page_escapes_what_the_student_typed() -> None:

@@ -13,6 +13,8 @@ from selenium.webdriver.common.by import By
 from dashboard import i18n
 from tests.dashboard.browsing import (
     PAGES,
+    axe_violations,
+    describe,
     missing_glyphs,
     page_texts,
     set_language,
@@ -26,6 +28,9 @@ from tests.dashboard.untranslated import english_left
 pytestmark = pytest.mark.slow
 
 SCHOOLS = "?schools=fi-tampere-01,jp-tokyo-01"
+# A language for each script besides Latin (English, on every page at both widths, is in
+# test_layout.py): their longer or unbreakable words are what a phone's width meets first.
+SCRIPTS = {"zh_Hans": "Han", "ja": "kana and Han", "ko": "Hangul", "th": "Thai"}
 
 
 @pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
@@ -50,6 +55,22 @@ def test_every_page_translated_and_drawn(browser: Any, dashboard: Any, lang: str
             problems.append(f"{path} has no glyph for {''.join(missing)!r}")
     name = i18n.LANGUAGES[lang]
     assert not problems, f"{name} ({lang}): " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("lang", list(SCRIPTS))
+def test_every_page_accessible_on_a_phone(browser: Any, dashboard: Any, lang: str) -> None:
+    """axe-core: no serious or critical WCAG 2.1 A/AA violation in this script at 390 px."""
+    set_language(browser, dashboard.url, lang)
+    set_screen(browser, "phone")
+    problems = []
+    for path, (heading, ready) in PAGES.items():
+        browser.get(dashboard.url + path + SCHOOLS)
+        wait_for_text(browser, "h2", i18n.t(heading, lang))
+        wait(browser, lambda d, ready=ready: d.find_elements(By.CSS_SELECTOR, ready))
+        violations = axe_violations(browser)
+        if violations:
+            problems.append(f"{path}: {describe(violations)}")
+    assert not problems, f"{i18n.LANGUAGES[lang]} ({SCRIPTS[lang]}): " + "; ".join(problems)
 
 
 def test_first_visit_follows_the_browser_and_a_choice_is_remembered(dashboard: Any) -> None:

@@ -101,6 +101,41 @@ def test_page_accessible(browser: Any, dashboard: Any, path: str, screen: str) -
     assert not violations, f"{path} on a {screen}: {describe(violations)}"
 
 
+LAYOUT_SHIFT_JS = """
+const done = arguments[arguments.length - 1];
+const moved = (e) => e.sources.map(s => s.node ? s.node.nodeName + '.' + s.node.className : '?');
+new PerformanceObserver((list) => done(list.getEntries().filter(e => !e.hadRecentInput)
+  .map(e => ({value: e.value, moved: moved(e)})))).observe({type: 'layout-shift', buffered: true});
+setTimeout(() => done([]), 2000);
+"""
+
+
+def test_now_page_does_not_jump_while_it_loads(browser: Any, dashboard: Any) -> None:
+    """On a phone nothing the reader sees moves as the page's parts arrive (the records, the
+    list of schools, the quantity's dropdown): cumulative layout shift under 0.1, Lighthouse's
+    'good'."""
+    set_language(browser, dashboard.url, "en")
+    set_screen(browser, "phone")
+    open_page(browser, dashboard.url + "/", "Weather now", PAGES["/"][1])
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#now-list input"))
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".variable"))
+    shifts = browser.execute_async_script(LAYOUT_SHIFT_JS)
+    assert sum(s["value"] for s in shifts) < 0.1, shifts
+
+
+def test_ticking_a_school_keeps_the_list_accessible(browser: Any, dashboard: Any) -> None:
+    """A box ticked after the list has drawn: Dash marks its option aria-selected again, which
+    axe-core finds critical on a checkbox's label (assets/a11y.js takes it off)."""
+    set_language(browser, dashboard.url, "en")
+    set_screen(browser, "phone")
+    open_page(browser, dashboard.url + "/?schools=fi-tampere-01", "Weather now", "#now-list input")
+    wait_for_text(browser, ".cards", "Tampere")
+    browser.find_element(By.CSS_SELECTOR, "#now-list input[value='jp-tokyo-01']").click()
+    wait_for_text(browser, ".cards", "Tokyo")
+    violations = axe_violations(browser)
+    assert not violations, describe(violations)
+
+
 def test_phone_header_is_a_menu(browser: Any, dashboard: Any) -> None:
     set_language(browser, dashboard.url, "en")
     set_screen(browser, "phone")

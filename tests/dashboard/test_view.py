@@ -129,6 +129,22 @@ def test_now_cards_and_map(store_data: tuple[Data, list[str]]) -> None:
     assert set(latest.index) == set(stations) and latest["value"].notna().all()
 
 
+def test_school_list_sent_only_when_it_changed() -> None:
+    """The list the page already shows is not sent again (each box would be drawn anew)."""
+    import dash
+
+    from dashboard.pages import now
+
+    points = {"variable": "temp_c", "station": ["fi-a-01"], "name": ["A school"],
+              "country": ["FI"], "status": ["online"], "value": [3.0]}  # fmt: skip
+    shown = now.school_options(points, units.DEFAULT_UNITS, "en")
+    assert shown == [{"label": "A school (FI) · 3.0\u00a0°C", "value": "fi-a-01"}]
+    assert now.school_list(points, units.DEFAULT_UNITS, "en", shown) is dash.no_update
+    fahrenheit = now.school_list(points, {**units.DEFAULT_UNITS, "temp": "F"}, "en", shown)
+    assert fahrenheit[0]["label"] == "A school (FI) · 37.4\u00a0°F"
+    assert now.school_list(points, units.DEFAULT_UNITS, "en", None) == shown
+
+
 def test_regions_leaderboard_health(store_data: tuple[Data, list[str]]) -> None:
     data, _ = store_data
     regions = data.regions("temp_c", "day", "solar")

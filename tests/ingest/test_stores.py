@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,6 +189,37 @@ def test_sqlite_reader_in_another_process_sees_new_data(tmp_path: Path) -> None:
     assert reader.stdout.readline().strip() == "3"
     reader.wait(10)
     writer.close()
+
+
+def test_sqlite_reader_threads_see_a_write_while_they_keep_reading(tmp_path: Path) -> None:
+    """The dashboard's threads share one read-only connection. While their statements
+    overlapped, SQLite kept the connection's old snapshot: a reading written meanwhile stayed
+    invisible for seconds (30 s in a browser test) to every read, even ones begun after it."""
+    url = f"sqlite:///{tmp_path / 'obs.db'}"
+    writer = open_store(url)
+    writer.write(big_batch(24, 300))
+    reader = open_store(url, read_only=True)
+    done = threading.Event()
+
+    def keep_reading() -> None:
+        while not done.is_set():
+            reader.read(START, END)
+            reader.stations()
+
+    threads = [threading.Thread(target=keep_reading) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        reader.stations()
+        writer.write(batch())  # committed before every read below begins
+        seen = ["sg-store-01" in reader.stations().index for _ in range(20)]
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(30)
+        reader.close()
+        writer.close()
+    assert all(seen), f"{seen.count(False)} of 20 reads begun after the write missed it"
 
 
 def big_batch(stations: int, per_station: int) -> Batch:
