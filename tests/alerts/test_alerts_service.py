@@ -9,6 +9,7 @@ import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,7 @@ import pytest
 from dashboard.demo import ROOT, Demo, classnet, free_port
 from ingest import open_store
 from tests import servers
-from tests.alerts.smtp import start_smtp
+from tests.alerts.smtp import Inbox, start_smtp
 from tests.care.store import write_obs
 from tests.waiting import wait_until
 
@@ -62,6 +63,31 @@ def stop(proc: subprocess.Popen) -> None:
     proc.wait(timeout=15)
 
 
+@contextmanager
+def checking_alerts(
+    folder: Path, gateway: Demo, language: str, *extra: str
+) -> Iterator[tuple[Inbox, int, subprocess.Popen]]:
+    """A teacher who reads `language`, a real SMTP server, and `classnet alerts` over the
+    gateway's store, already checking: a cold start in a fresh venv, compiling every module,
+    can take longer than a station's first seconds. Yields the inbox, the service's metrics
+    port and its process."""
+    contact_toml(folder / "stations.toml", language)
+    smtp_port, metrics_port = free_port(), free_port()
+    controller, inbox = start_smtp(smtp_port)
+    alerts = start_alerts(folder, gateway.store_url, smtp_port, metrics_port, *extra)
+    try:
+        wait_until(
+            lambda: metric(metrics_port, "classnet_alerts_checks_total") >= 1,
+            120,
+            "the alerts service's first check",
+        )
+        yield inbox, metrics_port, alerts
+    finally:
+        if alerts.poll() is None:
+            stop(alerts)
+        controller.stop()
+
+
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Demo]:
     mosquitto = servers.start_mosquitto(tmp_path / "mosquitto")
@@ -81,20 +107,8 @@ def gateway(tmp_path: Path) -> Iterator[Demo]:
 def test_a_silent_station_gets_one_alert_and_one_recovery_in_finnish(
     tmp_path: Path, gateway: Demo
 ) -> None:
-    contact_toml(tmp_path / "stations.toml", "fi")
-    smtp_port, metrics_port = free_port(), free_port()
-    controller, inbox = start_smtp(smtp_port)
-    alerts = start_alerts(tmp_path, gateway.store_url, smtp_port, metrics_port,
-                          "--check-every", "0.5", "--silent-after", "3",
-                          "--min-silent", "0")  # fmt: skip
-    try:
-        # The service is checking before the station's timeline starts (a cold start in a
-        # fresh venv, compiling every module, can take longer than the station's first 12 s).
-        wait_until(
-            lambda: metric(metrics_port, "classnet_alerts_checks_total") >= 1,
-            120,
-            "the alerts service's first check",
-        )
+    with checking_alerts(tmp_path, gateway, "fi", "--check-every", "0.5", "--silent-after",
+                         "3", "--min-silent", "0") as (inbox, _, alerts):  # fmt: skip
         # Readings every 2 s; from 12 s on the station is offline for 16 s, then flushes.
         simulate = subprocess.run(
             classnet("simulate", "--broker", gateway.broker_url, "--count", "1", "--towns",
@@ -113,27 +127,17 @@ def test_a_silent_station_gets_one_alert_and_one_recovery_in_finnish(
         assert recovery["Subject"] == (
             f"ClassNet: {STATION} on taas kunnossa: lukemia ei ole tullut"
         )
-    finally:
-        if alerts.poll() is None:
-            stop(alerts)
-        controller.stop()
 
 
 @pytest.mark.slow
 def test_an_outbox_filling_gets_one_alert_and_one_recovery_in_german(
     tmp_path: Path, gateway: Demo
 ) -> None:
-    contact_toml(tmp_path / "stations.toml", "de")
-    smtp_port, metrics_port = free_port(), free_port()
-    controller, inbox = start_smtp(smtp_port)
-    alerts = start_alerts(tmp_path, gateway.store_url, smtp_port, metrics_port,
-                          "--check-every", "0.3")  # fmt: skip
-    try:
-        wait_until(
-            lambda: metric(metrics_port, "classnet_alerts_checks_total") >= 1,
-            120,
-            "the alerts service's first check",
-        )
+    with checking_alerts(tmp_path, gateway, "de", "--check-every", "0.3") as (
+        inbox,
+        metrics_port,
+        alerts,
+    ):
         # Readings every 3 s; offline from 9 s for 18 s, so its birth after the outage reports 6
         # of 8 readings waiting (75 %), and its next reading reports 0. Not silent long enough
         # for the silence alert (15 min at the least).
@@ -157,10 +161,6 @@ def test_an_outbox_filling_gets_one_alert_and_one_recovery_in_german(
         assert "das WLAN-Signal am Standort der Station" in text
         assert recovery["Subject"].startswith(f"ClassNet: {STATION} ")
         assert recovery["Subject"].endswith(problem) and recovery["Subject"] != alert["Subject"]
-    finally:
-        if alerts.poll() is None:
-            stop(alerts)
-        controller.stop()
 
 
 def test_an_unreachable_mail_server_loses_no_alert(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ Vietnamese; and the language a first visit gets from the browser, remembered onc
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,15 +34,21 @@ SCHOOLS = "?schools=fi-tampere-01,jp-tokyo-01"
 SCRIPTS = {"zh_Hans": "Han", "ja": "kana and Han", "ko": "Hangul", "th": "Thai"}
 
 
-@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
-def test_every_page_translated_and_drawn(browser: Any, dashboard: Any, lang: str) -> None:
-    set_language(browser, dashboard.url, lang)
-    set_screen(browser, "desktop")
-    problems = []
+def each_page(browser: Any, url: str, lang: str, screen: str) -> Iterator[str]:
+    """Every page in `lang` on `screen`, each opened and drawn before its path is yielded."""
+    set_language(browser, url, lang)
+    set_screen(browser, screen)
     for path, (heading, ready) in PAGES.items():
-        browser.get(dashboard.url + path + SCHOOLS)
+        browser.get(url + path + SCHOOLS)
         wait_for_text(browser, "h2", i18n.t(heading, lang))
         wait(browser, lambda d, ready=ready: d.find_elements(By.CSS_SELECTOR, ready))
+        yield path
+
+
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_every_page_translated_and_drawn(browser: Any, dashboard: Any, lang: str) -> None:
+    problems = []
+    for path in each_page(browser, dashboard.url, lang, "desktop"):
         if path == "/":
             wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".card"))
         assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == (
@@ -60,13 +67,8 @@ def test_every_page_translated_and_drawn(browser: Any, dashboard: Any, lang: str
 @pytest.mark.parametrize("lang", list(SCRIPTS))
 def test_every_page_accessible_on_a_phone(browser: Any, dashboard: Any, lang: str) -> None:
     """axe-core: no serious or critical WCAG 2.1 A/AA violation in this script at 390 px."""
-    set_language(browser, dashboard.url, lang)
-    set_screen(browser, "phone")
     problems = []
-    for path, (heading, ready) in PAGES.items():
-        browser.get(dashboard.url + path + SCHOOLS)
-        wait_for_text(browser, "h2", i18n.t(heading, lang))
-        wait(browser, lambda d, ready=ready: d.find_elements(By.CSS_SELECTOR, ready))
+    for path in each_page(browser, dashboard.url, lang, "phone"):
         violations = axe_violations(browser)
         if violations:
             problems.append(f"{path}: {describe(violations)}")
