@@ -392,7 +392,13 @@ class Data:
         now = now or utcnow()
         reg = self.registry(now)
         meta = reg[reg["exposure"] == "outdoor"]
-        out: dict[str, Any] = {"categories": {}, "anomaly": [], "left_out": [], "notes": []}
+        out: dict[str, Any] = {
+            "categories": {},
+            "anomaly": [],
+            "left_out": [],
+            "notes": [],
+            "filtered": [],  # boards the well-sited filter took schools from
+        }
         if meta.empty:
             return out
         sited, everyone = self.siting(), list(meta.index)
@@ -412,6 +418,8 @@ class Data:
             rows = today[today["category"] == category]
             rows = rows[rows["station"].isin(kept[quantity].kept)].head(top)
             out["categories"][category] = _ranking_rows(rows, meta)
+            if kept[quantity].left_out:
+                out["filtered"].append(category)
         windiest = [r["station"] for r in out["categories"]["windiest"]]
         out["notes"] = siting_view(windiest, sited, "wind_gust_ms", False).notes
         temp_kept = kept["temp_c"].kept

@@ -25,6 +25,7 @@ SITED = controls.well_sited_id("leaderboard")
 SITING_NOTE = controls.siting_note_id("leaderboard")
 # category: (title, what its number means, quantity the value is shown as, what an empty board says)
 NO_READINGS = N_("No readings yet today.")
+NO_SITED = N_("No well-sited school has a reading to rank yet.")
 CATEGORIES = {
     "hottest": (N_("Hottest"), N_("highest so far today"), "temp_c", NO_READINGS),
     "coldest": (N_("Coldest"), N_("lowest so far today"), "temp_c", NO_READINGS),
@@ -116,6 +117,8 @@ def render(payload: dict | None, lang: str, units: dict) -> tuple[Any, Any]:
     boards = []
     for category, (title, means, quantity, empty) in CATEGORIES.items():
         rows = payload.get("categories", {}).get(category) or []
+        if category in (payload.get("filtered") or []):
+            empty = NO_SITED  # the schools with readings were left out, not silent
         body = [
             html.Li(
                 html.Div(

@@ -95,6 +95,8 @@ def test_leaderboard_keeps_only_well_sited_schools_when_asked(data: Data) -> Non
     assert every["left_out"] == [] and sited["left_out"] == LEFT_OUT
     # Wind siting is class 1 everywhere: the car parks still rank for gusts.
     assert len(sited["categories"]["windiest"]) == 5
+    # Which boards the filter took schools from (so an emptied board can say why).
+    assert every["filtered"] == [] and sited["filtered"] == ["hottest", "coldest", "range"]
 
 
 def test_windiest_board_notes_a_roof_anemometer_among_ground_ones(data: Data) -> None:

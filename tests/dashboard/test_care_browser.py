@@ -194,3 +194,5 @@ def test_leaderboard_keeps_only_well_sited_schools_when_asked(
     # The wall school is class 4 for temperature; the plain one describes no siting at all; Own
     # Words describes no anemometer, so the Windiest board leaves it out.
     wait_for_text(browser, "#leaderboard-siting-note", "3 schools left out")
+    # The filter, not the weather, empties a board: it says so.
+    wait_for_text(browser, "#leaderboard-windiest", "No well-sited school has a reading to rank")
