@@ -162,7 +162,6 @@ class SQLiteStore:
         # reads that overlapped, as they do under load, kept showing the store as it was
         # seconds earlier (a station's new reading missing from the dashboard for 30 s).
         self._reading = threading.Lock()
-        self.url = f"sqlite:///{path.resolve()}"
         self.url = f"sqlite:///{path.resolve().as_posix().lstrip('/')}"  # not sqlite:////abs
         if read_only and not path.is_file():
             # A reader never creates a store: a mistyped path would otherwise become an empty
