@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -69,8 +70,11 @@ def parse_siting(table: Any, where: str) -> tuple[Siting, list[str]]:
         ]
     values: dict[str, Any] = {}
     errors: list[str] = []
+    unknown: list[str] = []
     for name, value in table.items():
         at = f"{where} siting.{name}"
+        # A station writes this: what it sent is quoted, never at any length.
+        shown = reprlib.repr(value)
         if name in _NUMBERS:
             low, high = _NUMBERS[name]
             if (
@@ -78,13 +82,13 @@ def parse_siting(table: Any, where: str) -> tuple[Siting, list[str]]:
                 or not isinstance(value, int | float)
                 or not (math.isfinite(value) and low <= value <= high)
             ):
-                errors.append(f"{at}={value!r} must be a number within {low:g}..{high:g}")
+                errors.append(f"{at}={shown} must be a number within {low:g}..{high:g}")
             else:
                 values[name] = float(value)
         elif name == "surface" and value not in SURFACES:
-            errors.append(f"{at}={value!r} must be one of {', '.join(SURFACES)}")
+            errors.append(f"{at}={shown} must be one of {', '.join(SURFACES)}")
         elif name == "mounting" and value not in MOUNTINGS:
-            errors.append(f"{at}={value!r} must be one of {', '.join(MOUNTINGS)}")
+            errors.append(f"{at}={shown} must be one of {', '.join(MOUNTINGS)}")
         elif name == "radiation_shield" and not isinstance(value, bool):
             errors.append(f"{at} must be true or false")
         elif name == "photo" and not (
@@ -94,7 +98,13 @@ def parse_siting(table: Any, where: str) -> tuple[Siting, list[str]]:
         elif name in ("surface", "mounting", "radiation_shield", "photo"):
             values[name] = value
         elif name not in _NUMBERS:
-            errors.append(f"{at}: unknown siting key (known: {', '.join(Siting.__slots__)})")
+            unknown.append(reprlib.repr(name).strip("'"))
+    known = f"(known: {', '.join(Siting.__slots__)})"
+    if len(unknown) == 1:
+        errors.append(f"{where} siting.{unknown[0]}: unknown siting key {known}")
+    elif unknown:  # one sentence, however many a station sends
+        names = ", ".join(unknown[:3]) + (", …" if len(unknown) > 3 else "")
+        errors.append(f"{where} siting: {len(unknown)} unknown keys ({names}) {known}")
     return Siting(**values), errors
 
 

@@ -96,3 +96,14 @@ def test_a_stations_file_checks_siting_by_the_same_rules_and_takes_no_outbox() -
         "  stations.toml [fi-tampere-01] siting.surface='lawn' must be one of grass, long_grass, "
         "bare_soil, artificial",
     ]
+
+
+def test_a_flood_of_siting_keys_or_a_huge_value_is_one_short_problem() -> None:
+    """A station cannot turn one meta message into thousands of problems or echo megabytes."""
+    keys = {f"k{i}": i for i in range(4000)}
+    _, problems = decode_meta("classnet/v1/fi-a-01/meta", json.dumps({"siting": keys}).encode())
+    assert len(problems) == 1
+    assert "siting: 4000 unknown keys (k0, k1, k2, …)" in problems[0].detail
+    huge = {"siting": {"surface": "x" * 50_000}}
+    _, problems = decode_meta("classnet/v1/fi-a-01/meta", json.dumps(huge).encode())
+    assert len(problems) == 1 and len(problems[0].detail) < 300
