@@ -56,3 +56,15 @@ class Clock:
     def utc(self, local_time):
         """UTC for a moment read earlier from the local counter (readings held before sync)."""
         return None if self.offset is None else int(local_time + self.offset + 0.5)
+
+
+def after(ts, last, interval_s):
+    """The stamp for a reading taken after the one stamped `last` (None: none yet).
+
+    The store keeps one point per station and second, so a reading stamped with an earlier
+    reading's second would replace it. A clock set back by up to an interval (a time answer that
+    arrived late) gives one second after `last` instead; a clock that was further off is believed.
+    """
+    if last is not None and ts <= last and last - ts <= interval_s:
+        return last + 1
+    return ts

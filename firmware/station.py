@@ -149,6 +149,7 @@ class Station:
         self.seq = 0
         self.held = []  # (local time, observation) taken before the clock was known
         self.hold_expired = False  # waited the hold limit for a clock that never came
+        self.last_ts = None  # the stamp of the latest reading kept
         meta = self._birth()
         if cfg["transport"] == "serial":
             from firmware.serial_uplink import SerialUplink  # only a serial station loads it
@@ -240,6 +241,7 @@ class Station:
 
     def _keep(self, ts, obs):
         if ts is not None:
+            ts = self.last_ts = clock.after(ts, self.last_ts, self.cfg["interval_s"])
             obs["ts"] = ts
         self.outbox.append(wire.line(obs))
 

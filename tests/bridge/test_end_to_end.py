@@ -46,7 +46,12 @@ def statuses(sub) -> list[bytes]:
 
 def assert_once_in_order(obs: list[dict], stored: list[float]) -> None:
     stamps = [o["ts"] for o in obs]
-    assert len(stamps) == len(set(stamps)), "an observation reached the broker twice"
+    seen: dict[float, list[int]] = {}
+    for o in obs:
+        seen.setdefault(o["ts"], []).append(o["seq"])
+    twice = {ts: seqs for ts, seqs in seen.items() if len(seqs) > 1}
+    # The same seq twice is a repeat; different seqs are two readings given one stamp.
+    assert not twice, f"stamps reaching the broker more than once, with their seqs: {twice}"
     assert stamps == sorted(stamps), "observations out of order"
     assert stored == stamps, "the store differs from what the broker carried"
 

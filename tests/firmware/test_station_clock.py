@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from firmware import config
+from firmware import clock, config
 from ingest.domain.contract import decode_obs
 from tests.firmware import mpy
 from tests.firmware.conftest import NTP_SKEW_S, write_board
@@ -106,6 +106,44 @@ def test_the_clock_is_set_again_from_ntp_every_resync_interval(
 
 
 @pytest.mark.slow
+def test_a_clock_set_back_a_little_never_gives_two_readings_one_stamp(
+    tmp_path, mosquitto, sntp, start_station, subscribe
+) -> None:
+    """The store keeps one point per station and second: a reading stamped with the previous one's
+    second would replace it. A time answer that arrives late (the bridge's on a busy computer, a
+    slow NTP reply) sets the clock back a fraction of a second; at a 1 s interval that made two
+    readings share a stamp (seen as a duplicate in the USB cable test)."""
+    station = "fi-emu-ntp-back"
+    write_board(
+        tmp_path / "fs",
+        station,
+        mosquitto.port,
+        sntp.port,
+        ntp={"host": "127.0.0.1", "port": sntp.port, "resync_s": 1},
+    )
+    sub = subscribe(mosquitto.port, station)
+    start_station(tmp_path / "fs")
+    sub.wait(lambda: len(received(sub, station)) >= 2)
+    # Answers late by 0.9 s, then on time again, four times: the jitter of a busy computer.
+    for step_s in [-0.9, 0.9] * 4:
+        queries = sntp.queries
+        sntp.skew_s += step_s
+        sub.wait(lambda q=queries: sntp.queries > q)
+        seen = len(received(sub, station))
+        sub.wait(lambda n=seen: len(received(sub, station)) >= n + 2)
+
+    obs = received(sub, station)
+    assert [o["seq"] for o in obs] == list(range(len(obs))), "each reading once, in order"
+    stamps = [o["ts"] for o in obs]
+    assert len(set(stamps)) == len(stamps), f"two readings share a stamp: {stamps}"
+    assert stamps == sorted(stamps), stamps
+    # Kept apart by whole seconds, and never moved past the moment it arrived (in the first
+    # frame; the rounding to a whole second allows half of one).
+    ahead = [o["ts"] - NTP_SKEW_S - o["arrived"] for o in obs]
+    assert max(ahead) <= 0.5, ahead
+
+
+@pytest.mark.slow
 def test_without_ntp_readings_go_unstamped_after_the_hold_limit_and_then_without_delay(
     tmp_path, mosquitto, sntp, start_station, subscribe
 ) -> None:
@@ -134,6 +172,14 @@ def test_without_ntp_readings_go_unstamped_after_the_hold_limit_and_then_without
     last = obs[-1]
     # held: seq 0 arrives ~hold_s late; not held: seq n arrives n s after seq 0 (not n - hold_s)
     assert last["arrived"] - obs[0]["arrived"] < last["seq"] - hold_s / 2, timeline
+
+
+def test_a_stamp_after_the_last_one_is_kept_apart_only_from_a_small_step_back() -> None:
+    assert clock.after(100, None, 60) == 100  # the first reading
+    assert clock.after(160, 100, 60) == 160
+    assert clock.after(100, 100, 60) == 101  # set back under a second: the same second
+    assert clock.after(41, 100, 60) == 101  # set back by up to an interval
+    assert clock.after(39, 100, 60) == 39  # further: the earlier clock was wrong, believe this one
 
 
 BAD_CLOCK_CONFIG = {
