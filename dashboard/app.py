@@ -69,6 +69,8 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
         compress=True,
     )
     app.server.config[DATA_KEY] = data
+    # A network-wide view is reused for one live tick: no tab could be shown anything newer.
+    data.views.ttl_s = refresh_s
     for page in PAGES:
         module = importlib.import_module(f"dashboard.pages.{page}")
         dash.register_page(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +29,7 @@ from dashboard.core.resample import Clock, flagged_readings, resample
 from dashboard.core.siting import siting_class, siting_view
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
+from dashboard.viewcache import ViewCache
 from ingest import Store, StoreError
 from ingest.domain.calibration import Correction, load_corrections
 from ingest.domain.siting import Siting
@@ -89,6 +90,8 @@ class Data:
     registry_ttl_s: float = 2.0
     _cached: dict[str, tuple[float, Any]] = field(default_factory=dict, compare=False)
     _last_state: dict[str, str] = field(default_factory=dict, compare=False)
+    # Network-wide views: one computation at a time, shared by every tab (dashboard/viewcache.py).
+    views: ViewCache = field(default_factory=ViewCache, compare=False)
 
     def _stations(self) -> pd.DataFrame:
         hit = self._cached.get("stations")
@@ -139,6 +142,13 @@ class Data:
         (a station "never" seen, for good, when its reading landed inside the cache's window)."""
         seen = self._stations()["last_seen"].dropna()
         return {str(s): int(t.value // 1_000_000) for s, t in seen.items()}
+
+    def _view(self, key: tuple[Any, ...], compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """A network-wide view (every school) for the browsers asking now: computed once for all
+        of them (dashboard/viewcache.py), and again when a station has delivered since or the
+        live tick's period has passed (the clock moves "today" and "online" on)."""
+        latest = self._stations()["last_seen"].max()
+        return dict(self.views.get((*key, latest), compute))
 
     def corrections(self) -> list[Correction]:
         """The calibrations in stations.toml (read with the registry, as often)."""
@@ -344,7 +354,18 @@ class Data:
         """Hourly median and interquartile band of `variable` for each side (outdoor stations;
         with `well_sited`, only those of siting class 1–3 for it: `left_out` names the others,
         `notes` says when the sides mix sitings)."""
-        now = now or utcnow()
+        if now is None:
+            key = ("regions", variable, period, clock, well_sited)
+            return dict(
+                self.views.get(
+                    key, lambda: self._regions(variable, period, clock, utcnow(), well_sited)
+                )
+            )
+        return self._regions(variable, period, clock, now, well_sited)
+
+    def _regions(
+        self, variable: str, period: str, clock: Clock, now: datetime, well_sited: bool
+    ) -> dict[str, Any]:
         reg = self.registry(now)
         meta = reg[reg["exposure"] == "outdoor"]
         field = variable if variable in ("temp_c", "rh_pct", "wind_speed_ms", "rain_mm") else None
@@ -389,7 +410,12 @@ class Data:
         schools of temperature siting class 1–3, the wind board those of wind class 1–3
         (`left_out`: every school some board left out); `notes` says when the wind board mixes
         roof and ground anemometers."""
-        now = now or utcnow()
+        if now is None:
+            key = ("leaderboard", top, well_sited)
+            return self._view(key, lambda: self._leaderboard(utcnow(), top, well_sited))
+        return self._leaderboard(now, top, well_sited)
+
+    def _leaderboard(self, now: datetime, top: int, well_sited: bool) -> dict[str, Any]:
         reg = self.registry(now)
         meta = reg[reg["exposure"] == "outdoor"]
         out: dict[str, Any] = {

@@ -1,0 +1,99 @@
+"""Network-wide views (Asia vs Europe, the leaderboard): one computation at a time, shared by
+every tab, again only when a station delivered or the live tick passed, and a bounded cache
+(issue #17: one tab left on Asia vs Europe drove a dashboard to 11.8 GB with computations
+overlapping on every tick)."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.data import Data, utcnow
+from dashboard.viewcache import ViewCache
+from ingest import Batch, open_store
+from ingest.batch import OBS_COLUMNS
+from simulators import towns
+from tests.waiting import wait_until
+
+
+def test_concurrent_requests_for_one_view_share_one_computation() -> None:
+    cache = ViewCache(ttl_s=60)
+    running = threading.Event()
+    release = threading.Event()
+    overlapping = []
+
+    def compute() -> dict[str, int]:
+        overlapping.append(running.is_set())
+        running.set()
+        release.wait(10)
+        return {"n": len(overlapping)}
+
+    results: list[dict[str, int]] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get("regions", compute)))
+        for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    assert running.wait(10)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert results == [{"n": 1}] * 5
+    assert cache.computed == 1 and overlapping == [False]
+
+
+def test_results_expire_after_the_tick_and_the_cache_stays_bounded() -> None:
+    cache = ViewCache(max_entries=3, ttl_s=0.05)
+    calls = []
+    assert cache.get("a", lambda: calls.append("a") or 1) == 1
+    assert cache.get("a", lambda: calls.append("a") or 2) == 1  # within the tick
+    wait_until(lambda: cache.get("a", lambda: 3) == 3, 5, "the tick to pass")
+    for key in range(10):
+        cache.get(key, lambda: "x" * 1000)
+    assert len(cache) == 3
+
+
+def _deliver(store: Any, stations: tuple[towns.Station, ...], end_s: int) -> None:
+    """A day of 10-minute readings up to `end_s` for each station, and its registry row."""
+    t = np.arange(end_s - 86400, end_s + 1, 600, dtype=np.int64)
+    for s in stations:
+        columns: dict[str, Any] = {name: np.nan for name in OBS_COLUMNS[2:]}
+        temp = np.round(20 + 3 * np.sin(t / 7200), 2)  # a steady value would fail QC persistence
+        columns.update(station=s.station, ts_ms=t * 1000, temp_c=temp, rain_mm=0.0)
+        registry = {
+            s.station: {
+                "name": s.name, "lat": s.lat, "lon": s.lon, "elevation_m": s.elevation_m,
+                "timezone": s.timezone, "exposure": "outdoor", "state": "online",
+                "last_seen_ms": int(t[-1]) * 1000,
+            }
+        }  # fmt: skip
+        store.write(Batch(obs=pd.DataFrame(columns, columns=list(OBS_COLUMNS)), registry=registry))
+
+
+def test_tabs_share_one_leaderboard_until_a_station_delivers(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    fleet = towns.stations(4, only=("tampere", "berlin", "manila", "tokyo"))
+    writer = open_store(url)
+    now_s = int(utcnow().timestamp())
+    _deliver(writer, fleet, now_s - 120)
+    data = Data(open_store(url, read_only=True), registry_ttl_s=0)
+    data.views.ttl_s = 600  # longer than the test: only a delivery may start a new computation
+
+    with ThreadPoolExecutor(8) as tabs:
+        boards = list(tabs.map(lambda _: data.leaderboard(), range(8)))
+        regions = list(tabs.map(lambda _: data.regions("temp_c", "day", "utc"), range(8)))
+    assert data.views.computed == 2, "eight tabs, one computation per view"
+    assert all(b == boards[0] for b in boards) and boards[0]["categories"]["hottest"]
+    assert all(r == regions[0] for r in regions) and regions[0]["sides"]
+
+    data.leaderboard()
+    assert data.views.computed == 2, "nothing delivered: the same board"
+    _deliver(writer, fleet[:1], now_s - 60)
+    data.leaderboard()
+    assert data.views.computed == 3, "a station delivered: computed again"
+    writer.close()
