@@ -84,8 +84,19 @@ def rankings(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime, top: int = 5)
     rank is empty, and the page says so. Columns: category, period, rank, station, name,
     country, value, quantity.
     """
+    return rank(ranking_tables(obs, meta, now), meta, top)
+
+
+def ranking_tables(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> dict[str, pd.DataFrame]:
+    """What `rankings` ranks: the "now" and "today" values of each outdoor station, indexed by
+    station. Each row depends on its station's observations only, so the tables of a network
+    read a few stations at a time, concatenated in station order, are the whole network's."""
     weather = outdoor(obs, meta)
-    tables = {"now": current_conditions(weather, now), "today": today_summary(weather, meta, now)}
+    return {"now": current_conditions(weather, now), "today": today_summary(weather, meta, now)}
+
+
+def rank(tables: dict[str, pd.DataFrame], meta: pd.DataFrame, top: int = 5) -> pd.DataFrame:
+    """`rankings` from `ranking_tables` (ties keep the tables' station order)."""
     parts = []
     for category, period, column, largest in _RANKED:
         values = tables[period][column].dropna() if column in tables[period] else pd.Series()

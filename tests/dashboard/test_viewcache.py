@@ -97,3 +97,42 @@ def test_tabs_share_one_leaderboard_until_a_station_delivers(tmp_path) -> None:
     data.leaderboard()
     assert data.views.computed == 3, "a station delivered: computed again"
     writer.close()
+
+
+def test_asia_vs_europe_read_a_few_schools_at_a_time_equals_all_at_once(
+    tmp_path, monkeypatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
+    writer = open_store(url)
+    now = utcnow()
+    _deliver(writer, fleet, int(now.timestamp()) - 120)
+    writer.close()
+    data = Data(open_store(url, read_only=True))
+    for clock in ("utc", "local", "solar"):
+        whole = data.regions("temp_c", "day", clock, now=now)
+        monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 1440)  # two schools' day a time
+        assert data.regions("temp_c", "day", clock, now=now) == whole, clock
+        monkeypatch.undo()
+        assert len(whole["sides"]) == 2 and max(whole["sides"][0]["n"]) == 3
+
+
+def test_the_leaderboard_read_a_few_schools_at_a_time_equals_all_at_once(
+    tmp_path, monkeypatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    # Every school has the same readings: every board is a tie, ordered by station either way.
+    fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
+    writer = open_store(url)
+    now = utcnow()
+    for days_back in range(11):  # ten days and today, the reach of the anomaly
+        _deliver(writer, fleet, int(now.timestamp()) - 120 - days_back * 86400)
+    writer.close()
+    data = Data(open_store(url, read_only=True))
+    whole = data.leaderboard(now=now, top=6)
+    monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 14401)  # two schools' ten days a time
+    assert data.leaderboard(now=now, top=6) == whole
+    assert len(whole["categories"]["hottest"]) == 6 and len(whole["anomaly"]) == 6
+    assert {r["station"] for r in whole["anomaly"] if r["anomaly"] is not None} == {
+        s.station for s in fleet
+    }

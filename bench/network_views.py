@@ -1,0 +1,106 @@
+"""The network-wide views on a grown network (issue #17): time and peak memory of one dashboard
+process computing Asia vs Europe and the leaderboard over every school.
+
+    .venv/bin/python bench/network_views.py [--schools 200] [--days 30] [--runs 3]
+    .venv/bin/python bench/network_views.py --code /path/to/other/checkout   # the same, before
+
+Builds (once, kept in --store-dir) a SQLite store of N schools × D days of 1-minute readings
+with `bench/compare_view.py`'s `synthetic_store`, then computes each view in a fresh process
+(`Data` over the store, as the dashboard does, `now` fixed at the store's last reading) and
+prints its median wall time and the process's peak RSS. `--code` measures another checkout's
+`dashboard` on the same store, so two versions compare in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+VIEWS = {
+    "Asia vs Europe, month, local clock": "data.regions('temp_c', 'month', 'local', now=now)",
+    "Asia vs Europe, week, UTC": "data.regions('temp_c', 'week', 'utc', now=now)",
+    "leaderboard": "data.leaderboard(now=now)",
+}
+
+CHILD = """
+import json, resource, sys, time
+from datetime import UTC, datetime
+from dashboard.data import Data
+from ingest import open_store
+data = Data(open_store(sys.argv[1], read_only=True))
+now = datetime.fromtimestamp(float(sys.argv[2]), UTC)
+start = time.perf_counter()
+result = {view}
+elapsed = time.perf_counter() - start
+print(json.dumps({{"s": elapsed, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "bytes": len(json.dumps(result, default=str))}}))
+"""
+
+
+def build(path: Path, schools: int, days: float) -> None:
+    spec = importlib.util.spec_from_file_location("compare_view", ROOT / "bench/compare_view.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    print(f"building {path}: {schools} schools × {days:g} days of 1-minute readings", flush=True)
+    module.synthetic_store(f"sqlite:///{path}", schools, days)
+
+
+def measure(code: Path, url: str, now_s: float, view: str) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(code))
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(view=view), url, str(now_s)],
+        env=env,
+        cwd=code,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode:
+        raise SystemExit(f"{code}: {view} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=200)
+    parser.add_argument("--days", type=float, default=30)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--code", type=Path, action="append", help="checkout(s) to measure")
+    parser.add_argument("--store-dir", type=Path, default=Path("/tmp/classnet-bench"))
+    args = parser.parse_args()
+    args.store_dir.mkdir(parents=True, exist_ok=True)
+    path = args.store_dir / f"network-{args.schools}x{args.days:g}.db"
+    if not path.exists():
+        build(path, args.schools, args.days)
+    url = f"sqlite:///{path}"
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        (last_ms,) = db.execute("SELECT max(ts_ms) FROM obs").fetchone()
+    now_s = last_ms / 1000 + 60
+    rows = f"{args.schools} schools × {args.days:g} days ({args.schools * args.days * 1440:,.0f} rows)"
+    print(f"store: {rows}, SQLite")
+    print("| code | view | median s | peak RSS MiB | response bytes |")
+    print("|---|---|--:|--:|--:|")
+    for code in args.code or [ROOT]:
+        for name, view in VIEWS.items():
+            runs = [measure(code.resolve(), url, now_s, view) for _ in range(args.runs)]
+            median = statistics.median(r["s"] for r in runs)
+            rss = max(r["rss_mib"] for r in runs)
+            print(
+                f"| {code.name} | {name} | {median:.2f} | {rss:.0f} | {runs[0]['bytes']:,.0f} |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
