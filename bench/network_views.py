@@ -6,8 +6,9 @@ process computing Asia vs Europe and the leaderboard over every school.
 
 Builds (once, kept in --store-dir) a SQLite store of N schools × D days of 1-minute readings
 with `bench/compare_view.py`'s `synthetic_store`, then computes each view in a fresh process
-(`Data` over the store, as the dashboard does, `now` fixed at the store's last reading) and
-prints its median wall time and the process's peak RSS. `--code` measures another checkout's
+(`Data` over the store, as the dashboard does, `now` fixed at the store's last reading; the
+command as `classnet summary` runs it) and prints its median wall time and the process's peak
+RSS. `--code` measures another checkout's
 `dashboard` on the same store, so two versions compare in one run.
 """
 
@@ -28,20 +29,23 @@ VIEWS = {
     "Asia vs Europe, month, local clock": "data.regions('temp_c', 'month', 'local', now=now)",
     "Asia vs Europe, week, UTC": "data.regions('temp_c', 'week', 'utc', now=now)",
     "leaderboard": "data.leaderboard(now=now)",
+    "classnet summary, 29 days": "cli.main(['summary', '--store', sys.argv[1], '--start', "
+    "str((now - timedelta(days=29)).date()), '--end', str(now.date()), '--format', 'csv'])",
 }
 
 CHILD = """
 import json, resource, sys, time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from dashboard.data import Data
+from gateway import cli
 from ingest import open_store
 data = Data(open_store(sys.argv[1], read_only=True))
 now = datetime.fromtimestamp(float(sys.argv[2]), UTC)
 start = time.perf_counter()
 result = {view}
 elapsed = time.perf_counter() - start
-print(json.dumps({{"s": elapsed, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "bytes": len(json.dumps(result, default=str))}}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"s": elapsed, "rss_mib": peak, "bytes": len(json.dumps(result, default=str))}}))
 """
 
 
@@ -87,7 +91,9 @@ def main() -> None:
     with sqlite3.connect(path) as db:
         (last_ms,) = db.execute("SELECT max(ts_ms) FROM obs").fetchone()
     now_s = last_ms / 1000 + 60
-    rows = f"{args.schools} schools × {args.days:g} days ({args.schools * args.days * 1440:,.0f} rows)"
+    rows = (
+        f"{args.schools} schools × {args.days:g} days ({args.schools * args.days * 1440:,.0f} rows)"
+    )
     print(f"store: {rows}, SQLite")
     print("| code | view | median s | peak RSS MiB | response bytes |")
     print("|---|---|--:|--:|--:|")

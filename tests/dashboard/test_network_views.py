@@ -1,0 +1,161 @@
+"""Views over the whole network (Asia vs Europe, the leaderboard, `classnet summary`) on a grown
+network (issue #17): one computation of a view at a time, shared by every tab, again only when a
+station delivered or the live tick passed, a bounded cache (one tab left on Asia vs Europe drove a
+dashboard to 11.8 GB with overlapping computations); raw rows read a few schools at a time, with
+the same answers as one read."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.data import Data, utcnow
+from dashboard.viewcache import ViewCache
+from gateway import cli
+from ingest import Batch, open_store
+from ingest.batch import OBS_COLUMNS
+from simulators import towns
+from tests.waiting import wait_until
+
+
+def test_concurrent_requests_for_one_view_share_one_computation() -> None:
+    cache = ViewCache(ttl_s=60)
+    running = threading.Event()
+    release = threading.Event()
+    overlapping = []
+
+    def compute() -> dict[str, int]:
+        overlapping.append(running.is_set())
+        running.set()
+        release.wait(10)
+        return {"n": len(overlapping)}
+
+    results: list[dict[str, int]] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get("regions", compute)))
+        for _ in range(5)
+    ]
+    for thread in threads:
+        thread.start()
+    assert running.wait(10)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert results == [{"n": 1}] * 5
+    assert cache.computed == 1 and overlapping == [False]
+
+
+def test_results_expire_after_the_tick_and_the_cache_stays_bounded() -> None:
+    cache = ViewCache(max_entries=3, ttl_s=0.05)
+    calls = []
+    assert cache.get("a", lambda: calls.append("a") or 1) == 1
+    assert cache.get("a", lambda: calls.append("a") or 2) == 1  # within the tick
+    wait_until(lambda: cache.get("a", lambda: 3) == 3, 5, "the tick to pass")
+    for key in range(10):
+        cache.get(key, lambda: "x" * 1000)
+    assert len(cache) == 3
+
+
+def _deliver(store: Any, stations: tuple[towns.Station, ...], end_s: int) -> None:
+    """A day of 10-minute readings up to `end_s` for each station, and its registry row."""
+    t = np.arange(end_s - 86400, end_s + 1, 600, dtype=np.int64)
+    for s in stations:
+        columns: dict[str, Any] = {name: np.nan for name in OBS_COLUMNS[2:]}
+        temp = np.round(20 + 3 * np.sin(t / 7200), 2)  # a steady value would fail QC persistence
+        columns.update(station=s.station, ts_ms=t * 1000, temp_c=temp, rain_mm=0.0)
+        registry = {
+            s.station: {
+                "name": s.name, "lat": s.lat, "lon": s.lon, "elevation_m": s.elevation_m,
+                "timezone": s.timezone, "exposure": "outdoor", "state": "online",
+                "last_seen_ms": int(t[-1]) * 1000,
+            }
+        }  # fmt: skip
+        store.write(Batch(obs=pd.DataFrame(columns, columns=list(OBS_COLUMNS)), registry=registry))
+
+
+def test_tabs_share_one_leaderboard_until_a_station_delivers(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    fleet = towns.stations(4, only=("tampere", "berlin", "manila", "tokyo"))
+    writer = open_store(url)
+    now_s = int(utcnow().timestamp())
+    _deliver(writer, fleet, now_s - 120)
+    data = Data(open_store(url, read_only=True), registry_ttl_s=0)
+    data.views.ttl_s = 600  # longer than the test: only a delivery may start a new computation
+
+    with ThreadPoolExecutor(8) as tabs:
+        boards = list(tabs.map(lambda _: data.leaderboard(), range(8)))
+        regions = list(tabs.map(lambda _: data.regions("temp_c", "day", "utc"), range(8)))
+    assert data.views.computed == 2, "eight tabs, one computation per view"
+    assert all(b == boards[0] for b in boards) and boards[0]["categories"]["hottest"]
+    assert all(r == regions[0] for r in regions) and regions[0]["sides"]
+
+    data.leaderboard()
+    assert data.views.computed == 2, "nothing delivered: the same board"
+    _deliver(writer, fleet[:1], now_s - 60)
+    data.leaderboard()
+    assert data.views.computed == 3, "a station delivered: computed again"
+    writer.close()
+
+
+def test_asia_vs_europe_read_a_few_schools_at_a_time_equals_all_at_once(
+    tmp_path, monkeypatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
+    writer = open_store(url)
+    now = utcnow()
+    _deliver(writer, fleet, int(now.timestamp()) - 120)
+    writer.close()
+    data = Data(open_store(url, read_only=True))
+    for clock in ("utc", "local", "solar"):
+        whole = data.regions("temp_c", "day", clock, now=now)
+        monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 1440)  # two schools' day a time
+        assert data.regions("temp_c", "day", clock, now=now) == whole, clock
+        monkeypatch.undo()
+        assert len(whole["sides"]) == 2 and max(whole["sides"][0]["n"]) == 3
+
+
+def test_the_leaderboard_read_a_few_schools_at_a_time_equals_all_at_once(
+    tmp_path, monkeypatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    # Every school has the same readings: every board is a tie, ordered by station either way.
+    fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
+    writer = open_store(url)
+    now = utcnow()
+    for days_back in range(11):  # ten days and today, the reach of the anomaly
+        _deliver(writer, fleet, int(now.timestamp()) - 120 - days_back * 86400)
+    writer.close()
+    data = Data(open_store(url, read_only=True))
+    whole = data.leaderboard(now=now, top=6)
+    monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 14401)  # two schools' ten days a time
+    assert data.leaderboard(now=now, top=6) == whole
+    assert len(whole["categories"]["hottest"]) == 6 and len(whole["anomaly"]) == 6
+    assert {r["station"] for r in whole["anomaly"] if r["anomaly"] is not None} == {
+        s.station for s in fleet
+    }
+
+
+def test_classnet_summary_read_a_few_schools_at_a_time_equals_all_at_once(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    store = f"sqlite:///{tmp_path / 'views.db'}"
+    fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
+    writer = open_store(store)
+    now = utcnow()
+    for days_back in range(3):
+        _deliver(writer, fleet, int(now.timestamp()) - 120 - days_back * 86400)
+    writer.close()
+    first, last = (now - timedelta(days=2)).date().isoformat(), now.date().isoformat()
+    command = ["summary", "--store", store, "--start", first, "--end", last, "--format", "csv"]
+    assert cli.main(command) == 0
+    whole = capsys.readouterr().out
+    monkeypatch.setattr("dashboard.report_cmd.READ_ROWS", 2 * 4 * 1440)  # two schools a time
+    assert cli.main(command) == 0
+    assert capsys.readouterr().out == whole
+    assert {line.split(",")[0] for line in whole.splitlines()[1:]} == {s.station for s in fleet}
