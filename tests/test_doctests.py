@@ -18,6 +18,7 @@ WITH_EXAMPLES = [
     "dashboard.core.qc",
     "dashboard.core.resample",
     "dashboard.core.solar",
+    "dashboard.mapbins",
     "ingest.domain.solar",
     "simulators.noise",
     "simulators.weather",

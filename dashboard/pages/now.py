@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
 
-from dashboard import figures, ids, picker, records_view
+from dashboard import figures, ids, mapbins, picker, records_view
 from dashboard.context import data
 from dashboard.data import utcnow
 from dashboard.i18n import N_, t, tn
@@ -181,6 +181,7 @@ def select(
     if trigger == "map" and click and click.get("points"):
         clicked = click["points"][0].get("customdata")
         clicked = clicked[0] if isinstance(clicked, list) else clicked
+        clicked = clicked or None  # a cell of several schools picks none
     chosen = picker.sync(trigger, ticked, stored, registry, clicked, linked)
     return chosen, chosen, None
 
@@ -264,11 +265,16 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
     variable = points.get("variable") or "temp_c"
     label = f"{name(QUANTITY, variable, lang)} ({unit_of(variable, units)})"
     fig = go.Figure()
-    stations = points.get("station", [])
+    points = mapbins.cells(points)
+    stations, counts = points.get("station", []), points["count"]
     status = np.array(points.get("status", []), dtype=object)
     values = np.array([np.nan if v is None else v for v in points.get("value", [])], float)
     shown = convert(variable, values, units)
-    names = [figures.esc(n) for n in points.get("name", [])]
+    # A cell of several schools (dashboard/mapbins.py) is named by how many they are.
+    names = [
+        figures.esc(n) if c == 1 else tn("{n} school (mean)", "{n} schools (mean)", c, lang)
+        for n, c in zip(points.get("name", []), counts, strict=True)
+    ]
     lat, lon = np.array(points.get("lat", []), float), np.array(points.get("lon", []), float)
     has_value = np.isfinite(shown)
     groups = (
@@ -282,8 +288,8 @@ def render_map(points: dict, selected: list[str], lang: str, units: dict) -> go.
             continue
         states = [name(STATE, status[i], lang) for i in idx]
         values_text = [fmt(variable, values[i], units, lang) for i in idx]
-        # Big enough to tap on a phone; bigger still when chosen.
-        big = [20 if stations[i] in selected else 14 for i in idx]
+        # Big enough to tap on a phone; bigger still when chosen, or the more schools a cell has.
+        big = [20 if stations[i] in selected else 14 + 3 * np.log2(counts[i]) for i in idx]
         if state == "offline":
             marker: dict[str, Any] = {"size": big, "color": figures.OFFLINE, "symbol": "x"}
         else:
