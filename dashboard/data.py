@@ -490,7 +490,7 @@ class Data:
         a time (`READ_ROWS`); table None when no school has a reading."""
         start, end = now - timedelta(days=10), now + timedelta(minutes=1)
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
-        stations, temp_kept = list(meta.index), set(temp_kept)
+        stations, sited_for_temp = list(meta.index), set(temp_kept)
         per_chunk = max(1, READ_ROWS // int((end - start) / timedelta(minutes=1)))
         parts: dict[str, list[pd.DataFrame]] = {"now": [], "today": [], "table": []}
         for at in range(0, len(stations), per_chunk):
@@ -501,7 +501,7 @@ class Data:
             recent = obs[obs["time"] >= pd.Timestamp(now) - timedelta(hours=26)]
             for period, frame in core_compare.ranking_tables(recent, meta.loc[chunk], now).items():
                 parts[period].append(frame)
-            sited = meta.loc[[s for s in chunk if s in temp_kept]]
+            sited = meta.loc[[s for s in chunk if s in sited_for_temp]]
             parts["table"].append(core_compare.school_table(obs, sited, now))
         if not parts["table"]:
             return {}, None
