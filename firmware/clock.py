@@ -58,13 +58,17 @@ class Clock:
         return None if self.offset is None else int(local_time + self.offset + 0.5)
 
 
+SMALL_STEP_S = 60  # a clock set back by up to this much (or an interval) was only a little off
+
+
 def after(ts, last, interval_s):
     """The stamp for a reading taken after the one stamped `last` (None: none yet).
 
     The store keeps one point per station and second, so a reading stamped with an earlier
-    reading's second would replace it. A clock set back by up to an interval (a time answer that
-    arrived late) gives one second after `last` instead; a clock that was further off is believed.
+    reading's second would replace it. A clock set back a little (a time answer that arrived
+    late, a board back within the second of its last reading) gives one second after `last`
+    instead; a clock that was further off is believed.
     """
-    if last is not None and ts <= last and last - ts <= interval_s:
+    if last is not None and ts <= last and last - ts <= max(interval_s, SMALL_STEP_S):
         return last + 1
     return ts

@@ -52,6 +52,7 @@ class Outbox:
         )
         self.head_seg, self.head_off = self._load_head()
         self.tail_lines = 0
+        self.newest = None  # the latest line appended, sent or not (None: unknown)
         if self.segs:
             self.tail_lines = self._repair_tail()
         if self.segs and self.head_seg < self.segs[0]:
@@ -88,20 +89,23 @@ class Outbox:
     def _repair_tail(self):
         # A power cut mid-append can leave a line without its newline; end it, so the next line
         # starts clean and the fragment is skipped as corrupt. Returns the tail's line count.
+        # The tail segment stays after it is sent, so its last line is the newest reading kept.
         path = self._seg_path(self.segs[-1])
         lines = 0
-        last = b"\n"
+        end = b"\n"  # the file's last bytes, enough to hold its last line
         with open(path, "rb") as f:
             while True:
                 chunk = f.read(512)
                 if not chunk:
                     break
                 lines += chunk.count(b"\n")
-                last = chunk[-1:]
-        if last != b"\n":
+                end = (end + chunk)[-MAX_LINE - 2 :]
+        if end[-1:] != b"\n":
             with open(path, "ab") as f:
                 f.write(b"\n")
-            lines += 1
+            return lines + 1
+        body = end[:-1]
+        self.newest = body[body.rfind(b"\n") + 1 :] or None
         return lines
 
     def _count_waiting(self):
@@ -125,6 +129,7 @@ class Outbox:
             self._new_segment()
         with open(self._seg_path(self.segs[-1]), "ab") as f:
             f.write(line + b"\n")
+        self.newest = line
         self.tail_lines += 1
         self.waiting += 1
 

@@ -149,7 +149,9 @@ class Station:
         self.seq = 0
         self.held = []  # (local time, observation) taken before the clock was known
         self.hold_expired = False  # waited the hold limit for a clock that never came
-        self.last_ts = None  # the stamp of the latest reading kept
+        # The stamp of the latest reading kept, from flash after a restart: a board back within
+        # the second must not give its first reading the last one's second.
+        self.last_ts = _stamp(self.outbox.newest)
         meta = self._birth()
         if cfg["transport"] == "serial":
             from firmware.serial_uplink import SerialUplink  # only a serial station loads it
@@ -394,6 +396,15 @@ class Station:
         wait = b.ticks_diff(self.next_read, b.ticks_ms())
         b.sleep_ms(min(1000, max(0, wait)))
         return True
+
+
+def _stamp(line):
+    """The `ts` of an outbox line, or None (no line, a torn one, or a reading sent unstamped)."""
+    try:
+        ts = json.loads(line)["ts"] if line else None
+    except (ValueError, KeyError, TypeError):
+        return None
+    return ts if type(ts) in (int, float) else None
 
 
 def main(board, path="config.json", max_readings=None):
