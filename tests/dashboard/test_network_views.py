@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -78,6 +78,18 @@ def _deliver(store: Any, stations: tuple[towns.Station, ...], end_s: int) -> Non
         store.write(Batch(obs=pd.DataFrame(columns, columns=list(OBS_COLUMNS)), registry=registry))
 
 
+def _six_schools(tmp_path, days: int) -> tuple[str, datetime, tuple[towns.Station, ...]]:
+    """A SQLite store of six schools on both continents, `days` days of readings up to now."""
+    url = f"sqlite:///{tmp_path / 'views.db'}"
+    fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
+    writer = open_store(url)
+    now = utcnow()
+    for days_back in range(days):
+        _deliver(writer, fleet, int(now.timestamp()) - 120 - days_back * 86400)
+    writer.close()
+    return url, now, fleet
+
+
 def test_tabs_share_one_leaderboard_until_a_station_delivers(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'views.db'}"
     fleet = towns.stations(4, only=("tampere", "berlin", "manila", "tokyo"))
@@ -105,12 +117,7 @@ def test_tabs_share_one_leaderboard_until_a_station_delivers(tmp_path) -> None:
 def test_asia_vs_europe_read_a_few_schools_at_a_time_equals_all_at_once(
     tmp_path, monkeypatch
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'views.db'}"
-    fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
-    writer = open_store(url)
-    now = utcnow()
-    _deliver(writer, fleet, int(now.timestamp()) - 120)
-    writer.close()
+    url, now, _ = _six_schools(tmp_path, days=1)
     data = Data(open_store(url, read_only=True))
     for clock in ("utc", "local", "solar"):
         whole = data.regions("temp_c", "day", clock, now=now)
@@ -123,14 +130,8 @@ def test_asia_vs_europe_read_a_few_schools_at_a_time_equals_all_at_once(
 def test_the_leaderboard_read_a_few_schools_at_a_time_equals_all_at_once(
     tmp_path, monkeypatch
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'views.db'}"
     # Every school has the same readings: every board is a tie, ordered by station either way.
-    fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
-    writer = open_store(url)
-    now = utcnow()
-    for days_back in range(11):  # ten days and today, the reach of the anomaly
-        _deliver(writer, fleet, int(now.timestamp()) - 120 - days_back * 86400)
-    writer.close()
+    url, now, fleet = _six_schools(tmp_path, days=11)  # ten days and today: the anomaly's reach
     data = Data(open_store(url, read_only=True))
     whole = data.leaderboard(now=now, top=6)
     monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 14401)  # two schools' ten days a time
@@ -144,13 +145,7 @@ def test_the_leaderboard_read_a_few_schools_at_a_time_equals_all_at_once(
 def test_classnet_summary_read_a_few_schools_at_a_time_equals_all_at_once(
     tmp_path, monkeypatch, capsys
 ) -> None:
-    store = f"sqlite:///{tmp_path / 'views.db'}"
-    fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
-    writer = open_store(store)
-    now = utcnow()
-    for days_back in range(3):
-        _deliver(writer, fleet, int(now.timestamp()) - 120 - days_back * 86400)
-    writer.close()
+    store, now, fleet = _six_schools(tmp_path, days=3)
     first, last = (now - timedelta(days=2)).date().isoformat(), now.date().isoformat()
     command = ["summary", "--store", store, "--start", first, "--end", last, "--format", "csv"]
     assert cli.main(command) == 0
