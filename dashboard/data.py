@@ -40,6 +40,22 @@ MAX_POINTS: Final = 2000
 # Network-wide views read raw rows a few stations at a time, about this many rows at one reading
 # a minute (~400 bytes each in memory), so a dashboard stays small whatever the network's size.
 READ_ROWS: Final = 500_000
+
+
+def station_groups(stations: Sequence[str], start: datetime, end: datetime) -> list[list[str]]:
+    """`stations` in groups whose raw rows over [start, end) come to about `READ_ROWS` at one
+    reading a minute, in order.
+
+    >>> t = datetime(2024, 6, 1, tzinfo=UTC)
+    >>> station_groups(["a", "b", "c"], t, t + timedelta(days=200))
+    [['a'], ['b'], ['c']]
+    >>> station_groups(["a", "b", "c"], t, t + timedelta(days=1))
+    [['a', 'b', 'c']]
+    """
+    size = max(1, READ_ROWS // max(1, int((end - start) / timedelta(minutes=1))))
+    return [list(stations[at : at + size]) for at in range(0, len(stations), size)]
+
+
 # A station that sent nothing for this long is shown as late, then as offline.
 STALE_AFTER: Final = timedelta(minutes=15)
 OFFLINE_AFTER: Final = timedelta(hours=1)
@@ -407,11 +423,8 @@ class Data:
         """Hourly bins of `field` for the stations of `meta`, read and binned a few stations at a
         time (`READ_ROWS`): a month of 500 schools is 21.6 M raw rows (8 GB as one frame, issue
         #17) but 360,000 bins. The same bins as all at once: QC and binning are per station."""
-        stations = list(meta.index)
-        per_chunk = max(1, READ_ROWS // max(1, int((end - start) / timedelta(minutes=1))))
         parts = []
-        for at in range(0, len(stations), per_chunk):
-            chunk = stations[at : at + per_chunk]
+        for chunk in station_groups(list(meta.index), start, end):
             obs = self._read(start, end, chunk, [field])
             if not obs.empty:
                 parts.append(resample(obs, meta.loc[chunk], "1h", clock, fields=[field]))
@@ -490,11 +503,9 @@ class Data:
         a time (`READ_ROWS`); table None when no school has a reading."""
         start, end = now - timedelta(days=10), now + timedelta(minutes=1)
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
-        stations, sited_for_temp = list(meta.index), set(temp_kept)
-        per_chunk = max(1, READ_ROWS // int((end - start) / timedelta(minutes=1)))
+        sited_for_temp = set(temp_kept)
         parts: dict[str, list[pd.DataFrame]] = {"now": [], "today": [], "table": []}
-        for at in range(0, len(stations), per_chunk):
-            chunk = stations[at : at + per_chunk]
+        for chunk in station_groups(list(meta.index), start, end):
             obs = self._read(start, end, chunk, fields)
             if obs.empty:
                 continue

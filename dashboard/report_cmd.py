@@ -22,7 +22,7 @@ from dashboard.core.actions import (
     write_export,
 )
 from dashboard.core.frames import CoreInputError
-from dashboard.data import READ_ROWS
+from dashboard.data import station_groups
 from firmware import wire
 from ingest.command import Progress, opened_store
 from ingest.domain import stations
@@ -147,18 +147,18 @@ def load(
     args: argparse.Namespace, fields: list[str] | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Correction]]:
     """The observations as stored, the station metadata and the calibrations to apply, for an
-    export; nothing stored in that window (or for those stations) is a sentence saying so, not
-    an empty table."""
-    parts = list(load_in_parts(args, fields, everything=True))
-    return parts[0]
+    export, in one read; nothing stored in that window (or for those stations) is a sentence
+    saying so, not an empty table."""
+    (part,) = load_in_parts(args, fields, whole=True)  # one group: exactly one part, or the error
+    return part
 
 
 def load_in_parts(
-    args: argparse.Namespace, fields: list[str] | None, everything: bool = False
+    args: argparse.Namespace, fields: list[str] | None, whole: bool = False
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[Correction]]]:
-    """`load`, a few stations at a time (about `READ_ROWS` rows at one reading a minute) unless
-    `everything`: a month of 500 schools is 21.6 M rows, 8.6 GB read at once (issue #17). Each
-    part holds some observations; none at all is the same sentence as `load`'s."""
+    """`load`, a few stations at a time (`dashboard.data.station_groups`) unless `whole`: a
+    month of 500 schools is 21.6 M rows, 8.6 GB read at once (issue #17). Each part holds some
+    observations; none at all is the same sentence as `load`'s."""
     try:
         start, end = utc_window(args.start, args.end)
     except CoreInputError as exc:
@@ -169,15 +169,15 @@ def load_in_parts(
     with opened_store(args.store, read_only=True) as store:
         meta = store.stations(path)
         wanted = list(args.station) if args.station else list(meta.index)
-        per_part = len(wanted) or 1
-        if not everything:
-            per_part = max(1, READ_ROWS // int((end - start) / timedelta(minutes=1)))
+        # One read for a store with no registry: it names no stations to group.
+        groups = [args.station] if whole or not wanted else station_groups(wanted, start, end)
         with Progress("stations", total=len(wanted)) as progress:
-            for at in range(0, max(len(wanted), 1), per_part):
-                chosen = wanted[at : at + per_part] if wanted else None
-                # All at once, a station in no registry (an old store) is read all the same.
-                obs = store.read(start, end, args.station if everything else chosen, fields)
-                progress(min(at + per_part, len(wanted)))
+            done = 0
+            for group in groups:
+                obs = store.read(start, end, group, fields)
+                if len(groups) > 1:
+                    done += len(group)
+                    progress(done)
                 if not obs.empty:
                     found = True
                     yield obs, meta, corrections

@@ -150,7 +150,7 @@ def test_classnet_summary_read_a_few_schools_at_a_time_equals_all_at_once(
     command = ["summary", "--store", store, "--start", first, "--end", last, "--format", "csv"]
     assert cli.main(command) == 0
     whole = capsys.readouterr().out
-    monkeypatch.setattr("dashboard.report_cmd.READ_ROWS", 2 * 4 * 1440)  # two schools a time
+    monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 4 * 1440)  # two schools a time
     assert cli.main(command) == 0
     assert capsys.readouterr().out == whole
     assert {line.split(",")[0] for line in whole.splitlines()[1:]} == {s.station for s in fleet}
