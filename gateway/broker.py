@@ -13,8 +13,9 @@ messages be in flight at once; Mosquitto's default of 20 would stall every batch
 from __future__ import annotations
 
 import hashlib
+import select
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,120 @@ from firmware import wire
 
 KEEPALIVE_S = 60
 FLUSH_FILTER = "classnet/flush"  # subscribed by no one: see flush()
+READ_BYTES = 1 << 16  # one recv() for a few hundred observations in a backlog
+PACKETS_PER_READ = 1000  # then paho's loop sends queued acks and keeps the connection alive
+
+
+class ReadAhead:
+    """The connection's socket, read in `READ_BYTES` chunks. paho asks for each packet in three
+    reads (its type byte, its length, the rest), each a syscall; this serves them from one read.
+    `pending()` counts what is held here (and in a TLS socket's own buffer): paho's loop skips
+    select's wait when it is non-zero, as it does for TLS, so nothing held here waits for the
+    kernel to say the socket is readable."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+        self._held = b""
+        self._at = 0
+
+    def recv(self, bufsize: int) -> bytes:
+        if self._at >= len(self._held):
+            self._held = self._sock.recv(max(bufsize, READ_BYTES))  # b"" when the peer closed
+            self._at = 0
+        chunk = self._held[self._at : self._at + bufsize]
+        self._at += len(chunk)
+        return chunk
+
+    def held(self) -> int:
+        return len(self._held) - self._at
+
+    def pending(self) -> int:
+        tls = getattr(self._sock, "pending", None)
+        return self.held() + (tls() if tls else 0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)  # fileno, send, close, setblocking, ...
+
+
+def parse_publish(header: int, packet: bytes | bytearray) -> tuple[str, bytes, int, int] | None:
+    """(topic, payload, qos, packet id) of an MQTT 3.1.1 PUBLISH (§3.3): `header` is the fixed
+    header's first byte, `packet` what follows the remaining length. None when it is malformed:
+    shorter than its own lengths say, an empty topic, or QoS 3. The packet id of QoS 0 is 0.
+    A topic that is not UTF-8 keeps its bytes as U+FFFD, for the decoder to reject by name.
+
+    >>> parse_publish(0x32, bytes([0, 3]) + b"a/b" + bytes([0, 7]) + b"{}")
+    ('a/b', b'{}', 1, 7)
+    """
+    qos = (header >> 1) & 3
+    if len(packet) < 2 or qos == 3:
+        return None
+    body = 2 + ((packet[0] << 8) | packet[1])
+    topic = packet[2:body]
+    if not topic or len(packet) < body + (2 if qos else 0):
+        return None
+    mid = 0
+    if qos:
+        mid = (packet[body] << 8) | packet[body + 1]
+        body += 2
+    return bytes(topic).decode("utf-8", "replace"), bytes(packet[body:]), qos, mid
+
+
+class IntakeClient(mqtt.Client):
+    """The gateway's paho client: paho's connection, session, keepalive, acks and reconnects, with
+    the receiving of observations made cheap, for a gateway takes them by the hundred thousand.
+
+    Per message, paho's own path was most of the gateway's CPU (bench/gateway_chain.py): a
+    select() and three recv()s (its loop takes one packet per turn when nothing of its own is
+    in flight, as for a subscriber), then a PUBLISH decoded into an MQTTMessage with its
+    MQTTMessageInfo and Condition, and its topic matched against per-topic callbacks. Here:
+    - the socket is read ahead (`ReadAhead`), and every packet already read is handled, up to
+      `PACKETS_PER_READ`, before paho's loop turns again (to send acks, keep the connection);
+    - with manual acks, a QoS 0 or 1 PUBLISH goes straight to `on_incoming(topic, payload, qos,
+      mid)` after `parse_publish`; anything else (and every PUBLISH while `on_incoming` is None)
+      is paho's.
+    `_create_socket` and `_handle_publish` are where paho opens a connection (TCP or TLS) and
+    handles a PUBLISH (1.6 to 2.x); `tests/gateway/test_intake.py` checks this client against
+    paho's own PUBLISH handling on a real broker."""
+
+    on_incoming: Callable[[str, bytes, int, int], None] | None = None
+
+    def _create_socket(self) -> Any:
+        return ReadAhead(super()._create_socket())
+
+    def unread(self) -> bool:
+        """Whether messages are waiting to be handled: read ahead, or in the socket. Safe from
+        any thread; False without a connection."""
+        sock = self._sock
+        if sock is None:
+            return False
+        if isinstance(sock, ReadAhead) and sock.pending():
+            return True
+        try:
+            return bool(select.select([sock], [], [], 0)[0])
+        except (OSError, ValueError):  # closed by a disconnect meanwhile
+            return False
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        sock = self._sock
+        for _ in range(PACKETS_PER_READ):
+            if rc != mqtt.MQTT_ERR_SUCCESS or self._sock is not sock:
+                break
+            if not isinstance(sock, ReadAhead) or not sock.held():
+                break
+            rc = super().loop_read(max_packets)
+        return rc
+
+    def _handle_publish(self) -> mqtt.MQTTErrorCode:
+        header = self._in_packet["command"]
+        # QoS 2 (paho's PUBREC dance) and automatic acks are paho's to do.
+        if self.on_incoming is None or not self._manual_ack or header & 0x06 == 0x04:
+            return super()._handle_publish()
+        parsed = parse_publish(header, self._in_packet["packet"])
+        if parsed is None:
+            return mqtt.MQTT_ERR_PROTOCOL
+        self.on_incoming(*parsed)
+        return mqtt.MQTT_ERR_SUCCESS
 
 
 def ack_all(client: mqtt.Client, mids: Sequence[int]) -> None:

@@ -1,19 +1,22 @@
 """The running gateway: MQTT messages in, batches made safe, acknowledgements out.
 
 Threads and hand-offs:
-- paho's network thread runs `_on_message`, which only appends (topic, payload, mid) to the open
-  batch: decoding there would hold up the socket. When the batch reaches `batch_size`
-  observations it is cut and queued for the decoder; when `queued_batches` are queued the
-  network thread waits, which stops reading from the broker (backpressure, nothing dropped).
+- paho's network thread runs `_on_incoming` (gateway/broker.py: IntakeClient), which only
+  appends (topic, payload, mid) to the open batch: decoding there would hold up the socket.
+  When the batch reaches `batch_size` observations it is cut and queued for the decoder; when
+  `queued_batches` are queued the network thread waits, which stops reading from the broker
+  (backpressure, nothing dropped).
 - the decoder thread cuts the open batch once the writer can take another one and either the
-  stream has paused (`quiet_ms`, 200 ms, without a message: the end of a burst, or a station's
-  single message) or the batch is `batch_ms` old, and decodes it (gateway/decode_batch.py) while
-  the writer stores the one before. So the last messages of a burst are stored about 0.2 s after
-  they arrived, while a steady stream still makes few large writes: decoding and encoding a batch
-  costs about 2 ms of CPU whatever its size (plus 8 µs per observation), and InfluxDB has its
-  own cost per write. The pause is long enough that a publisher or broker kept off the CPU for a
-  moment by a busy machine does not cut a batch. While the store is failing (batches go to the
-  spool) only age counts, so an outage makes few large spool files.
+  stream has paused (`quiet_ms`, 50 ms, without a message and with none waiting in the socket:
+  the end of a burst, or a station's single message) or the batch is `batch_ms` old, and
+  decodes it (gateway/decode_batch.py) while the writer stores the one before. So the last
+  messages of a burst are stored a write after they arrived, while a steady stream still makes
+  few large writes: decoding and encoding a batch costs about 2 ms of CPU whatever its size
+  (plus 8 µs per observation), and InfluxDB has its own cost per write. A publisher or broker
+  kept off the CPU for longer than the pause cuts a batch early; that costs a small write, and
+  was measured as cheaper than holding the end of every burst for 200 ms (docs/gateway.md,
+  "Measuring"). While the store is failing (batches go to the spool) only age counts, so an
+  outage makes few large spool files.
 - the writer thread writes each decoded batch to the store or else the spool, and only then acks
   its messages. When the spool holds anything, new batches go behind it so the store sees them
   in order; the spool drains with backoff and jitter, honouring Retry-After. The store's own
@@ -36,7 +39,7 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import paho.mqtt.client as mqtt
 
@@ -64,7 +67,7 @@ class Settings:
     share_group: str | None = None
     batch_size: int = 5000
     batch_ms: int = 500  # the open batch's longest wait (see the module docstring)
-    quiet_ms: int = 200  # a pause in the stream this long cuts the open batch
+    quiet_ms: int = 50  # a pause in the stream this long cuts the open batch
     spool_max_bytes: int = 1 << 30
     queued_batches: int = 4  # full batches waiting for the decoder before intake pauses
 
@@ -100,12 +103,13 @@ class Gateway:
         self.store = store
         self.metrics = metrics or Metrics()
         self.spool = Spool(settings.spool_dir, settings.spool_max_bytes)
-        self.client = make_client(settings.broker, settings.client_id)
+        client = make_client(settings.broker, settings.client_id, client_class=broker.IntakeClient)
+        self.client = cast(broker.IntakeClient, client)
         self.client.on_connect = self._on_connect
         self.client.on_connect_fail = self._on_connect_fail
         self.client.on_disconnect = self._on_disconnect
         self.client.on_subscribe = self._on_subscribe
-        self.client.on_message = self._on_message
+        self.client.on_incoming = self._on_incoming
         # One lock for the hand-offs (open batch -> full batches -> decoder -> writer), and its
         # condition wakes whichever thread can move on.
         self._lock = threading.Condition()
@@ -232,8 +236,7 @@ class Gateway:
         with self._lock:
             self._open = _Open()
 
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        payload = bytes(msg.payload)  # paho types it bytes | bytearray; it is bytes already
+    def _on_incoming(self, topic: str, payload: bytes, qos: int, mid: int) -> None:
         with self._lock:
             if not self._accepting:
                 return
@@ -242,9 +245,9 @@ class Gateway:
             if not batch.messages:
                 batch.opened = batch.last
                 self._lock.notify_all()  # an idle decoder starts timing it
-            batch.messages.append((msg.topic, payload))
-            if msg.qos:
-                batch.mids.append(msg.mid)
+            batch.messages.append((topic, payload))
+            if qos:
+                batch.mids.append(mid)
             batch.observations += observation_count(payload)
             if batch.observations >= self.settings.batch_size:
                 self._full.append(self._cut_locked())
@@ -298,12 +301,18 @@ class Gateway:
     def _hold_s(self) -> float:
         """How much longer the open batch waits, the writer being free: until the stream pauses
         for `quiet_ms` or the batch is `batch_ms` old; only the latter while batches go to the
-        spool."""
+        spool. Messages waiting in the socket are no pause: on a busy machine the network thread
+        can be kept from the CPU (or the GIL) for longer than `quiet_ms` in the middle of a
+        burst, and a batch cut then would be one of many small ones."""
         batch = self._open
+        now = time.monotonic()
         due = batch.opened + self.settings.batch_ms / 1000
-        if not self._spooling and time.monotonic() >= self._retry_at:
-            due = min(due, batch.last + self.settings.quiet_ms / 1000)
-        return due - time.monotonic()
+        if not self._spooling and now >= self._retry_at:
+            paused = batch.last + self.settings.quiet_ms / 1000
+            if paused <= now and self.client.unread():
+                paused = now + self.settings.quiet_ms / 1000
+            due = min(due, paused)
+        return due - now
 
     def _write_loop(self) -> None:
         while True:

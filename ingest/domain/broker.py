@@ -82,10 +82,15 @@ def connect_failure(broker: BrokerURL, exc: BaseException | None) -> str:
     return f"cannot connect to broker {broker}: {exc}"
 
 
-def make_client(broker: BrokerURL, client_id: str, subscriber: bool = True) -> mqtt.Client:
+def make_client(
+    broker: BrokerURL,
+    client_id: str,
+    subscriber: bool = True,
+    client_class: type[mqtt.Client] = mqtt.Client,
+) -> mqtt.Client:
     """A paho client for `broker`. A subscriber (the gateway) keeps a persistent session and
     acknowledges by hand; a publisher (the bridge) starts clean each time."""
-    client = mqtt.Client(
+    client = client_class(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         clean_session=not subscriber,
