@@ -44,7 +44,18 @@ ROUNDS = 2  # limit and gateway measured alternately, best of each
 T0 = 1_763_884_800.0  # observation times start here (2025-11-23), one run apart per scenario
 
 
-# --- child processes: publisher and counting subscriber ---------------------------------------
+# --- child processes: publisher, counting subscriber, gateway ---------------------------------
+
+# `classnet gateway`, and with --without-pyarrow as in a clean install: pandas 3 loads pyarrow
+# (~40 MiB) whenever it is installed, and it is only the `parquet` extra. It must be kept out
+# before anything imports pandas, so before this module's own imports (ingest does).
+GATEWAY = """
+import os, sys
+if os.environ.get("CLASSNET_BENCH_WITHOUT_PYARROW"):
+    sys.modules["pyarrow"] = None
+from gateway.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def messages(n: int, stations: int, shape: int, t0: float) -> list[tuple[str, bytes]]:
@@ -264,8 +275,7 @@ def start_gateway(
     broker_port: int, store: str, work: Path, name: str
 ) -> tuple[subprocess.Popen[bytes], int]:
     metrics_port = servers.free_port()
-    proc = child(
-        "--child",
+    argv = [
         "gateway",
         "--broker",
         f"mqtt://127.0.0.1:{broker_port}",
@@ -277,6 +287,10 @@ def start_gateway(
         str(metrics_port),
         "--client-id",
         f"bench-{name}",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", GATEWAY, *argv],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
         stderr=open(work / f"gateway-{name}.log", "wb"),  # noqa: SIM115 (the child keeps it)
     )
@@ -454,14 +468,6 @@ def _child_main(argv: list[str]) -> None:
         publisher(port, n, stations, shape, float(argv[5]), float(argv[6]))
     elif kind == "count":
         counter(int(argv[1]), int(argv[2]), argv[3])
-    elif kind == "gateway":
-        if os.environ.get("CLASSNET_BENCH_WITHOUT_PYARROW"):
-            # As in a clean install: pandas 3 loads pyarrow (~40 MiB) only when it is installed,
-            # and it is not a dependency of this project.
-            sys.modules["pyarrow"] = None  # type: ignore[assignment]
-        from gateway.cli import main as classnet
-
-        sys.exit(classnet(["gateway", *argv[1:]]))
 
 
 if __name__ == "__main__":
