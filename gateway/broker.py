@@ -13,7 +13,6 @@ messages be in flight at once; Mosquitto's default of 20 would stall every batch
 from __future__ import annotations
 
 import hashlib
-import select
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -104,19 +103,6 @@ class IntakeClient(mqtt.Client):
 
     def _create_socket(self) -> Any:
         return ReadAhead(super()._create_socket())
-
-    def unread(self) -> bool:
-        """Whether messages are waiting to be handled: read ahead, or in the socket. Safe from
-        any thread; False without a connection."""
-        sock = self._sock
-        if sock is None:
-            return False
-        if isinstance(sock, ReadAhead) and sock.pending():
-            return True
-        try:
-            return bool(select.select([sock], [], [], 0)[0])
-        except (OSError, ValueError):  # closed by a disconnect meanwhile
-            return False
 
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         rc = super().loop_read(max_packets)

@@ -7,16 +7,16 @@ Threads and hand-offs:
   `queued_batches` are queued the network thread waits, which stops reading from the broker
   (backpressure, nothing dropped).
 - the decoder thread cuts the open batch once the writer can take another one and either the
-  stream has paused (`quiet_ms`, 50 ms, without a message and with none waiting in the socket:
-  the end of a burst, or a station's single message) or the batch is `batch_ms` old, and
-  decodes it (gateway/decode_batch.py) while the writer stores the one before. So the last
-  messages of a burst are stored a write after they arrived, while a steady stream still makes
-  few large writes: decoding and encoding a batch costs about 2 ms of CPU whatever its size
-  (plus 8 µs per observation), and InfluxDB has its own cost per write. A publisher or broker
-  kept off the CPU for longer than the pause cuts a batch early; that costs a small write, and
-  was measured as cheaper than holding the end of every burst for 200 ms (docs/gateway.md,
-  "Measuring"). While the store is failing (batches go to the spool) only age counts, so an
-  outage makes few large spool files.
+  stream has paused (`quiet_ms`, 200 ms, without a message: the end of a burst, or a station's
+  single message) or the batch is `batch_ms` old, and decodes it (gateway/decode_batch.py) while
+  the writer stores the one before. So the last messages of a burst are stored about 0.2 s after
+  they arrived, while a steady stream still makes few large writes: decoding and encoding a batch
+  costs about 2 ms of CPU whatever its size (plus 8 µs per observation), and InfluxDB has its
+  own cost per write. The pause is long enough that a publisher or broker kept off the CPU for a
+  moment by a busy machine does not cut a batch: at 50 ms such cuts cost the gateway and
+  InfluxDB 2 CPU s more per 200,000 observations in the peer benchmark, more than the 0.25 s
+  they saved at the end of the burst (docs/gateway.md, "Measuring"). While the store is failing
+  (batches go to the spool) only age counts, so an outage makes few large spool files.
 - the writer thread writes each decoded batch to the store or else the spool, and only then acks
   its messages. When the spool holds anything, new batches go behind it so the store sees them
   in order; the spool drains with backoff and jitter, honouring Retry-After. The store's own
@@ -67,7 +67,7 @@ class Settings:
     share_group: str | None = None
     batch_size: int = 5000
     batch_ms: int = 500  # the open batch's longest wait (see the module docstring)
-    quiet_ms: int = 50  # a pause in the stream this long cuts the open batch
+    quiet_ms: int = 200  # a pause in the stream this long cuts the open batch
     spool_max_bytes: int = 1 << 30
     queued_batches: int = 4  # full batches waiting for the decoder before intake pauses
 
@@ -301,18 +301,12 @@ class Gateway:
     def _hold_s(self) -> float:
         """How much longer the open batch waits, the writer being free: until the stream pauses
         for `quiet_ms` or the batch is `batch_ms` old; only the latter while batches go to the
-        spool. Messages waiting in the socket are no pause: on a busy machine the network thread
-        can be kept from the CPU (or the GIL) for longer than `quiet_ms` in the middle of a
-        burst, and a batch cut then would be one of many small ones."""
+        spool."""
         batch = self._open
-        now = time.monotonic()
         due = batch.opened + self.settings.batch_ms / 1000
-        if not self._spooling and now >= self._retry_at:
-            paused = batch.last + self.settings.quiet_ms / 1000
-            if paused <= now and self.client.unread():
-                paused = now + self.settings.quiet_ms / 1000
-            due = min(due, paused)
-        return due - now
+        if not self._spooling and time.monotonic() >= self._retry_at:
+            due = min(due, batch.last + self.settings.quiet_ms / 1000)
+        return due - time.monotonic()
 
     def _write_loop(self) -> None:
         while True:

@@ -25,7 +25,7 @@ def test_with_the_store_taking_writes_a_message_is_stored_without_waiting_for_ba
     gateway = start_gateway(mosquitto.port, store, tmp_path / "spool", batch_ms=30_000)
     try:
         publish(mosquitto.port, obs_messages(1))
-        # quiet_ms (0.05 s) plus a write; the 10 s bound only leaves room for a busy machine.
+        # quiet_ms (0.2 s) plus a write; the 10 s bound only leaves room for a busy machine.
         wait_until(lambda: len(store.read(START, END)) == 1, timeout=10, what="1 stored")
     finally:
         gateway.stop()

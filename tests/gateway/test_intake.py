@@ -107,35 +107,3 @@ def test_intake_client_receives_what_paho_receives(
         intake.loop_stop()
     assert [(t, p) for t, p, _q in got] == [(t, p) for t, p, _r in reference.messages]
     assert [q for *_tp, q in got] == [1] * len(qos1) + [0] * len(qos0)
-
-
-def test_unread_says_whether_messages_wait_to_be_handled(mosquitto: servers.Server) -> None:
-    """What the gateway's decoder asks before it takes a gap in arrivals for the end of a burst:
-    messages the network thread has not yet handled (here: its loop is stopped) are no pause."""
-    intake = make_client(
-        parse_broker_url(f"mqtt://127.0.0.1:{mosquitto.port}"),
-        "test-intake-unread",
-        client_class=broker.IntakeClient,
-    )
-    assert isinstance(intake, broker.IntakeClient)
-    got: list[str] = []
-    subscribed = threading.Event()
-    intake.on_incoming = lambda topic, payload, qos, mid: got.append(topic)
-    intake.on_connect = lambda c, *_: c.subscribe("classnet/#", qos=1)
-    intake.on_subscribe = lambda *_: subscribed.set()
-    assert not intake.unread(), "unread before connecting"
-    intake.connect("127.0.0.1", mosquitto.port)
-    intake.loop_start()
-    try:
-        assert subscribed.wait(10), "no SUBACK"
-        intake.loop_stop()  # the network thread stops: what arrives now waits in the socket
-        assert not intake.unread()
-        publish(mosquitto.port, [("classnet/v1/fi-unread-01/obs", b"{}")] * 300)
-        wait_until(intake.unread, what="the broker's deliveries in the socket")
-        assert not got
-        intake.loop_start()
-        wait_until(lambda: len(got) == 300, what=f"300 handled (got {len(got)})")
-        assert not intake.unread()
-    finally:
-        intake.disconnect()
-        intake.loop_stop()
