@@ -1,5 +1,6 @@
 """The network-wide views on a grown network (issue #17): time and peak memory of one dashboard
-process computing Asia vs Europe and the leaderboard over every school.
+process computing Asia vs Europe and the leaderboard over every school, and of `classnet summary`
+and `classnet export` over the month.
 
     .venv/bin/python bench/network_views.py [--schools 200] [--days 30] [--runs 3]
     .venv/bin/python bench/network_views.py --code /path/to/other/checkout   # the same, before
@@ -31,10 +32,12 @@ VIEWS = {
     "leaderboard": "data.leaderboard(now=now)",
     "classnet summary, 29 days": "cli.main(['summary', '--store', sys.argv[1], '--start', "
     "str((now - timedelta(days=29)).date()), '--end', str(now.date()), '--format', 'csv'])",
+    "classnet export, 29 days": "cli.main(['export', '--store', sys.argv[1], '--start', "
+    "str((now - timedelta(days=29)).date()), '--end', str(now.date()), '-o', os.devnull])",
 }
 
 CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from datetime import UTC, datetime, timedelta
 from dashboard.data import Data
 from gateway import cli

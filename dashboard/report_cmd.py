@@ -6,20 +6,22 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
 from dashboard.core import calibration
 from dashboard.core.actions import (
     SUMMARY_FIELDS,
+    ExportWriter,
     export_table,
     render_summary,
     summary_table,
     utc_window,
     without_timezone,
-    write_export,
 )
 from dashboard.core.frames import CoreInputError
 from dashboard.data import station_groups
@@ -143,22 +145,14 @@ def _end_moment(text: str) -> datetime:
     return moment + timedelta(days=1) if "T" not in text and " " not in text else moment
 
 
-def load(
-    args: argparse.Namespace, fields: list[str] | None
-) -> tuple[pd.DataFrame, pd.DataFrame, list[Correction]]:
-    """The observations as stored, the station metadata and the calibrations to apply, for an
-    export, in one read; nothing stored in that window (or for those stations) is a sentence
-    saying so, not an empty table."""
-    (part,) = load_in_parts(args, fields, whole=True)  # one group: exactly one part, or the error
-    return part
-
-
 def load_in_parts(
-    args: argparse.Namespace, fields: list[str] | None, whole: bool = False
+    args: argparse.Namespace, fields: list[str] | None
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[Correction]]]:
-    """`load`, a few stations at a time (`dashboard.data.station_groups`) unless `whole`: a
-    month of 500 schools is 21.6 M rows, 8.6 GB read at once (issue #17). Each part holds some
-    observations; none at all is the same sentence as `load`'s."""
+    """The observations as stored, the station metadata and the calibrations to apply, for a
+    summary or an export, a few stations at a time (`dashboard.data.station_groups`): a month of
+    500 schools is 21.6 M rows, 8.6 GB read at once (issue #17). Each part holds some
+    observations; nothing stored in that window (or for those stations) is a sentence saying
+    so, not an empty table."""
     try:
         start, end = utc_window(args.start, args.end)
     except CoreInputError as exc:
@@ -168,9 +162,10 @@ def load_in_parts(
     found = False
     with opened_store(args.store, read_only=True) as store:
         meta = store.stations(path)
-        wanted = list(args.station) if args.station else list(meta.index)
+        # Sorted: the parts of a summary or an export follow one another by station.
+        wanted = sorted(args.station or meta.index)
         # One read for a store with no registry: it names no stations to group.
-        groups = [args.station] if whole or not wanted else station_groups(wanted, start, end)
+        groups = station_groups(wanted, start, end) if wanted else [args.station]
         with Progress("stations", total=len(wanted)) as progress:
             done = 0
             for group in groups:
@@ -227,25 +222,70 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError(
             f"cannot write {args.output}: no folder {args.output.parent}; choose another --output"
         )
-    obs, meta, corrections = load(args, [*wire.FIELD_NAMES, "seq"] if args.seq else None)
-    _note_unzoned(without_timezone(obs, meta), "exported by UTC dates, local_time left empty")
+    fields = [*wire.FIELD_NAMES, "seq"] if args.seq else None
+    unzoned: list[str] = []
     try:
-        table = export_table(
-            obs, meta, args.start, args.end, derived=args.derived, corrections=corrections
-        )
+        with _export_output(args.output) as out:
+            writer = ExportWriter(args.format, out)
+            # A few stations at a time (issue #17: a year of 500 schools is 262 M rows). Every
+            # part has a `<field>_raw` column for each field calibrated at a station exported.
+            raw_fields: set[str] | None = None
+            for obs, meta, corrections in load_in_parts(args, fields):
+                if raw_fields is None:
+                    chosen = args.station or [c.station for c in corrections]
+                    raw_fields = {c.field for c in corrections if c.station in chosen}
+                unzoned += without_timezone(obs, meta)
+                part = export_table(
+                    obs,
+                    meta,
+                    args.start,
+                    args.end,
+                    derived=args.derived,
+                    corrections=corrections,
+                    raw_fields=raw_fields,
+                )
+                writer.write(part)
+            writer.close()
     except CoreInputError as exc:
         raise UserError(str(exc)) from None
-    if args.output is None:
-        write_export(table, args.format, sys.stdout.buffer)
-        return 0
-    try:
-        with args.output.open("wb") as out:
-            write_export(table, args.format, out)
-    except OSError as exc:
-        raise UserError(
-            f"cannot write {args.output}: {exc.strerror}; choose another --output"
-        ) from None
+    _note_unzoned(sorted(unzoned), "exported by UTC dates, local_time left empty")
     return 0
+
+
+@contextmanager
+def _export_output(path: Path | None) -> Iterator[BinaryIO]:
+    """Standard output, or `path` written whole or not at all: the export goes to a file beside
+    it that replaces it only once complete, so a failed export (a store gone mid-way, nothing
+    to export) neither leaves half a file nor destroys an earlier export of the same name."""
+    if path is None:
+        yield sys.stdout.buffer
+        return
+    if path.exists() and not path.is_file():  # /dev/null, a named pipe: written in place
+        with _opened(path) as out:
+            yield out
+        return
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with _opened(partial) as out:
+            yield out
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[BinaryIO]:
+    try:
+        out = path.open("wb")
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}; choose another --output") from None
+    with out:
+        try:
+            yield out
+        except OSError as exc:  # a full disk, a folder gone
+            raise UserError(
+                f"cannot write {path}: {exc.strerror}; choose another --output"
+            ) from None
 
 
 def run_calibrate(args: argparse.Namespace) -> int:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import pandas as pd
@@ -71,13 +71,15 @@ def export_table(
     end: date,
     derived: bool = False,
     corrections: Sequence[Correction] = (),
+    raw_fields: Collection[str] = (),
 ) -> pd.DataFrame:
     """Observations with UTC `time` and station `local_time`, for local dates `start`..`end`.
 
     A station without a time zone (`without_timezone`) is kept by its UTC dates, with
     `local_time` empty, so it never blocks the others. A `seq` column in `obs` is kept.
     A field with a calibration (`corrections`) holds the corrected value, beside it
-    `<field>_raw` as stored (equal where no correction was in force yet).
+    `<field>_raw` as stored (equal where no correction was in force yet); so does each of
+    `raw_fields`, so that the parts of one export (`ExportWriter`) have the same columns.
     With `derived`, adds `DERIVED_COLUMNS` (from corrected values) and a `<field>_qc` column
     per checked field holding the failed checks of the stored value by name ("" when none
     failed; see `dashboard.core.qc`).
@@ -98,6 +100,8 @@ def export_table(
         if f in offset:
             columns[f] = offset[f] + slope[f] * raw[f].to_numpy(np.float64)
             columns[f"{f}_raw"] = raw[f]
+        elif f in raw_fields:
+            columns[f] = columns[f"{f}_raw"] = raw[f].astype(np.float64)
         else:
             columns[f] = raw[f]
     out = pd.DataFrame(
@@ -148,25 +152,64 @@ def render_summary(summary: pd.DataFrame, fmt: SummaryFormat) -> str:
     raise CoreInputError(f"format {fmt!r} is not one of csv, table, json")
 
 
+class ExportWriter:
+    """Export tables (`export_table`), written one after another to a binary stream as one CSV
+    (UTF-8, ISO times, one header) or one Parquet file: a long export is read and written a few
+    stations at a time, in bounded memory. Every part must have the first one's columns."""
+
+    def __init__(self, fmt: ExportFormat, out: BinaryIO) -> None:
+        if fmt not in ("csv", "parquet"):
+            raise CoreInputError(f"format {fmt!r} is not one of csv, parquet")
+        if fmt == "parquet":
+            try:
+                import pyarrow  # noqa: F401  (the Parquet engine, an optional dependency)
+            except ImportError:
+                raise CoreInputError(
+                    "Parquet export needs pyarrow: pip install 'classnet-weather[parquet]' "
+                    "(or use --format csv)"
+                ) from None
+        self.fmt = fmt
+        self.out = out
+        self.rows = 0
+        self._columns: list[str] | None = None
+        self._parquet: Any = None  # pyarrow.parquet.ParquetWriter, from the first part's schema
+
+    def write(self, part: pd.DataFrame) -> None:
+        if self._columns is None:
+            self._columns = list(part.columns)
+        elif list(part.columns) != self._columns:
+            raise ValueError(f"export part has columns {list(part.columns)}, not {self._columns}")
+        if self.fmt == "csv":
+            # Spreadsheets read ISO 8601; the Z marks UTC, the local time is the school's clock.
+            text = cells(
+                part.assign(
+                    time=part["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    local_time=part["local_time"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
+                )
+            ).to_csv(index=False, header=self.rows == 0)
+            self.out.write(text.encode())
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if self._parquet is None:
+                table = pa.Table.from_pandas(part, preserve_index=False)
+                self._parquet = pq.ParquetWriter(self.out, table.schema)
+            else:
+                table = pa.Table.from_pandas(
+                    part, schema=self._parquet.schema, preserve_index=False
+                )
+            self._parquet.write_table(table)
+        self.rows += len(part)
+
+    def close(self) -> None:
+        """Finish the file (Parquet's footer). A Parquet export of no part is not written."""
+        if self._parquet is not None:
+            self._parquet.close()
+
+
 def write_export(export: pd.DataFrame, fmt: ExportFormat, out: BinaryIO) -> None:
-    """Write the export table as CSV (UTF-8, ISO times) or Parquet to a binary stream."""
-    if fmt == "csv":
-        # Spreadsheets read ISO 8601; the Z marks UTC, the local time is the school's wall clock.
-        text = cells(
-            export.assign(
-                time=export["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                local_time=export["local_time"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
-            )
-        ).to_csv(index=False)
-        out.write(text.encode())
-    elif fmt == "parquet":
-        try:
-            import pyarrow  # noqa: F401  (pandas' Parquet engine, an optional dependency)
-        except ImportError:
-            raise CoreInputError(
-                "Parquet export needs pyarrow: pip install 'classnet-weather[parquet]' "
-                "(or use --format csv)"
-            ) from None
-        export.to_parquet(out, index=False)
-    else:
-        raise CoreInputError(f"format {fmt!r} is not one of csv, parquet")
+    """Write one export table as CSV (UTF-8, ISO times) or Parquet to a binary stream."""
+    writer = ExportWriter(fmt, out)
+    writer.write(export)
+    writer.close()

@@ -19,6 +19,8 @@ from dashboard.viewcache import ViewCache
 from gateway import cli
 from ingest import Batch, open_store
 from ingest.batch import OBS_COLUMNS
+from ingest.domain.calibration import Correction, write_corrections
+from ingest.sqlite import SQLiteStore
 from simulators import towns
 from tests.waiting import wait_until
 
@@ -154,3 +156,61 @@ def test_classnet_summary_read_a_few_schools_at_a_time_equals_all_at_once(
     assert cli.main(command) == 0
     assert capsys.readouterr().out == whole
     assert {line.split(",")[0] for line in whole.splitlines()[1:]} == {s.station for s in fleet}
+
+
+def _noting_reads(monkeypatch) -> list[list[str]]:
+    """The schools each SQLite read asks for, the read itself unchanged."""
+    reads: list[list[str]] = []
+    real = SQLiteStore.read
+
+    def read(self, start, end, stations=None, fields=None):  # type: ignore[no-untyped-def]
+        reads.append(list(stations or []))
+        return real(self, start, end, stations, fields)
+
+    monkeypatch.setattr(SQLiteStore, "read", read)
+    return reads
+
+
+def test_classnet_export_written_a_few_schools_at_a_time_equals_one_read(
+    tmp_path, monkeypatch
+) -> None:
+    """Both formats, with a calibration at one school (its `temp_c_raw` column then holds, for
+    the schools read in a part without it, the values as stored) and the derived columns."""
+    store, now, fleet = _six_schools(tmp_path, days=2)
+    stations = tmp_path / "stations.toml"
+    stations.write_text("", encoding="utf-8")
+    calibrated = Correction(fleet[4].station, "temp_c", now - timedelta(hours=12), -0.5, 1.02)
+    write_corrections(stations, [calibrated])
+    first, last = (now - timedelta(days=1)).date().isoformat(), now.date().isoformat()
+    for fmt in ("csv", "parquet"):
+        command = ["export", "--store", store, "--start", first, "--end", last, "--derived",
+                   "--stations", str(stations), "--format", fmt]  # fmt: skip
+        assert cli.main([*command, "-o", str(tmp_path / f"whole.{fmt}")]) == 0
+        # two schools a time: the window is the two days and 26 hours of every time zone
+        monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 4440)
+        reads = _noting_reads(monkeypatch)
+        assert cli.main([*command, "-o", str(tmp_path / f"parts.{fmt}")]) == 0
+        monkeypatch.undo()
+        assert [len(r) for r in reads] == [2, 2, 2], reads
+        whole, parts = (tmp_path / f"whole.{fmt}").read_bytes(), (tmp_path / f"parts.{fmt}")
+        if fmt == "csv":
+            assert parts.read_bytes() == whole
+            table = pd.read_csv(parts)
+        else:
+            table = pd.read_parquet(parts)
+            pd.testing.assert_frame_equal(table, pd.read_parquet(tmp_path / "whole.parquet"))
+        assert sorted(set(table["station"])) == sorted(s.station for s in fleet)
+        assert list(table["station"]) == sorted(table["station"])
+        corrected = table["temp_c"] != table["temp_c_raw"]
+        assert set(table.loc[corrected, "station"]) == {calibrated.station}, fmt
+
+
+def test_an_export_that_fails_leaves_no_file_and_an_earlier_export_whole(tmp_path, capsys) -> None:
+    store, _now, _fleet = _six_schools(tmp_path, days=1)
+    out = tmp_path / "export.csv"
+    out.write_text("an earlier export\n", encoding="utf-8")
+    command = ["export", "--store", store, "--start", "2020-01-01", "--end", "2020-01-31"]
+    assert cli.main([*command, "-o", str(out)]) != 0
+    assert "no observations from any station" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == "an earlier export\n"
+    assert [p.name for p in tmp_path.iterdir() if "export" in p.name] == ["export.csv"]
