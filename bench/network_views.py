@@ -83,6 +83,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--code", type=Path, action="append", help="checkout(s) to measure")
     parser.add_argument("--store-dir", type=Path, default=Path("/tmp/classnet-bench"))
+    parser.add_argument("--only", metavar="TEXT", help="only the views whose name holds TEXT")
     args = parser.parse_args()
     args.store_dir.mkdir(parents=True, exist_ok=True)
     path = args.store_dir / f"network-{args.schools}x{args.days:g}.db"
@@ -102,6 +103,8 @@ def main() -> None:
     print("|---|---|--:|--:|--:|")
     for code in args.code or [ROOT]:
         for name, view in VIEWS.items():
+            if args.only and args.only not in name:
+                continue
             runs = [measure(code.resolve(), url, now_s, view) for _ in range(args.runs)]
             median = statistics.median(r["s"] for r in runs)
             rss = max(r["rss_mib"] for r in runs)
