@@ -95,9 +95,9 @@ class IntakeClient(mqtt.Client):
     - with manual acks, a QoS 0 or 1 PUBLISH goes straight to `on_incoming(topic, payload, qos,
       mid)` after `parse_publish`; anything else (and every PUBLISH while `on_incoming` is None)
       is paho's.
-    `_create_socket` and `_handle_publish` are where paho opens a connection (TCP or TLS) and
-    handles a PUBLISH (1.6 to 2.x); `tests/gateway/test_intake.py` checks this client against
-    paho's own PUBLISH handling on a real broker."""
+    `_create_socket` and `_handle_publish` are where paho 2.x (pinned below 3) opens a
+    connection (TCP or TLS) and handles a PUBLISH; `tests/gateway/test_intake.py` checks this
+    client against paho's own PUBLISH handling on a real broker."""
 
     on_incoming: Callable[[str, bytes, int, int], None] | None = None
 
