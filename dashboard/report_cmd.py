@@ -225,8 +225,7 @@ def run_export(args: argparse.Namespace) -> int:
     fields = [*wire.FIELD_NAMES, "seq"] if args.seq else None
     unzoned: list[str] = []
     try:
-        with _export_output(args.output) as out:
-            writer = ExportWriter(args.format, out)
+        with _export_output(args.output) as out, ExportWriter(args.format, out) as writer:
             # A few stations at a time (issue #17: a year of 500 schools is 262 M rows). Every
             # part has a `<field>_raw` column for each field calibrated at a station exported.
             raw_fields: set[str] | None = None
@@ -245,7 +244,6 @@ def run_export(args: argparse.Namespace) -> int:
                     raw_fields=raw_fields,
                 )
                 writer.write(part)
-            writer.close()
     except CoreInputError as exc:
         raise UserError(str(exc)) from None
     _note_unzoned(sorted(unzoned), "exported by UTC dates, local_time left empty")

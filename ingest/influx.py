@@ -437,11 +437,13 @@ class InfluxStore:
     def stations(self, path: Path | None = None) -> pd.DataFrame:
         # Each field's latest value in the last day, else its latest before: the same as LAST()
         # over everything, as the full read is younger than the recent window is long.
-        recent = self._registry(f" WHERE time > now() - {REGISTRY_RECENT}")
         full = self._registry_full
         if full is None or time.monotonic() - full[0] > REGISTRY_FULL_S:
-            full = self._registry_full = (time.monotonic(), self._registry(""))
-        live = recent.combine_first(full[1]) if len(full[1]) else recent
+            self._registry_full = (time.monotonic(), self._registry(""))
+            live = self._registry_full[1]  # the recent window with it
+        else:
+            recent = self._registry(f" WHERE time > now() - {REGISTRY_RECENT}")
+            live = recent.combine_first(full[1]) if len(full[1]) else recent
         if live.empty:
             return stations_frame(empty_registry(), path)
         return stations_frame(live, path)

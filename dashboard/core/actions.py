@@ -202,14 +202,10 @@ class ExportWriter:
             self._parquet.write_table(table)
         self.rows += len(part)
 
-    def close(self) -> None:
+    def __enter__(self) -> ExportWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         """Finish the file (Parquet's footer). A Parquet export of no part is not written."""
         if self._parquet is not None:
             self._parquet.close()
-
-
-def write_export(export: pd.DataFrame, fmt: ExportFormat, out: BinaryIO) -> None:
-    """Write one export table as CSV (UTF-8, ISO times) or Parquet to a binary stream."""
-    writer = ExportWriter(fmt, out)
-    writer.write(export)
-    writer.close()

@@ -12,12 +12,12 @@ import pytest
 
 from dashboard.core.actions import (
     DERIVED_COLUMNS,
+    ExportWriter,
     export_table,
     render_summary,
     summary_table,
     utc_window,
     without_timezone,
-    write_export,
 )
 from dashboard.core.frames import CoreInputError
 
@@ -93,12 +93,14 @@ def test_export_derived_columns_and_flags() -> None:
 def test_export_writes_csv_and_parquet() -> None:
     table = export_table(obs(), META, date(2024, 6, 2), date(2024, 6, 2), derived=True)
     buffer = io.BytesIO()
-    write_export(table, "csv", buffer)
+    with ExportWriter("csv", buffer) as writer:
+        writer.write(table)
     header, first = buffer.getvalue().decode().splitlines()[:2]
     assert header.startswith("station,time,local_time,temp_c")
     assert first.split(",")[1].endswith("Z")
     buffer = io.BytesIO()
-    write_export(table, "parquet", buffer)
+    with ExportWriter("parquet", buffer) as writer:
+        writer.write(table)
     back = pd.read_parquet(io.BytesIO(buffer.getvalue()))
     np.testing.assert_allclose(back["dewpoint_c"], table["dewpoint_c"])
 
@@ -116,7 +118,8 @@ def test_a_station_without_a_time_zone_is_exported_in_utc_and_blocks_no_one() ->
     fi = table[table["station"] == "fi-a"]
     assert fi["local_time"].notna().all() and len(fi) == 1440
     buffer = io.BytesIO()
-    write_export(new, "csv", buffer)
+    with ExportWriter("csv", buffer) as writer:
+        writer.write(new)
     assert buffer.getvalue().decode().splitlines()[1].split(",")[2] == ""  # empty local_time
 
 
@@ -125,5 +128,6 @@ def test_export_keeps_the_stations_counter() -> None:
     table = export_table(data, META, date(2024, 6, 2), date(2024, 6, 2))
     assert list(table.columns[:4]) == ["station", "time", "local_time", "seq"]
     buffer = io.BytesIO()
-    write_export(table.head(1), "csv", buffer)
+    with ExportWriter("csv", buffer) as writer:
+        writer.write(table.head(1))
     assert buffer.getvalue().decode().splitlines()[1].split(",")[3].isdigit()

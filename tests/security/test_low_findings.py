@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.core.actions import write_export
+from dashboard.core.actions import ExportWriter
 from dashboard.pages.compare import to_csv
 from gateway.cli import main as classnet
 from gateway.decode_batch import decode_messages
@@ -45,7 +45,8 @@ def test_export_cells_are_not_formulas() -> None:
         }
     )
     out = io.BytesIO()
-    write_export(export, "csv", out)
+    with ExportWriter("csv", out) as writer:
+        writer.write(export)
     rows = list(csv.reader(io.StringIO(out.getvalue().decode())))
     assert rows[1][3].startswith("'@") and rows[1][4] == "-3.5"
 
