@@ -26,8 +26,8 @@ import pandas as pd
 
 from dashboard.core.compare import region_comparison
 from dashboard.core.daily import daily_summary
-from dashboard.core.qc import screen
 from dashboard.core.resample import resample
+from ingest.domain.qc import screen
 
 T = TypeVar("T")
 

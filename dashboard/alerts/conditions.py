@@ -5,7 +5,7 @@ Problems, each an episode of its own (`kind`):
 - `silent`: nothing heard for longer than `silent_factor` × its usual interval (at least
   `min_silent`); the usual interval is the median gap between its recent readings.
 - `qc:<field>`: every reading of that field over the last `qc_window` failed quality control
-  (`dashboard.core.qc`: stuck, out of range, jumping): a sensor to look at.
+  (`ingest.domain.qc`: stuck, out of range, jumping): a sensor to look at.
 - `battery`: the latest supply voltage is below `battery_low_v`.
 - `clock`: the gateway rejected readings for an impossible time stamp (`bad_ts`), or the latest
   reading is stamped ahead of now: the station's clock is drifting.
@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from dashboard.core.qc import FLAG_NAMES, QC_TABLE, qc_flags
+from ingest.domain.qc import FLAG_NAMES, QC_TABLE, qc_flags
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from dashboard.alerts.conditions import Limits, find
 from dashboard.alerts.episodes import Event, step
 from dashboard.alerts.messages import compose, digest
 from dashboard.alerts.outbox import Outbox, Smtp
-from dashboard.core.qc import QC_TABLE
 from firmware import wire
 from ingest import Store
 from ingest.domain.contacts import Contact, load_contacts
+from ingest.domain.qc import QC_TABLE
 
 log = logging.getLogger(__name__)
 # Readings looked at per check: enough to know a station's usual interval.

@@ -16,8 +16,8 @@ from dashboard.core.daily import SUMMARY_COLUMNS, daily_summary
 from dashboard.core.derived import DERIVED, derive
 from dashboard.core.frames import FIELDS, CoreInputError, station_rows
 from dashboard.core.localtime import local_clock_time
-from dashboard.core.qc import flag_labels, qc_flags
 from ingest.domain.calibration import Correction
+from ingest.domain.qc import flag_labels, qc_flags
 
 SummaryFormat = Literal["csv", "table", "json"]
 ExportFormat = Literal["csv", "parquet"]
@@ -82,7 +82,7 @@ def export_table(
     `raw_fields`, so that the parts of one export (`ExportWriter`) have the same columns.
     With `derived`, adds `DERIVED_COLUMNS` (from corrected values) and a `<field>_qc` column
     per checked field holding the failed checks of the stored value by name ("" when none
-    failed; see `dashboard.core.qc`).
+    failed; see `ingest.domain.qc`).
     """
     unzoned = without_timezone(obs, meta)
     meta = meta.reindex(meta.index.union(pd.Index(obs["station"].astype(str).unique())))

@@ -8,7 +8,7 @@ the case moves it no more than one vote in a few thousand. Its uncertainty comes
 moving-block bootstrap (Künsch 1989): weather makes neighbouring readings alike, so resampling
 single readings would claim far too much certainty; resampling whole hours keeps that likeness.
 
-Only usable values are fitted: readings QC flags (`dashboard.core.qc`) are set aside first.
+Only usable values are fitted: readings QC flags (`ingest.domain.qc`) are set aside first.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from dashboard.core.qc import qc_flags
 from ingest.domain.calibration import CORRECTABLE, Correction
+from ingest.domain.qc import qc_flags
 
 # Readings are compared as means over this bin: stations sample at different moments.
 BIN = "10min"

@@ -14,7 +14,7 @@ import pandas as pd
 from dashboard.core.daily import daily_summary
 from dashboard.core.frames import NS_PER_S, S_PER_DAY, station_rows, time_ns
 from dashboard.core.localtime import local_clock
-from dashboard.core.qc import screen
+from ingest.domain.qc import screen
 
 # Latest reading counts as "now" if it is at most this old.
 NOW_MAX_AGE = pd.Timedelta("30min")

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from dashboard.core.frames import NS_PER_S, S_PER_DAY
-from dashboard.core.qc import screen
 from dashboard.core.resample import (
     DEFAULT_MIN_COVERAGE,
     Aggregate,
@@ -21,6 +20,7 @@ from dashboard.core.resample import (
     binned_values,
     station_column,
 )
+from ingest.domain.qc import screen
 
 SUMMARY_SPECS: tuple[tuple[str, str, Aggregate], ...] = (
     ("temp_c_min", "temp_c", "min"),
@@ -57,7 +57,7 @@ def daily_summary(
     Columns are `SUMMARY_COLUMNS` (with the names of `specs` after `coverage`, then `n_flagged`);
     `date` is the local calendar date (naive, midnight), `coverage` the observations received over
     those the station's interval promises for that day (0..1).
-    Only usable values count (`dashboard.core.qc.screen`: flagged values are set aside, the raw
+    Only usable values count (`ingest.domain.qc.screen`: flagged values are set aside, the raw
     data stay in the store); `n_flagged` says how many values of the day's summarised fields QC
     set aside. A value is NaN where its variable's usable values cover less than `min_coverage`.
 

@@ -63,10 +63,3 @@ def time_ns(times: pd.Series | pd.DatetimeIndex | NDArray[np.datetime64]) -> NDA
             "localise them with .dt.tz_localize('UTC')"
         )
     return index.as_unit("ns").asi8
-
-
-def sort_order(keys: NDArray[np.int64]) -> NDArray[np.intp] | None:
-    """Stable order that sorts `keys`, or None when they are sorted already (the store's order)."""
-    if keys.size < 2 or bool(np.all(keys[1:] >= keys[:-1])):
-        return None
-    return np.argsort(keys, kind="stable")

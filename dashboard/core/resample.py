@@ -26,13 +26,13 @@ from dashboard.core.frames import (
     S_PER_DAY,
     CoreInputError,
     StationRows,
-    sort_order,
     station_rows,
     time_ns,
 )
 from dashboard.core.localtime import LocalClock, local_clock
-from dashboard.core.qc import flag_labels, qc_flags, screen
 from dashboard.core.solar import local_solar_time
+from ingest.domain.qc import flag_labels, qc_flags, screen
+from ingest.domain.sorting import sort_order
 
 Clock = Literal["utc", "local", "solar"]
 Aggregate = Literal["mean", "sum", "min", "max", "vector_mean"]
@@ -314,7 +314,7 @@ def resample(
     station's wall clock, so 08:00 is school start everywhere) or `solar` (apparent solar time,
     so 12:00 is when the sun is highest everywhere). The bin column is `time` (UTC, tz-aware),
     `local_time` or `solar_time` (naive). Each bin has `n_obs`, `coverage` (0..1), the fields
-    aggregated by `AGGREGATES` over usable values only (`dashboard.core.qc.screen`) and
+    aggregated by `AGGREGATES` over usable values only (`ingest.domain.qc.screen`) and
     `n_flagged`, how many values QC set aside; a field is NaN where its usable values cover less
     than `min_coverage` of the bin.
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from dashboard.core import derived
+from ingest.domain import humidity
 
 
 def f_to_c(f: float) -> float:
@@ -98,12 +99,12 @@ def test_dewpoint_of_bone_dry_air_is_missing() -> None:
     ("temp_c", "table_hpa"), [(0, 6.112), (10, 12.282), (20, 23.392), (30, 42.467)]
 )
 def test_saturation_vapour_pressure_within_bolton_accuracy(temp_c: float, table_hpa: float) -> None:
-    assert derived.saturation_vapour_pressure_hpa(temp_c) == pytest.approx(table_hpa, rel=2e-3)
+    assert humidity.saturation_vapour_pressure_hpa(temp_c) == pytest.approx(table_hpa, rel=2e-3)
 
 
 def test_vapour_pressure_scales_with_humidity() -> None:
-    e_s = derived.saturation_vapour_pressure_hpa(15.0)
-    assert derived.vapour_pressure_hpa(15.0, 40.0) == pytest.approx(0.4 * e_s)
+    e_s = humidity.saturation_vapour_pressure_hpa(15.0)
+    assert humidity.vapour_pressure_hpa(15.0, 40.0) == pytest.approx(0.4 * e_s)
 
 
 # ICAO standard atmosphere (Doc 7488/3), geopotential height: pressure and temperature.

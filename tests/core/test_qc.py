@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dashboard.core.qc import (
+from ingest.domain.qc import (
     CONSISTENCY,
     PERSISTENCE,
     QC_TABLE,
@@ -167,7 +167,7 @@ def test_rain_limit_is_per_minute_of_the_report() -> None:
 
 
 def test_persistence_matches_a_brute_force_reference(rng: np.random.Generator) -> None:
-    from dashboard.core.qc import PERSISTENCE_WINDOW_S, _persistent
+    from ingest.domain.qc import PERSISTENCE_WINDOW_S, _persistent
 
     for _ in range(20):
         n = 300

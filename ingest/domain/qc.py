@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from dashboard.core.derived import dewpoint_c
-from dashboard.core.frames import NS_PER_S, sort_order, time_ns
+from ingest.domain.humidity import dewpoint_c
+from ingest.domain.sorting import sort_order
 
 RANGE, STEP, PERSISTENCE, CONSISTENCY = 1, 2, 4, 8
 FLAG_NAMES: dict[int, str] = {
@@ -176,7 +176,7 @@ def qc_flags(obs: pd.DataFrame, fields: Sequence[str] | None = None) -> pd.DataF
     """
     raw_codes, _ = pd.factorize(obs["station"])
     codes = raw_codes.astype(np.int64)
-    t_s = time_ns(obs["time"]) // NS_PER_S
+    t_s = pd.DatetimeIndex(obs["time"]).as_unit("ns").asi8 // 1_000_000_000
     # One int64 axis: stations far apart (more than a window between them), time within each.
     span = int(t_s.max() - t_s.min()) + 2 * PERSISTENCE_WINDOW_S if t_s.size else 1
     axis = codes * span + (t_s - (t_s.min() if t_s.size else 0))
