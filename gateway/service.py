@@ -57,6 +57,10 @@ from ingest.retry import Backoff
 log = logging.getLogger("classnet.gateway")
 # How often an idle gateway sums up the reject log (gateway/reject_log.py).
 REJECT_LOG_EVERY_S = 5.0
+# The store's bins follow new readings this many seconds after a write: rolled between batches
+# (a slice of ROLL_BUDGET_S at a time), never inside a burst's write.
+ROLL_EVERY_S = 5.0
+ROLL_BUDGET_S = 0.25
 
 
 @dataclass
@@ -128,6 +132,9 @@ class Gateway:
         self._retry_at = 0.0  # monotonic; the store is not tried again before this
         self._spooling = False  # new batches go to the spool (it holds some, or the store failed)
         self._spool_full = False
+        # When the store's bins are next brought up to date (monotonic; None: nothing written
+        # since the last roll). At start: marks an earlier run or an older release left.
+        self._roll_at: float | None = time.monotonic()
         self._decoder = threading.Thread(target=self._decode_loop, name="decoder", daemon=True)
         self._writer = threading.Thread(target=self._write_loop, name="writer", daemon=True)
         self._update_spool_gauges()
@@ -312,8 +319,9 @@ class Gateway:
         while True:
             with self._lock:
                 if self._decoded is None and not self._decoder_done:
-                    # A spool to drain is tried every 50 ms; otherwise the decoder wakes us.
-                    self._lock.wait(0.05 if len(self.spool) else None)
+                    # A spool to drain is tried every 50 ms, bins rolled when due; otherwise the
+                    # decoder wakes us.
+                    self._lock.wait(self._idle_s())
                 item, self._decoded = self._decoded, None
                 if item is not None:
                     self._lock.notify_all()  # the decoder may cut the next batch now
@@ -328,10 +336,32 @@ class Gateway:
             # Two spooled batches per new one, so a backlog shrinks even under a steady stream.
             for _ in range(2):
                 self._drain_one()
+            if item is not None and self._roll_at is None:
+                self._roll_at = time.monotonic() + ROLL_EVERY_S
+            if self._roll_at is not None and time.monotonic() >= self._roll_at:
+                self._roll()
         if len(self.spool):
             log.info(
                 "stopping with %d batches in the spool; they drain on next start", len(self.spool)
             )
+
+    def _idle_s(self) -> float | None:
+        """How long the idle writer may sleep: 50 ms with a spool to drain, until the next roll."""
+        waits = [0.05] if len(self.spool) else []
+        if self._roll_at is not None:
+            waits.append(max(0.0, self._roll_at - time.monotonic()))
+        return min(waits) if waits else None
+
+    def _roll(self) -> None:
+        """Update the store's bins for a moment between batches (`Store.roll`); a long backlog of
+        them (a store from before bins) goes a slice per batch, so ingest never stalls."""
+        try:
+            more = self.store.roll(ROLL_BUDGET_S)
+        except StoreError as exc:  # the marks stay in the store: the next roll retries them
+            log.warning("updating the store's bins failed (%s); trying again", exc)
+            self._roll_at = time.monotonic() + ROLL_EVERY_S
+            return
+        self._roll_at = time.monotonic() if more else None
 
     def _decode(self, cut: _Cut) -> Batch:
         decoded = decode_messages(cut.messages, time.time(), int(time.time() * 1000))

@@ -82,6 +82,11 @@ class Store(Protocol):
         """How many fields, elements and messages were rejected, by station and reason."""
         ...
 
+    def roll(self, budget_s: float = 0.5) -> bool:
+        """Bring the store's 15-minute bins (ingest/rollup.py) up to date with recent writes, for
+        about `budget_s`; True while work is left. The gateway calls it between batches."""
+        ...
+
     def close(self) -> None: ...
 
 

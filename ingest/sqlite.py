@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from firmware import wire
+from ingest import rollup, sqlite_bins
 from ingest.base import (
     REJECT_COLUMNS,
     REJECT_COUNT_COLUMNS,
@@ -227,12 +228,20 @@ class SQLiteStore:
         db.execute(
             "CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_once_by_digest ON dead_letters (digest)"
         )
+        sqlite_bins.create(db)
         return db
 
     def prepare(self, batch: Batch) -> None:
         batch.prepared = [
             *_obs_inserts(batch, self._max_params),
             *_registry_upserts(batch.registry, self._max_params),
+            *_multirow(
+                sqlite_bins.MARK_HEAD,
+                3,
+                sqlite_bins.marks(batch.obs),
+                sqlite_bins.MARK_TAIL,
+                self._max_params,
+            ),
         ]
 
     def write(self, batch: Batch) -> None:
@@ -295,7 +304,11 @@ class SQLiteStore:
             sql += f" AND station IN ({', '.join('?' for _ in wanted)})"
             params += wanted
         with self._reading:
-            rows = self._db.execute(sql + " ORDER BY station, ts_ms", params).fetchall()
+            return self._frame(sql + " ORDER BY station, ts_ms", params, names)
+
+    def _frame(self, sql: str, params: Sequence[object], names: Sequence[str]) -> pd.DataFrame:
+        """The read() frame of a query selecting station, ts_ms and `names`."""
+        rows = self._db.execute(sql, params).fetchall()
         if not rows:
             return obs_frame(
                 np.array([], dtype=object),
@@ -307,6 +320,33 @@ class SQLiteStore:
         return obs_frame(
             station, table[:, 0].astype("int64"), {n: table[:, i + 1] for i, n in enumerate(names)}
         )
+
+    def roll(self, budget_s: float = 0.5) -> bool:
+        """Recompute the 15-minute bins recent writes affected (ingest/sqlite_bins.py), for about
+        `budget_s`; True while some are left. The gateway calls it between batches."""
+        try:
+            return sqlite_bins.roll(self._db, self._frame, budget_s)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.url}: rolling bins failed ({exc})", retryable=True) from None
+
+    def rebuild_bins(self, progress: Callable[[int], None] = lambda left: None) -> None:
+        """Every bin recomputed from the raw rows (`classnet rollup rebuild`)."""
+        sqlite_bins.rebuild(self._db, self._frame, progress)
+
+    def read_bins(
+        self,
+        start: datetime,
+        end: datetime,
+        stations: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The 15-minute bins of [start, end) (ingest/rollup.py `to_frame`), as the last roll left
+        them: readings written since are in them after the gateway's next pass."""
+        names = [f for f in check_fields(fields) if f in rollup.FIELDS]
+        with self._reading:
+            return sqlite_bins.read(
+                self._db, to_ms(start), to_ms(end), check_stations(stations), names
+            )
 
     def stations(self, path: Path | None = None) -> pd.DataFrame:
         with self._reading:

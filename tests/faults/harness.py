@@ -296,6 +296,15 @@ def sqlite_count(path: Path) -> int:
         db.close()
 
 
+def sqlite_marked(path: Path) -> int:
+    """Stations whose 15-minute bins wait for the gateway's next roll."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        return int(db.execute("SELECT count(*) FROM bins_dirty").fetchone()[0])
+    finally:
+        db.close()
+
+
 def influx_query_ms(port: int, db: str, q: str) -> dict:
     """InfluxQL on a test server with times as Unix ms."""
     import json

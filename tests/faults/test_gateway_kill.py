@@ -5,17 +5,22 @@ only after its batch is committed (SQLite, synchronous=FULL) or fsync'd into the
 leaves everything else unacked in the broker's copy of the persistent session, which the restarted
 gateway (same client id) resumes and receives again; writing an observation twice leaves one row
 (primary key (station, ts_ms)). So after any number of kills the store must hold exactly the
-observations published: none missing, none extra.
+observations published: none missing, none extra. The 15-minute bins it keeps beside them
+(ingest/sqlite_bins.py: marks written with the rows, rolled in transactions of their own) must
+equal those computed from the rows.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from ingest import rollup
+from ingest.sqlite import SQLiteStore
 from tests import servers
 from tests.faults.harness import (
     GatewayProc,
@@ -24,8 +29,10 @@ from tests.faults.harness import (
     report,
     sqlite_count,
     sqlite_identities,
+    sqlite_marked,
     wait_until,
 )
+from tests.ingest.bins import assert_same_bins, whole
 from tests.waiting import hold
 
 pytestmark = pytest.mark.slow
@@ -33,6 +40,8 @@ pytestmark = pytest.mark.slow
 N = 50_000
 KILLS = 6
 T0 = time.time() - 2 * 86400  # inside the contract's window, a second apart per station
+
+EVER = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
@@ -69,6 +78,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         hold(1.0, "anything still arriving would be a duplicate or an extra")
         elapsed = time.monotonic() - started
         stored = sqlite_identities(db)
+        wait_until(lambda: sqlite_marked(db) == 0, 120, "the gateway's bins up to date", 0.5)
     finally:
         publisher.close()
         gateway.stop()
@@ -85,3 +95,10 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     missing = expected - set(stored)
     extra = set(stored) - expected
     assert not missing and not extra, f"{len(missing)} missing, {len(extra)} not published"
+    # The bins the killed and restarted gateway kept equal the raw rows' and a rebuild's.
+    store = SQLiteStore(db)
+    kept = store.read_bins(EVER[0], EVER[1], None, rollup.FIELDS)
+    assert_same_bins(kept, whole(store.read(*EVER), rollup.FIELDS))
+    store.rebuild_bins()
+    assert_same_bins(store.read_bins(EVER[0], EVER[1], None, rollup.FIELDS), kept)
+    store.close()

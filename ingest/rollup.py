@@ -1,0 +1,233 @@
+"""Per-station 15-minute bins of the observations, kept where the data live (issue #17).
+
+Why 15 minutes: every UTC offset in use (+5:30, +5:45, +8:45, DST shifts) is a multiple of 15
+minutes, so each 15-minute UTC bin lies inside one local hour and one local day of every school.
+Hours and days on any school's clock are unions of whole bins: a month of 500 schools is 1.4 M
+bins instead of 21.6 M readings.
+
+Each bin holds, per field, what the comparison core's aggregates need, over the *usable* values
+only (`ingest.domain.qc.usable`, every QC check: range, step, persistence, consistency): their
+count, sum, min and max, how many present values QC set aside, and for wind direction the sums of
+the unit vector (east = sin, north = cos) for the vector mean. A pseudo-field `OBS` holds the
+readings per bin (rows, present or not) and the first and last reading's time, for coverage and
+the reporting interval.
+
+QC looks at neighbours: a value's flags depend on the readings up to `REACH_MS` either side of it
+(the step test on the two before it, the persistence test on every hour-long window holding it).
+So a reading that arrives changes the bins within `REACH_MS` of it, and recomputing them needs
+the readings within `REACH_MS` beyond those bins (`affected`, `context`). Rain's range limit
+scales with the minutes since the station's previous reading, wherever that is: the store adds
+that reading to the context.
+
+A store keeps the bins of one station, field and UTC day as one array (`STATS` × `SLOTS`, float64,
+`pack`/`unpack`): a month of 500 schools is 15,000 arrays per field, whatever the raw row count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from firmware import wire
+from ingest.domain import qc
+
+BIN_MS: Final = 15 * 60 * 1000
+DAY_MS: Final = 86_400_000
+SLOTS: Final = DAY_MS // BIN_MS
+REACH_MS: Final = qc.PERSISTENCE_WINDOW_S * 1000
+OBS: Final = "_obs"
+FIELDS: Final = tuple(f for f in wire.FIELD_NAMES if f in qc.QC_TABLE)
+VECTOR_FIELDS: Final = ("wind_dir_deg",)
+OBS_STATS: Final = ("n_obs", "first_ms", "last_ms")
+
+
+def stats_of(field: str) -> tuple[str, ...]:
+    """The rows of a field's array: n, sum, min, max, flagged (+ east, north for wind direction);
+    for `OBS`: n_obs, first_ms, last_ms."""
+    if field == OBS:
+        return OBS_STATS
+    return ("n", "sum", "min", "max", "flagged") + (
+        ("east", "north") if field in VECTOR_FIELDS else ()
+    )
+
+
+def empty(field: str) -> NDArray[np.float64]:
+    """A day with no reading: counts 0, the rest NaN."""
+    stats = stats_of(field)
+    out = np.full((len(stats), SLOTS), np.nan)
+    out[[i for i, s in enumerate(stats) if s in ("n", "flagged", "n_obs")]] = 0.0
+    return out
+
+
+def pack(array: NDArray[np.float64]) -> bytes:
+    return np.ascontiguousarray(array, dtype="<f8").tobytes()
+
+
+def unpack(blob: bytes, field: str) -> NDArray[np.float64]:
+    return np.frombuffer(blob, dtype="<f8").reshape(len(stats_of(field)), SLOTS)
+
+
+def floor_bin(ms: int) -> int:
+    return ms // BIN_MS * BIN_MS
+
+
+def affected(first_ms: int, last_ms: int) -> tuple[int, int]:
+    """The bins [lo, hi) whose values readings stamped in [first, last] can change."""
+    return floor_bin(first_ms - REACH_MS), floor_bin(last_ms + REACH_MS) + BIN_MS
+
+
+def context(lo_ms: int, hi_ms: int) -> tuple[int, int]:
+    """The readings [start, end) that decide every flag in the bins [lo, hi)."""
+    return lo_ms - REACH_MS, hi_ms + REACH_MS
+
+
+@dataclass(frozen=True)
+class DayBins:
+    """Recomputed bins of one station and UTC day: `arrays[field]` holds every slot, but only
+    the slots in `slots` (a slice) were recomputed; the others must keep what the store has."""
+
+    station: str
+    day: int  # UTC day number (ms // DAY_MS)
+    slots: slice
+    arrays: dict[str, NDArray[np.float64]]
+
+    @property
+    def whole_day(self) -> bool:
+        return self.slots == slice(0, SLOTS)
+
+
+def roll(
+    obs: pd.DataFrame, lo_ms: int, hi_ms: int, fields: Sequence[str] = FIELDS
+) -> Iterator[DayBins]:
+    """The bins [lo, hi) of each station in `obs`, from its raw rows (`Store.read` shape, with
+    at least `context(lo, hi)` of them). Every bin in the range comes out, empty ones included:
+    they replace whatever a store kept there before."""
+    if lo_ms % BIN_MS or hi_ms % BIN_MS or hi_ms <= lo_ms:
+        raise ValueError(f"bins [{lo_ms}, {hi_ms}) are not whole 15-minute bins")
+    rolled = [f for f in fields if f in obs]
+    flags = qc.qc_flags(obs, rolled) if len(obs) else pd.DataFrame(index=obs.index)
+    t_ms = pd.DatetimeIndex(obs["time"]).as_unit("ms").asi8
+    inside = (t_ms >= lo_ms) & (t_ms < hi_ms)
+    station = obs["station"].astype(str).to_numpy()[inside]
+    t_in = t_ms[inside]
+    first_day, last_day = lo_ms // DAY_MS, (hi_ms - 1) // DAY_MS
+    for name in sorted(set(obs["station"].astype(str))) if len(obs) else []:
+        mine = station == name
+        t = t_in[mine]
+        slot = (t - first_day * DAY_MS) // BIN_MS  # across the days of the range
+        n_slots = (last_day - first_day + 1) * SLOTS
+        arrays = {OBS: _obs_stats(slot, t, n_slots)}
+        for field in rolled:
+            values = obs[field].to_numpy(np.float64)[inside][mine]
+            codes = flags[f"{field}_qc"].to_numpy()[inside][mine]
+            arrays[field] = _field_stats(field, slot, values, codes, n_slots)
+        for field in fields:
+            arrays.setdefault(field, np.tile(empty(field), (1, last_day - first_day + 1)))
+        for day in range(first_day, last_day + 1):
+            offset = (day - first_day) * SLOTS
+            start = max(lo_ms - day * DAY_MS, 0) // BIN_MS
+            stop = min(hi_ms - day * DAY_MS, DAY_MS) // BIN_MS
+            yield DayBins(
+                station=name,
+                day=day,
+                slots=slice(int(start), int(stop)),
+                arrays={f: a[:, offset : offset + SLOTS] for f, a in arrays.items()},
+            )
+
+
+def _obs_stats(slot: NDArray[np.int64], t: NDArray[np.int64], n_slots: int) -> NDArray[np.float64]:
+    out = np.full((3, n_slots), np.nan)
+    out[0] = np.bincount(slot, minlength=n_slots)
+    tf = t.astype(np.float64)
+    out[1] = _reduce(np.fmin, slot, tf, n_slots)
+    out[2] = _reduce(np.fmax, slot, tf, n_slots)
+    return out
+
+
+def _field_stats(
+    field: str,
+    slot: NDArray[np.int64],
+    values: NDArray[np.float64],
+    codes: NDArray[np.uint8],
+    n_slots: int,
+) -> NDArray[np.float64]:
+    keep = qc.usable(values, codes)
+    flagged = np.isfinite(values) & ~keep
+    kept_slot, kept = slot[keep], values[keep]
+    rows = [
+        np.bincount(kept_slot, minlength=n_slots).astype(np.float64),
+        np.bincount(kept_slot, weights=kept, minlength=n_slots),
+        _reduce(np.fmin, kept_slot, kept, n_slots),
+        _reduce(np.fmax, kept_slot, kept, n_slots),
+        np.bincount(slot[flagged], minlength=n_slots).astype(np.float64),
+    ]
+    if field in VECTOR_FIELDS:
+        radians = np.radians(kept)
+        rows += [
+            np.bincount(kept_slot, weights=np.sin(radians), minlength=n_slots),
+            np.bincount(kept_slot, weights=np.cos(radians), minlength=n_slots),
+        ]
+    out = np.vstack(rows)
+    sums = [i for i, stat in enumerate(stats_of(field)) if stat in ("sum", "east", "north")]
+    out[np.ix_(sums, out[0] == 0)] = np.nan  # no usable value: no sum (SQL's SUM gives NULL)
+    return out
+
+
+def _reduce(
+    ufunc: np.ufunc, slot: NDArray[np.int64], values: NDArray[np.float64], n_slots: int
+) -> NDArray[np.float64]:
+    out = np.full(n_slots, np.nan)
+    ufunc.at(out, slot, values)
+    return out
+
+
+def to_frame(
+    days: Sequence[DayBins], fields: Sequence[str], start_ms: int, end_ms: int
+) -> pd.DataFrame:
+    """The bins of whole days as the long frame the core reads: one row per station and bin in
+    [start, end) that has a reading. Columns: station, time (bin start, UTC), n_obs, first_ms,
+    last_ms, n_flagged (over `fields`), then per field n_/sum_/min_/max_ (east_/north_ for wind
+    direction). Sorted by station then time."""
+    columns: dict[str, list[NDArray[np.float64]]] = {}
+    stations: list[NDArray[np.object_]] = []
+    times: list[NDArray[np.int64]] = []
+    for d in days:
+        starts = d.day * DAY_MS + np.arange(SLOTS, dtype=np.int64) * BIN_MS
+        obs = d.arrays[OBS]
+        keep = (obs[0] > 0) & (starts >= start_ms) & (starts < end_ms)
+        if not keep.any():
+            continue
+        stations.append(np.full(int(keep.sum()), d.station, dtype=object))
+        times.append(starts[keep])
+        for i, stat in enumerate(OBS_STATS):
+            columns.setdefault(stat, []).append(obs[i][keep])
+        flagged = np.zeros(int(keep.sum()))
+        for field in fields:
+            array = d.arrays.get(field, empty(field))
+            for i, stat in enumerate(stats_of(field)):
+                if stat == "flagged":
+                    flagged += array[i][keep]
+                else:
+                    columns.setdefault(f"{stat}_{field}", []).append(array[i][keep])
+        columns.setdefault("n_flagged", []).append(flagged)
+    names = ["n_obs", "first_ms", "last_ms", "n_flagged"] + [
+        f"{s}_{f}" for f in fields for s in stats_of(f) if s != "flagged"
+    ]
+    frame = pd.DataFrame(
+        {
+            "station": np.concatenate(stations) if stations else np.array([], dtype=object),
+            "time": pd.to_datetime(
+                np.concatenate(times) if times else np.array([], np.int64), unit="ms", utc=True
+            ).as_unit("ns"),
+        }
+    )
+    for name in names:
+        values = np.concatenate(columns[name]) if name in columns else np.zeros(0)
+        counts = name in ("n_obs", "n_flagged") or name.startswith("n_")
+        frame[name] = values.astype(np.int64) if counts else values
+    return frame.sort_values(["station", "time"], kind="stable", ignore_index=True)

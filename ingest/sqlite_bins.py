@@ -1,0 +1,188 @@
+"""The SQLite store's 15-minute bins (ingest/rollup.py): kept beside the raw rows, recomputed
+from them.
+
+A write marks, in its own transaction, each station's span of new readings as dirty (one row per
+station, widened by later writes). `roll` recomputes the bins those spans affect, QC context
+included, and clears the marks in one transaction per few stations, holding SQLite's write lock
+meanwhile: a gateway's write waits for it, so no reading lands between the raw rows read and the
+bins written. Several gateways on one file roll the same way and cannot undo each other. Late,
+repeated, replaced and out-of-order readings all mark their span; the bins are always recomputed,
+never incremented, so they equal a rebuild from the raw rows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ingest import rollup
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS bins (
+    field TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    station TEXT NOT NULL,
+    stats BLOB NOT NULL,
+    PRIMARY KEY (field, day, station)
+);
+CREATE TABLE IF NOT EXISTS bins_dirty (
+    station TEXT PRIMARY KEY,
+    from_ms INTEGER NOT NULL,
+    to_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+MARK_HEAD = "INSERT INTO bins_dirty (station, from_ms, to_ms) VALUES "
+MARK_TAIL = (
+    " ON CONFLICT (station) DO UPDATE SET from_ms = min(from_ms, excluded.from_ms),"
+    " to_ms = max(to_ms, excluded.to_ms)"
+)
+# A station's readings rolled per transaction: a week of one-minute readings is 10,000 rows, a few
+# tens of milliseconds of the write lock. A longer span (a rebuild) goes a week at a time.
+SPAN_MS = 7 * rollup.DAY_MS
+STATIONS_PER_TRANSACTION = 20
+
+# Raw rows of one station in [start, end) and the reading just before them (rain's limit needs the
+# gap to it); `_frame` of the store turns the query into the read() frame.
+FrameOf = Callable[[str, Sequence[object], Sequence[str]], pd.DataFrame]
+_FIELDS_SQL = ", ".join(rollup.FIELDS)
+_CONTEXT_SQL = (
+    f"SELECT station, ts_ms, {_FIELDS_SQL} FROM obs WHERE station = ?1"
+    " AND ts_ms >= coalesce((SELECT max(ts_ms) FROM obs WHERE station = ?1 AND ts_ms < ?2), ?2)"
+    " AND ts_ms < ?3 ORDER BY ts_ms"
+)
+
+_MARK_ALL = (
+    "INSERT OR IGNORE INTO bins_dirty"
+    " SELECT station, min(ts_ms), max(ts_ms) FROM obs GROUP BY station"
+)
+
+
+def create(db: sqlite3.Connection) -> None:
+    """The bins' tables. A store written before they existed gets every station marked: the
+    gateway's next passes roll its history (or `classnet rollup rebuild` at once)."""
+    had = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bins'").fetchone()
+    db.executescript(SCHEMA)
+    if not had:
+        with db:
+            db.execute(_MARK_ALL)
+
+
+def marks(obs: pd.DataFrame) -> list[object]:
+    """Row-major (station, first, last) of a batch's readings, for `MARK_HEAD … MARK_TAIL`."""
+    if obs.empty:
+        return []
+    spans = obs.groupby("station", sort=False)["ts_ms"].agg(["min", "max"])
+    return [v for s, a, b in spans.itertuples() for v in (str(s), int(a), int(b))]
+
+
+def roll(db: sqlite3.Connection, frame_of: FrameOf, budget_s: float) -> bool:
+    """Recompute dirty bins for about `budget_s` seconds; True while marks are left."""
+    deadline = time.monotonic() + budget_s
+    while True:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            dirty = db.execute(
+                "SELECT station, from_ms, to_ms FROM bins_dirty ORDER BY from_ms LIMIT ?",
+                (STATIONS_PER_TRANSACTION,),
+            ).fetchall()
+            for station, first, last in dirty:
+                upto = min(last, first + SPAN_MS - 1)
+                lo, hi = rollup.affected(first, upto)
+                start, end = rollup.context(lo, hi)
+                obs = frame_of(_CONTEXT_SQL, (station, start, end), rollup.FIELDS)
+                _store(db, rollup.roll(obs, lo, hi))
+                if upto >= last:
+                    db.execute("DELETE FROM bins_dirty WHERE station = ?", (station,))
+                else:
+                    db.execute(
+                        "UPDATE bins_dirty SET from_ms = ? WHERE station = ?", (upto + 1, station)
+                    )
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+        if not dirty:
+            return False
+        if time.monotonic() >= deadline:
+            return True
+
+
+def _store(db: sqlite3.Connection, days: Iterable[rollup.DayBins]) -> None:
+    """Write recomputed slots over what the store keeps; a day left with no reading goes."""
+    for day in days:
+        arrays = day.arrays
+        if not day.whole_day:
+            arrays = _kept(db, day.station, day.day)
+            for field, array in day.arrays.items():
+                arrays[field][:, day.slots] = array[:, day.slots]
+        db.execute("DELETE FROM bins WHERE day = ? AND station = ?", (day.day, day.station))
+        if not arrays[rollup.OBS][0].any():
+            continue
+        db.executemany(
+            "INSERT INTO bins (field, day, station, stats) VALUES (?, ?, ?, ?)",
+            [
+                (field, day.day, day.station, rollup.pack(array))
+                for field, array in arrays.items()
+                if field == rollup.OBS or _has_values(field, array)
+            ],
+        )
+
+
+def _has_values(field: str, array: np.ndarray) -> bool:
+    """A field with no present value all day is not kept (an outdoor school has no CO₂)."""
+    stats = rollup.stats_of(field)
+    return bool(array[stats.index("n")].any() or array[stats.index("flagged")].any())
+
+
+def _kept(db: sqlite3.Connection, station: str, day: int) -> dict[str, np.ndarray]:
+    kept = {
+        field: rollup.unpack(blob, field).copy()
+        for field, blob in db.execute(
+            "SELECT field, stats FROM bins WHERE day = ? AND station = ?", (day, station)
+        )
+    }
+    return {f: kept.get(f, rollup.empty(f)) for f in (rollup.OBS, *rollup.FIELDS)}
+
+
+def read(
+    db: sqlite3.Connection,
+    start_ms: int,
+    end_ms: int,
+    stations: Sequence[str] | None,
+    fields: Sequence[str],
+) -> pd.DataFrame:
+    """The bins of [start, end) as `rollup.to_frame` gives them."""
+    first, last = start_ms // rollup.DAY_MS, (end_ms - 1) // rollup.DAY_MS
+    where = "field = ? AND day BETWEEN ? AND ?"
+    if stations is not None:
+        where += f" AND station IN ({', '.join('?' for _ in stations)})"
+    days: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+    for field in (rollup.OBS, *fields):
+        rows = db.execute(
+            f"SELECT station, day, stats FROM bins WHERE {where}",
+            [field, first, last, *(stations or [])],
+        )
+        for station, day, blob in rows:
+            days.setdefault((station, day), {})[field] = rollup.unpack(blob, field)
+    kept = [
+        rollup.DayBins(station, day, slice(0, rollup.SLOTS), arrays)
+        for (station, day), arrays in days.items()
+        if rollup.OBS in arrays
+    ]
+    return rollup.to_frame(kept, fields, start_ms, end_ms)
+
+
+def rebuild(db: sqlite3.Connection, frame_of: FrameOf, progress: Callable[[int], None]) -> None:
+    """Forget every bin and recompute them all from the raw rows; `progress` gets the number of
+    stations still marked after each pass."""
+    with db:
+        db.execute("DELETE FROM bins")
+        db.execute("DELETE FROM bins_dirty")
+        db.execute(_MARK_ALL)
+    while roll(db, frame_of, budget_s=2.0):
+        progress(db.execute("SELECT count(*) FROM bins_dirty").fetchone()[0])
+    progress(0)
