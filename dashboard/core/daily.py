@@ -11,13 +11,16 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from dashboard.core.frames import NS_PER_S, S_PER_DAY
 from dashboard.core.resample import (
     DEFAULT_MIN_COVERAGE,
     Aggregate,
+    Binned,
     bin_rows,
     binned_values,
+    row_aggregates,
     station_column,
 )
 from ingest.domain.qc import screen
@@ -73,7 +76,17 @@ def daily_summary(
     day_ns = S_PER_DAY * NS_PER_S
     screened = screen(obs, sorted({field for _, field, _ in specs}))
     binned = bin_rows(obs, meta, day_ns, "local")
-    values = binned_values(binned, screened.obs, specs, min_coverage)
+    values = binned_values(binned, specs, min_coverage, row_aggregates(binned.runs, screened.obs))
+    return summary_frame(binned, specs, values, binned.runs.total(screened.n_flagged))
+
+
+def summary_frame(
+    binned: Binned,
+    specs: Sequence[tuple[str, str, Aggregate]],
+    values: dict[str, NDArray[np.float64]],
+    n_flagged: NDArray[np.int64],
+) -> pd.DataFrame:
+    """`daily_summary`'s columns from local-day bins: `SUMMARY_COLUMNS` with `specs`' names."""
     return pd.DataFrame(
         {
             "station": station_column(binned),
@@ -81,7 +94,7 @@ def daily_summary(
             "n_obs": binned.n_obs,
             "coverage": np.minimum(binned.n_obs / binned.expected, 1.0),
             **values,
-            "n_flagged": binned.runs.total(screened.n_flagged),
+            "n_flagged": n_flagged,
         },
         columns=[*SUMMARY_COLUMNS[:4], *(name for name, _, _ in specs), "n_flagged"],
     )

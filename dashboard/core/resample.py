@@ -12,7 +12,7 @@ docs/comparison.md for the threshold and its source.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -101,17 +101,36 @@ class Runs:
         ordered = self.arrange(values)
         finite = ~np.isnan(ordered)
         count = self.count(finite)
-        if how == "min":
-            return np.fmin.reduceat(ordered, self.starts), count
-        if how == "max":
-            return np.fmax.reduceat(ordered, self.starts), count
+        if how in ("min", "max"):
+            return self._reduce(how, count, [ordered])
         if how == "vector_mean":
             radians = np.radians(ordered)
-            east = np.add.reduceat(np.where(finite, np.sin(radians), 0.0), self.starts)
-            north = np.add.reduceat(np.where(finite, np.cos(radians), 0.0), self.starts)
+            east = np.where(finite, np.sin(radians), 0.0)
+            north = np.where(finite, np.cos(radians), 0.0)
+            return self._reduce(how, count, [east, north])
+        return self._reduce(how, count, [np.where(finite, ordered, 0.0)])
+
+    def combine(
+        self, how: Aggregate, counts: NDArray[np.int64], parts: Sequence[NDArray[np.float64]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """`aggregate` from rows that each summarise several values (rows in their original
+        order), exact since each aggregate is a combination of partial ones: `counts`, how many
+        values each row summarises, and `parts`, the row's [min] or [max] (NaN for none), [sum]
+        for mean and sum, or [sum of sines, sum of cosines] for vector_mean (sums 0 for none)."""
+        return self._reduce(how, self.total(counts), [self.arrange(p) for p in parts])
+
+    def _reduce(
+        self, how: Aggregate, count: NDArray[np.int64], ordered: Sequence[NDArray[np.float64]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        if how == "min":
+            return np.fmin.reduceat(ordered[0], self.starts), count
+        if how == "max":
+            return np.fmax.reduceat(ordered[0], self.starts), count
+        if how == "vector_mean":
+            east, north = (np.add.reduceat(part, self.starts) for part in ordered)
             direction = np.mod(np.degrees(np.arctan2(east, north)), 360.0)
             return np.where(count > 0, direction, np.nan), count
-        total = np.add.reduceat(np.where(finite, ordered, 0.0), self.starts)
+        total = np.add.reduceat(ordered[0], self.starts)
         if how == "sum":
             return np.where(count > 0, total, np.nan), count
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -133,10 +152,15 @@ def nominal_interval_s(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.Series:
     60.0
     """
     rows = station_rows(obs, meta)
-    return _interval_per_station(rows, time_ns(obs["time"]))
+    t_ns = time_ns(obs["time"])
+    return reporting_interval_s(rows, lambda need: _median_gap_s(rows.codes, t_ns, need))
 
 
-def _interval_per_station(rows: StationRows, t_ns: NDArray[np.int64]) -> pd.Series:
+def reporting_interval_s(
+    rows: StationRows, median_gap_s: Callable[[NDArray[np.intp]], pd.Series]
+) -> pd.Series:
+    """`meta.interval_s` where given, otherwise `median_gap_s(codes)` for the station codes
+    without one (a Series indexed by code: only those are worth computing), otherwise a minute."""
     given = (
         rows.meta["interval_s"].astype(np.float64)
         if "interval_s" in rows.meta
@@ -144,19 +168,25 @@ def _interval_per_station(rows: StationRows, t_ns: NDArray[np.int64]) -> pd.Seri
     )
     need = np.flatnonzero(given.isna().to_numpy())
     if need.size:
-        wanted = np.isin(rows.codes, need)
-        codes, times = rows.codes[wanted], t_ns[wanted]
-        if not _times_sorted_within(codes, times):
-            order = np.lexsort((times, codes))
-            codes, times = codes[order], times[order]
-        gaps = np.diff(times) / NS_PER_S
-        same = (codes[1:] == codes[:-1]) & (gaps > 0)
-        medians = pd.Series(gaps[same]).groupby(codes[1:][same]).median()
+        medians = median_gap_s(need)
         filled = given.to_numpy().copy()
         filled[medians.index.to_numpy()] = medians.to_numpy()
         given = pd.Series(filled, index=given.index)
     # A station with a single observation has no gap; one minute is the fleet's default cadence.
     return given.fillna(60.0).rename("interval_s")
+
+
+def _median_gap_s(
+    codes: NDArray[np.int32], t_ns: NDArray[np.int64], need: NDArray[np.intp]
+) -> pd.Series:
+    wanted = np.isin(codes, need)
+    codes, times = codes[wanted], t_ns[wanted]
+    if not _times_sorted_within(codes, times):
+        order = np.lexsort((times, codes))
+        codes, times = codes[order], times[order]
+    gaps = np.diff(times) / NS_PER_S
+    same = (codes[1:] == codes[:-1]) & (gaps > 0)
+    return pd.Series(gaps[same]).groupby(codes[1:][same]).median()
 
 
 def _times_sorted_within(codes: NDArray[np.int32], times: NDArray[np.int64]) -> bool:
@@ -251,6 +281,23 @@ def bin_rows(obs: pd.DataFrame, meta: pd.DataFrame, width_ns: int, clock: Clock)
     """Group observation rows by station and bin of `width_ns` on the chosen clock."""
     rows = station_rows(obs, meta)
     t_ns = time_ns(obs["time"])
+    interval = reporting_interval_s(rows, lambda need: _median_gap_s(rows.codes, t_ns, need))
+    return bin_instants(rows, t_ns, width_ns, clock, interval.to_numpy())
+
+
+def bin_instants(
+    rows: StationRows,
+    t_ns: NDArray[np.int64],
+    width_ns: int,
+    clock: Clock,
+    interval_s: NDArray[np.float64],
+    n_obs: NDArray[np.int64] | None = None,
+) -> Binned:
+    """Group rows at UTC instants `t_ns` by station and bin of `width_ns` on `clock`.
+
+    `interval_s` is each station's reporting interval (by station code), `n_obs` how many
+    observations each row stands for (one each when None; a 15-minute bin's count in bins.py).
+    """
     local = local_clock(rows.codes, rows.meta, t_ns) if clock == "local" else None
     bins = _on_clock(rows, t_ns, clock, local) // width_ns
     first = int(bins.min()) if bins.size else 0
@@ -261,7 +308,6 @@ def bin_rows(obs: pd.DataFrame, meta: pd.DataFrame, width_ns: int, clock: Clock)
     del keys
     station = runs.keys // span
     bin_start_ns = (runs.keys % span + first) * width_ns
-    interval = _interval_per_station(rows, t_ns).to_numpy()[station]
     width_s = np.full(station.shape, width_ns / NS_PER_S)
     if local is not None and width_ns == S_PER_DAY * NS_PER_S:
         first_row = runs.starts if runs.order is None else runs.order[runs.starts]
@@ -274,24 +320,41 @@ def bin_rows(obs: pd.DataFrame, meta: pd.DataFrame, width_ns: int, clock: Clock)
         runs=runs,
         station=station,
         bin_start_ns=bin_start_ns,
-        n_obs=run_lengths(runs, t_ns.size),
-        expected=width_s / interval,
+        n_obs=run_lengths(runs, t_ns.size) if n_obs is None else runs.total(n_obs),
+        expected=width_s / interval_s[station],
     )
+
+
+# One field aggregated over a Binned's runs: each run's value and how many usable values went
+# into it, or None where the input lacks the field.
+FieldAggregate = Callable[[str, Aggregate], tuple[NDArray[np.float64], NDArray[np.int64]] | None]
+
+
+def row_aggregates(runs: Runs, obs: pd.DataFrame) -> FieldAggregate:
+    """Fields of observation rows (`obs`, already screened) aggregated over `runs`."""
+
+    def aggregate(
+        field: str, how: Aggregate
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]] | None:
+        return runs.aggregate(obs[field].to_numpy(np.float64), how) if field in obs else None
+
+    return aggregate
 
 
 def binned_values(
     binned: Binned,
-    obs: pd.DataFrame,
     specs: Sequence[tuple[str, str, Aggregate]],
     min_coverage: float,
+    aggregate: FieldAggregate,
 ) -> dict[str, NDArray[np.float64]]:
     """Aggregate `(output, field, how)` specs; NaN where the field's coverage is too low."""
     out: dict[str, NDArray[np.float64]] = {}
     for name, field, how in specs:
-        if field not in obs:
+        found = aggregate(field, how)
+        if found is None:
             out[name] = np.full(binned.station.shape, np.nan)
             continue
-        values, count = binned.runs.aggregate(obs[field].to_numpy(np.float64), how)
+        values, count = found
         out[name] = np.where(count >= min_coverage * binned.expected, values, np.nan)
     return out
 
@@ -330,18 +393,26 @@ def resample(
     chosen = [f for f in (fields or FIELDS) if f in obs]
     screened = screen(obs, chosen)
     binned = bin_rows(obs, meta, parse_bin(freq), clock)
-    values = binned_values(
-        binned, screened.obs, [(f, f, AGGREGATES[f]) for f in chosen], min_coverage
-    )
+    specs = [(f, f, AGGREGATES[f]) for f in chosen]
+    values = binned_values(binned, specs, min_coverage, row_aggregates(binned.runs, screened.obs))
+    return resampled_frame(binned, clock, values, binned.runs.total(screened.n_flagged))
+
+
+def resampled_frame(
+    binned: Binned,
+    clock: Clock,
+    values: dict[str, NDArray[np.float64]],
+    n_flagged: NDArray[np.int64],
+) -> pd.DataFrame:
+    """`resample`'s columns: station, the bin on `clock`, n_obs, coverage, `values`, n_flagged."""
     start = pd.DatetimeIndex(binned.bin_start_ns.astype("datetime64[ns]"))
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "station": station_column(binned),
             CLOCK_COLUMN[clock]: start.tz_localize("UTC") if clock == "utc" else start,
             "n_obs": binned.n_obs,
             "coverage": np.minimum(binned.n_obs / binned.expected, 1.0),
             **values,
-            "n_flagged": binned.runs.total(screened.n_flagged),
+            "n_flagged": n_flagged,
         }
     )
-    return frame
