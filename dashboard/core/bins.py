@@ -1,7 +1,7 @@
 """Resampling and daily summaries from a store's 15-minute bins instead of its raw rows.
 
 A bin holds, per field, the count, sum, min and max of the usable values (present and passed
-every QC check, `dashboard.core.qc.usable`), so any coarser bin that is a union of 15-minute bins
+every QC check, `ingest.domain.qc.usable`), so any coarser bin that is a union of 15-minute bins
 has exactly the aggregate the raw rows would give: the mean is the summed sum over the summed
 count, and so on (`Runs.combine`). Every UTC offset in use is a whole number of quarter hours,
 and so is every instant a zone changes offset, so a UTC or local hour, a local day (23 or 25
@@ -14,13 +14,13 @@ What differs from the raw rows:
   reporting at a steady interval, an estimate for an irregular one;
 - on the solar clock a bin goes whole to the solar bin holding its middle (up to 7.5 minutes of
   readings land one solar bin early or late);
-- `n_flagged` counts the values QC set aside in every field the store rolled up, where the raw
-  functions count those of the fields asked for (`fields`, `specs`) only: equal when they are
-  the same fields.
+- `n_flagged` counts the values QC set aside in the fields the bins were read for
+  (`read_bins(fields=...)`), where the raw functions count those of `fields` or `specs`: read the
+  bins for the same fields and the counts are equal.
 
 The bins frame (one row per station and 15-minute bin, sorted by station then time): `station`,
 `time` (bin start, UTC), `n_obs` (raw rows), `first_ms` and `last_ms` (Unix ms of the first and
-last row), `n_flagged` (values QC set aside, all fields), and per field `n_<f>`, `sum_<f>`,
+last row), `n_flagged` (values QC set aside in the bins' fields), and per field `n_<f>`, `sum_<f>`,
 `min_<f>`, `max_<f>` (NaN where `n_<f>` is 0), for wind direction also `east_<f>` and
 `north_<f>` (the sums of the sine and cosine of the direction).
 """

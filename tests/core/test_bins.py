@@ -3,8 +3,6 @@ across both DST changes, with gaps, failed readings, QC-flagged values and a 5-m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,8 +11,8 @@ from dashboard.core.bins import daily_summary_bins, resample_bins
 from dashboard.core.compare import region_comparison
 from dashboard.core.daily import CLIMATE_SPECS, daily_summary
 from dashboard.core.frames import CoreInputError
-from dashboard.core.qc import screen
 from dashboard.core.resample import Clock, resample
+from tests.ingest.bins import whole
 
 from .conftest import make_meta, moving, series
 
@@ -27,38 +25,6 @@ META = make_meta(
     de_berlin={"timezone": "Europe/Berlin", "country": "DE", "lon": 13.4},
 )
 SPRING, FALL = "2025-03-28 00:00", "2025-10-24 00:00"  # EU clocks change on the 30th / 26th
-
-
-def bins_from(obs: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
-    """The 15-minute bins a store rolls up from `obs` (the frame dashboard/core/bins.py reads)."""
-    screened = screen(obs, fields)
-    rows = screened.obs.assign(
-        bin=obs["time"].dt.floor("15min"),
-        ms=pd.DatetimeIndex(obs["time"]).as_unit("ms").asi8.astype(np.float64),
-        n_flagged=screened.n_flagged,
-    )
-    if "wind_dir_deg" in fields:
-        radians = np.radians(rows["wind_dir_deg"])
-        rows = rows.assign(east_wind_dir_deg=np.sin(radians), north_wind_dir_deg=np.cos(radians))
-    grouped = rows.groupby(["station", "bin"], sort=True)
-    columns = {
-        "n_obs": grouped.size(),
-        "first_ms": grouped["ms"].min(),
-        "last_ms": grouped["ms"].max(),
-        "n_flagged": grouped["n_flagged"].sum(),
-    }
-    for field in fields:
-        column = grouped[field]
-        columns |= {
-            f"n_{field}": column.count(),
-            f"sum_{field}": column.sum(min_count=1),
-            f"min_{field}": column.min(),
-            f"max_{field}": column.max(),
-        }
-    for part in ("east_wind_dir_deg", "north_wind_dir_deg"):
-        if part in rows:
-            columns[part] = grouped[part].sum(min_count=1)
-    return pd.DataFrame(columns).reset_index().rename(columns={"bin": "time"})
 
 
 def observations(start: str, days: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -111,19 +77,19 @@ def test_daily_summaries_from_bins_equal_raw(start: str, rng: np.random.Generato
     obs = observations(start, 5, rng)
     # The bins count set-aside values over every field they hold, a summary over its own fields:
     # bins of exactly those fields give the same count.
-    summarised = bins_from(obs, ["rain_mm", "temp_c", "wind_gust_ms"])
+    summarised = whole(obs, ["rain_mm", "temp_c", "wind_gust_ms"])
     for coverage in (0.0, 0.75):
         want = daily_summary(obs, META, min_coverage=coverage)
         got = daily_summary_bins(summarised, META, min_coverage=coverage)
         assert_frames_equal(got, want)
     assert want["temp_c_mean"].isna().any()  # Kolkata's short day
     assert want["n_flagged"].sum() >= len(META) * (1 + 70 // 5)  # spikes and flat stretches
-    climate = bins_from(obs, ["rain_mm", "temp_c", "wind_dir_deg", "wind_gust_ms"])
+    climate = whole(obs, ["rain_mm", "temp_c", "wind_dir_deg", "wind_gust_ms"])
     assert_frames_equal(
         daily_summary_bins(climate, META, specs=CLIMATE_SPECS),
         daily_summary(obs, META, specs=CLIMATE_SPECS),
     )
-    every_field = daily_summary_bins(bins_from(obs, FIELDS), META)
+    every_field = daily_summary_bins(whole(obs, FIELDS), META)
     assert_frames_equal(every_field.drop(columns="n_flagged"), want.drop(columns="n_flagged"))
     assert (every_field["n_flagged"] >= want["n_flagged"]).all()
     helsinki = got[got["station"] == "fi-helsinki"].set_index("date")
@@ -140,7 +106,7 @@ def test_resample_from_bins_equals_raw(
     start: str, clock: Clock, freq: str, rng: np.random.Generator
 ) -> None:
     obs = observations(start, 4, rng)
-    bins = bins_from(obs, FIELDS)
+    bins = whole(obs, FIELDS)
     want = resample(obs, META, freq, clock, fields=FIELDS)
     got = resample_bins(bins, META, freq, clock, fields=FIELDS)
     assert_frames_equal(got, want)
@@ -157,7 +123,7 @@ def test_solar_clock_from_bins_is_within_a_half_bin_of_raw(rng: np.random.Genera
     # most 7.5 minutes of readings (8 one-minute readings) land in the neighbouring hour.
     obs = observations("2025-06-01 00:00", 3, rng)
     want = resample(obs, META, "1h", "solar", fields=FIELDS, min_coverage=0)
-    got = resample_bins(bins_from(obs, FIELDS), META, "1h", "solar", fields=FIELDS, min_coverage=0)
+    got = resample_bins(whole(obs, FIELDS), META, "1h", "solar", fields=FIELDS, min_coverage=0)
     assert list(got.columns) == list(want.columns) and list(got.dtypes) == list(want.dtypes)
     for column in ("n_obs", "n_flagged", "rain_mm"):
         per_station = got.groupby("station", observed=True)[column].sum()
@@ -182,24 +148,24 @@ def test_interval_from_bins_is_the_median_gap() -> None:
         ],
         ignore_index=True,
     )
-    got = resample_bins(bins_from(obs, ["temp_c"]), meta, "1h")
+    got = resample_bins(whole(obs, ["temp_c"]), meta, "1h")
     assert_frames_equal(got, resample(obs, meta, "1h", fields=["temp_c"]))
     assert got.groupby("station", observed=True)["coverage"].max().tolist() == [1.0, 1.0, 1.0]
 
 
-def test_flagged_count_covers_every_rolled_field() -> None:
-    # The bins count set-aside values over all the fields the store rolled up, not per field: a
-    # rain value over the range limit counts even in an hour of temperature only.
+def test_flagged_count_is_of_the_fields_asked_for() -> None:
+    # A rain value over the range limit counts in an hour of rain, not in an hour of temperature
+    # only, as in `resample`: the bins count set-aside values per field.
     meta = make_meta(fi_a={})
     rain = np.r_[np.zeros(30), 60.0, np.zeros(29)]
     obs = series("fi-a", "2025-01-01", 60, temp_c=moving(1.0, 60), rain_mm=rain)
-    bins = bins_from(obs, ["temp_c", "rain_mm"])
-    assert resample(obs, meta, "1h", fields=["temp_c"])["n_flagged"].tolist() == [0]
-    assert resample_bins(bins, meta, "1h", fields=["temp_c"])["n_flagged"].tolist() == [1]
-    assert resample_bins(bins, meta, "1h")["n_flagged"].tolist() == [1]
+    for fields, flagged in ((["temp_c"], [0]), (["temp_c", "rain_mm"], [1])):
+        assert resample(obs, meta, "1h", fields=fields)["n_flagged"].tolist() == flagged
+        got = resample_bins(whole(obs, fields), meta, "1h", fields=fields)
+        assert got["n_flagged"].tolist() == flagged
 
 
 def test_bins_finer_than_a_quarter_hour_are_refused(rng: np.random.Generator) -> None:
-    bins = bins_from(observations(FALL, 1, rng), FIELDS)
+    bins = whole(observations(FALL, 1, rng), FIELDS)
     with pytest.raises(CoreInputError, match="15-minute bins"):
         resample_bins(bins, META, "10min")
