@@ -186,48 +186,57 @@ def _reduce(
     return out
 
 
-def to_frame(
-    days: Sequence[DayBins], fields: Sequence[str], start_ms: int, end_ms: int
-) -> pd.DataFrame:
-    """The bins of whole days as the long frame the core reads: one row per station and bin in
-    [start, end) that has a reading. Columns: station, time (bin start, UTC), n_obs, first_ms,
-    last_ms, n_flagged (over `fields`), then per field n_/sum_/min_/max_ (east_/north_ for wind
+@dataclass(frozen=True)
+class Stack:
+    """Whole days of bins side by side: row i is `stations[i]`'s UTC day `days[i]`, and
+    `arrays[field][i]` its (stats × `SLOTS`) array; every field has every row."""
+
+    stations: NDArray[np.object_]
+    days: NDArray[np.int64]
+    arrays: dict[str, NDArray[np.float64]]
+
+    @classmethod
+    def of(cls, days: Sequence[DayBins], fields: Sequence[str]) -> Stack:
+        return cls(
+            stations=np.array([d.station for d in days], dtype=object),
+            days=np.array([d.day for d in days], dtype=np.int64),
+            arrays={
+                f: np.stack([d.arrays.get(f, empty(f)) for d in days])
+                if days
+                else np.zeros((0, len(stats_of(f)), SLOTS))
+                for f in (OBS, *fields)
+            },
+        )
+
+
+def to_frame(stack: Stack, fields: Sequence[str], start_ms: int, end_ms: int) -> pd.DataFrame:
+    """The bins as the long frame the core reads: one row per station and bin in [start, end)
+    that has a reading. Columns: station, time (bin start, UTC), n_obs, first_ms, last_ms,
+    n_flagged (over `fields`), then per field n_/sum_/min_/max_ (east_/north_ for wind
     direction). Sorted by station then time."""
-    columns: dict[str, list[NDArray[np.float64]]] = {}
-    stations: list[NDArray[np.object_]] = []
-    times: list[NDArray[np.int64]] = []
-    for d in days:
-        starts = d.day * DAY_MS + np.arange(SLOTS, dtype=np.int64) * BIN_MS
-        obs = d.arrays[OBS]
-        keep = (obs[0] > 0) & (starts >= start_ms) & (starts < end_ms)
-        if not keep.any():
-            continue
-        stations.append(np.full(int(keep.sum()), d.station, dtype=object))
-        times.append(starts[keep])
-        for i, stat in enumerate(OBS_STATS):
-            columns.setdefault(stat, []).append(obs[i][keep])
-        flagged = np.zeros(int(keep.sum()))
-        for field in fields:
-            array = d.arrays.get(field, empty(field))
-            for i, stat in enumerate(stats_of(field)):
-                if stat == "flagged":
-                    flagged += array[i][keep]
-                else:
-                    columns.setdefault(f"{stat}_{field}", []).append(array[i][keep])
-        columns.setdefault("n_flagged", []).append(flagged)
-    names = ["n_obs", "first_ms", "last_ms", "n_flagged"] + [
-        f"{s}_{f}" for f in fields for s in stats_of(f) if s != "flagged"
-    ]
+    starts = stack.days[:, None] * DAY_MS + np.arange(SLOTS, dtype=np.int64)[None, :] * BIN_MS
+    obs = stack.arrays[OBS]
+    row, slot = np.nonzero((obs[:, 0, :] > 0) & (starts >= start_ms) & (starts < end_ms))
     frame = pd.DataFrame(
         {
-            "station": np.concatenate(stations) if stations else np.array([], dtype=object),
-            "time": pd.to_datetime(
-                np.concatenate(times) if times else np.array([], np.int64), unit="ms", utc=True
-            ).as_unit("ns"),
+            "station": stack.stations[row].astype(str),
+            "time": pd.to_datetime(starts[row, slot], unit="ms", utc=True).as_unit("ns"),
         }
     )
-    for name in names:
-        values = np.concatenate(columns[name]) if name in columns else np.zeros(0)
-        counts = name in ("n_obs", "n_flagged") or name.startswith("n_")
-        frame[name] = values.astype(np.int64) if counts else values
-    return frame.sort_values(["station", "time"], kind="stable", ignore_index=True)
+    for i, stat in enumerate(OBS_STATS):
+        values = obs[row, i, slot]
+        frame[stat] = values.astype(np.int64) if stat == "n_obs" else values
+    flagged = np.zeros(len(row), np.int64)
+    for field in fields:
+        array = stack.arrays[field]
+        for i, stat in enumerate(stats_of(field)):
+            values = array[row, i, slot]
+            if stat == "flagged":
+                flagged += values.astype(np.int64)
+            elif stat == "n":
+                frame[f"n_{field}"] = values.astype(np.int64)
+            else:
+                frame[f"{stat}_{field}"] = values
+    frame.insert(5, "n_flagged", flagged)
+    order = np.lexsort((starts[row, slot], frame["station"].to_numpy()))
+    return frame.iloc[order].reset_index(drop=True)

@@ -340,12 +340,12 @@ class SQLiteStore:
         stations: Sequence[str] | None = None,
         fields: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """The 15-minute bins of [start, end) (ingest/rollup.py `to_frame`), as the last roll left
-        them: readings written since are in them after the gateway's next pass."""
+        """The 15-minute bins of [start, end) (ingest/rollup.py `to_frame`) of every reading
+        stored: kept ones where they are up to date, the rest computed from raw rows."""
         names = [f for f in check_fields(fields) if f in rollup.FIELDS]
         with self._reading:
             return sqlite_bins.read(
-                self._db, to_ms(start), to_ms(end), check_stations(stations), names
+                self._db, self._frame, to_ms(start), to_ms(end), check_stations(stations), names
             )
 
     def stations(self, path: Path | None = None) -> pd.DataFrame:

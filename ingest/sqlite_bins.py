@@ -60,6 +60,13 @@ _MARK_ALL = (
     " SELECT station, min(ts_ms), max(ts_ms) FROM obs GROUP BY station"
 )
 
+# Each station in obs by one seek of its primary key per station, not a scan of every row.
+_EVERY_STATION = (
+    "WITH RECURSIVE s(station) AS (SELECT min(station) FROM obs UNION ALL"
+    " SELECT (SELECT min(station) FROM obs WHERE station > s.station) FROM s"
+    " WHERE s.station IS NOT NULL) SELECT station FROM s WHERE station IS NOT NULL"
+)
+
 
 def create(db: sqlite3.Connection) -> None:
     """The bins' tables. A store written before they existed gets every station marked: the
@@ -150,30 +157,108 @@ def _kept(db: sqlite3.Connection, station: str, day: int) -> dict[str, np.ndarra
 
 def read(
     db: sqlite3.Connection,
+    frame_of: FrameOf,
     start_ms: int,
     end_ms: int,
     stations: Sequence[str] | None,
     fields: Sequence[str],
 ) -> pd.DataFrame:
-    """The bins of [start, end) as `rollup.to_frame` gives them."""
+    """The bins of [start, end) as `rollup.to_frame` gives them, equal to those of every reading
+    stored: the kept ones, and where a station's span is still marked (written since the last
+    roll, or a store from before bins opened read-only) computed from its raw rows the same way.
+    With a gateway rolling every few seconds that is the last hour or so of each live station."""
     first, last = start_ms // rollup.DAY_MS, (end_ms - 1) // rollup.DAY_MS
+    has_bins = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bins'").fetchone()
+    stack = _kept_stack(db, first, last, stations, fields) if has_bins else None
+    hi = rollup.floor_bin(end_ms - 1) + rollup.BIN_MS
+    fresh: list[rollup.DayBins] = []
+    for station, stale_from in _stale(db, stations, bool(has_bins)):
+        lo = max(stale_from, rollup.floor_bin(start_ms))
+        if lo < hi:
+            obs = frame_of(_CONTEXT_SQL, (station, *rollup.context(lo, hi)), rollup.FIELDS)
+            fresh.extend(rollup.roll(obs, lo, hi, fields))
+    return rollup.to_frame(_spliced(stack, fresh, fields), fields, start_ms, end_ms)
+
+
+def _kept_stack(
+    db: sqlite3.Connection,
+    first: int,
+    last: int,
+    stations: Sequence[str] | None,
+    fields: Sequence[str],
+) -> rollup.Stack:
     where = "field = ? AND day BETWEEN ? AND ?"
     if stations is not None:
         where += f" AND station IN ({', '.join('?' for _ in stations)})"
-    days: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+    sql = f"SELECT station, day, stats FROM bins WHERE {where} ORDER BY station, day"
+    keys: list[tuple[str, int]] = []
+    arrays: dict[str, np.ndarray] = {}
     for field in (rollup.OBS, *fields):
-        rows = db.execute(
-            f"SELECT station, day, stats FROM bins WHERE {where}",
-            [field, first, last, *(stations or [])],
+        rows = db.execute(sql, [field, first, last, *(stations or [])]).fetchall()
+        stats = len(rollup.stats_of(field))
+        values = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f8").reshape(
+            len(rows), stats, rollup.SLOTS
         )
-        for station, day, blob in rows:
-            days.setdefault((station, day), {})[field] = rollup.unpack(blob, field)
-    kept = [
-        rollup.DayBins(station, day, slice(0, rollup.SLOTS), arrays)
-        for (station, day), arrays in days.items()
-        if rollup.OBS in arrays
-    ]
-    return rollup.to_frame(kept, fields, start_ms, end_ms)
+        if field == rollup.OBS:
+            keys = [(r[0], r[1]) for r in rows]
+            arrays[field] = values
+            continue
+        # A field a station did not report that day is not kept: its rows stay empty.
+        full = np.broadcast_to(rollup.empty(field), (len(keys), stats, rollup.SLOTS)).copy()
+        position = {key: i for i, key in enumerate(keys)}
+        at = [position.get((r[0], r[1]), -1) for r in rows]
+        found = np.array(at, dtype=np.int64) >= 0
+        full[np.array(at, dtype=np.int64)[found]] = values[found]
+        arrays[field] = full
+    return rollup.Stack(
+        stations=np.array([k[0] for k in keys], dtype=object),
+        days=np.array([k[1] for k in keys], dtype=np.int64),
+        arrays=arrays,
+    )
+
+
+def _stale(
+    db: sqlite3.Connection, stations: Sequence[str] | None, has_bins: bool
+) -> list[tuple[str, int]]:
+    """Per station, the first bin the kept ones may not have right (every bin without bins)."""
+    if has_bins:
+        marked = [
+            (s, rollup.affected(a, a)[0])
+            for s, a in db.execute("SELECT station, from_ms FROM bins_dirty")
+        ]
+    else:
+        everyone = db.execute(_EVERY_STATION).fetchall()
+        marked = [(s, -(2**62)) for (s,) in everyone]
+    wanted = None if stations is None else set(stations)
+    return [(s, at) for s, at in marked if wanted is None or s in wanted]
+
+
+def _spliced(
+    stack: rollup.Stack | None, fresh: Sequence[rollup.DayBins], fields: Sequence[str]
+) -> rollup.Stack:
+    """The kept stack with the freshly computed slots written over it (rows added as needed)."""
+    if stack is None:
+        return rollup.Stack.of(fresh, fields)
+    if not fresh:
+        return stack
+    position = {
+        (s, int(d)): i for i, (s, d) in enumerate(zip(stack.stations, stack.days, strict=True))
+    }
+    added = [d for d in fresh if (d.station, d.day) not in position]
+    added_keys = list(dict.fromkeys((d.station, d.day) for d in added))
+    for key in added_keys:
+        position[key] = len(position)
+    grown = rollup.Stack.of([rollup.DayBins(s, d, slice(0, 0), {}) for s, d in added_keys], fields)
+    arrays = {f: np.concatenate([stack.arrays[f], grown.arrays[f]]) for f in stack.arrays}
+    for day in fresh:
+        row = position[(day.station, day.day)]
+        for field, array in arrays.items():
+            array[row][:, day.slots] = day.arrays[field][:, day.slots]
+    return rollup.Stack(
+        stations=np.concatenate([stack.stations, grown.stations]),
+        days=np.concatenate([stack.days, grown.days]),
+        arrays=arrays,
+    )
 
 
 def rebuild(db: sqlite3.Connection, frame_of: FrameOf, progress: Callable[[int], None]) -> None:

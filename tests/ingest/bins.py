@@ -15,7 +15,7 @@ def whole(obs: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
     t_ms = pd.DatetimeIndex(obs["time"]).as_unit("ms").asi8
     lo, hi = rollup.floor_bin(int(t_ms.min())), rollup.floor_bin(int(t_ms.max())) + rollup.BIN_MS
     days = list(rollup.roll(obs, lo, hi, fields))
-    return rollup.to_frame(days, fields, lo, hi)
+    return rollup.to_frame(rollup.Stack.of(days, fields), fields, lo, hi)
 
 
 def assert_same_bins(got: pd.DataFrame, expected: pd.DataFrame) -> None:
