@@ -23,6 +23,7 @@ from tsdownsample import MinMaxDownsampler
 
 from dashboard.core import compare as core_compare
 from dashboard.core import derived
+from dashboard.core.bins import daily_summary_bins, resample_bins
 from dashboard.core.calibration import apply_corrections
 from dashboard.core.daily import daily_summary
 from dashboard.core.resample import Clock, flagged_readings, resample
@@ -31,6 +32,7 @@ from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
 from dashboard.viewcache import ViewCache
 from ingest import Store, StoreError
+from ingest.base import KeepsBins
 from ingest.domain.calibration import Correction, load_corrections
 from ingest.domain.siting import Siting
 
@@ -40,6 +42,8 @@ MAX_POINTS: Final = 2000
 # Network-wide views read raw rows a few stations at a time, about this many rows at one reading
 # a minute (~400 bytes each in memory), so a dashboard stays small whatever the network's size.
 READ_ROWS: Final = 500_000
+# Schools read together from a store's 15-minute bins: a month of 100 is 288,000 bins.
+BINS_STATIONS: Final = 100
 
 
 def station_groups(stations: Sequence[str], start: datetime, end: datetime) -> list[list[str]]:
@@ -192,6 +196,25 @@ class Data:
         # Calibrations are applied here, on the way out of the store: what is stored stays raw.
         obs = self.store.read(start, end, stations=stations, fields=sorted(set(fields)))
         return apply_corrections(obs, self.corrections())
+
+    def _by_bins(
+        self, stations: Sequence[str], fields: Sequence[str]
+    ) -> tuple[list[list[str]], list[str]]:
+        """`stations` split into groups read from the store's 15-minute bins, and the rest, read
+        as raw rows: all of them on a store without bins, and a school with a calibration of
+        one of `fields` (bins hold raw values, and a correction applies before QC)."""
+        if not isinstance(self.store, KeepsBins):
+            return [], list(stations)
+        calibrated = {c.station for c in self.corrections() if c.field in fields}
+        binned = [s for s in stations if s not in calibrated]
+        groups = [binned[at : at + BINS_STATIONS] for at in range(0, len(binned), BINS_STATIONS)]
+        return groups, [s for s in stations if s in calibrated]
+
+    def _bins(
+        self, start: datetime, end: datetime, stations: Sequence[str], fields: Sequence[str]
+    ) -> pd.DataFrame:
+        assert isinstance(self.store, KeepsBins)
+        return self.store.read_bins(start, end, stations=stations, fields=sorted(set(fields)))
 
     # -- map and now cards ------------------------------------------------------------------
     def latest(
@@ -423,8 +446,14 @@ class Data:
         """Hourly bins of `field` for the stations of `meta`, read and binned a few stations at a
         time (`READ_ROWS`): a month of 500 schools is 21.6 M raw rows (8 GB as one frame, issue
         #17) but 360,000 bins. The same bins as all at once: QC and binning are per station."""
+        start = pd.Timestamp(start).floor("15min").to_pydatetime()
         parts = []
-        for chunk in station_groups(list(meta.index), start, end):
+        groups, raw = self._by_bins(list(meta.index), [field])
+        for chunk in groups:
+            bins = self._bins(start, end, chunk, [field])
+            if not bins.empty:
+                parts.append(resample_bins(bins, meta.loc[chunk], "1h", clock, fields=[field]))
+        for chunk in station_groups(raw, start, end):
             obs = self._read(start, end, chunk, [field])
             if not obs.empty:
                 parts.append(resample(obs, meta.loc[chunk], "1h", clock, fields=[field]))
@@ -501,11 +530,30 @@ class Data:
         """The leaderboard's per-school tables (`core.compare.ranking_tables` and, for the
         schools in `temp_kept`, `school_table`), from ten days of readings read a few schools at
         a time (`READ_ROWS`); table None when no school has a reading."""
-        start, end = now - timedelta(days=10), now + timedelta(minutes=1)
+        start = pd.Timestamp(now - timedelta(days=10)).floor("15min").to_pydatetime()
+        end = now + timedelta(minutes=1)
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
         sited_for_temp = set(temp_kept)
         parts: dict[str, list[pd.DataFrame]] = {"now": [], "today": [], "table": []}
-        for chunk in station_groups(list(meta.index), start, end):
+        groups, raw = self._by_bins(list(meta.index), fields)
+        for chunk in groups:
+            # Days from the bins; the last hour's raw rows for "now".
+            bins = self._bins(start, end, chunk, fields)
+            if bins.empty:
+                continue
+            chunk_meta = meta.loc[chunk]
+            days = (
+                daily_summary_bins(bins, chunk_meta, min_coverage=0.0),
+                daily_summary_bins(bins, chunk_meta),
+            )
+            recent = self._read(now - timedelta(hours=1), end, chunk, fields)
+            for period, frame in core_compare.ranking_tables(
+                recent, chunk_meta, now, days=days[0]
+            ).items():
+                parts[period].append(frame)
+            sited = meta.loc[[s for s in chunk if s in sited_for_temp]]
+            parts["table"].append(core_compare.school_table(recent, sited, now, days=days))
+        for chunk in station_groups(raw, start, end):
             obs = self._read(start, end, chunk, fields)
             if obs.empty:
                 continue
@@ -517,8 +565,10 @@ class Data:
         if not parts["table"]:
             return {}, None
         # Empty parts (a chunk of schools the filter left out) would only muddle the dtypes.
+        # In station order whichever way each school was read: ties rank in that order.
+        order = {station: i for i, station in enumerate(meta.index)}
         joined = {
-            name: pd.concat([p for p in frames if len(p)] or frames[:1])
+            name: _in_order(pd.concat([p for p in frames if len(p)] or frames[:1]), order)
             for name, frames in parts.items()
         }
         table = joined.pop("table")
@@ -592,6 +642,12 @@ class Data:
             for _, r in letters.iterrows()
         ]
         return {"stations": rows, "rejects": rejects, "recent": recent}
+
+
+def _in_order(frame: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+    """A per-station table (indexed by station) in the registry's station order."""
+    rank = np.array([order.get(str(s), len(order)) for s in frame.index], dtype=np.int64)
+    return frame.iloc[np.argsort(rank, kind="stable")]
 
 
 def _in_force(corrections: Sequence[Correction], now: datetime) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -88,6 +88,21 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class KeepsBins(Protocol):
+    """A store that keeps 15-minute bins beside its raw rows (ingest/rollup.py; SQLite)."""
+
+    def read_bins(
+        self,
+        start: datetime,
+        end: datetime,
+        stations: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The bins starting in [start, end) of every reading stored (`rollup.to_frame`)."""
+        ...
 
 
 def check_fields(fields: Sequence[str] | None) -> list[str]:

@@ -64,7 +64,12 @@ def today_summary(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.Da
 
     Coverage is not enforced here: "today" is by definition a day still being observed.
     """
-    daily = daily_summary(obs, meta, min_coverage=0.0)
+    return today_rows(daily_summary(obs, meta, min_coverage=0.0), meta, now)
+
+
+def today_rows(daily: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """The rows of a daily summary made with no coverage minimum (from raw rows or a store's
+    bins) that are each station's own local date at `now`, with `temp_c_range`; by station."""
     daily = daily.assign(temp_c_range=daily["temp_c_max"] - daily["temp_c_min"])
     rows = station_rows(daily, meta)
     now_ns = np.full(len(daily), time_ns(pd.DatetimeIndex([pd.Timestamp(now)]))[0])
@@ -87,12 +92,22 @@ def rankings(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime, top: int = 5)
     return rank(ranking_tables(obs, meta, now), meta, top)
 
 
-def ranking_tables(obs: pd.DataFrame, meta: pd.DataFrame, now: datetime) -> dict[str, pd.DataFrame]:
+def ranking_tables(
+    obs: pd.DataFrame, meta: pd.DataFrame, now: datetime, days: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     """What `rankings` ranks: the "now" and "today" values of each outdoor station, indexed by
     station. Each row depends on its station's observations only, so the tables of a network
-    read a few stations at a time, concatenated in station order, are the whole network's."""
+    read a few stations at a time, concatenated in station order, are the whole network's.
+
+    "Today" comes from `days` when given (a daily summary with no coverage minimum, e.g. from a
+    store's bins; `obs` then needs only the last hour), else from `obs`, which then has to reach
+    back to every station's local midnight."""
     weather = outdoor(obs, meta)
-    return {"now": current_conditions(weather, now), "today": today_summary(weather, meta, now)}
+    if days is None:
+        today = today_summary(weather, meta, now)
+    else:
+        today = today_rows(outdoor(days, meta), meta, now)
+    return {"now": current_conditions(weather, now), "today": today}
 
 
 def rank(tables: dict[str, pd.DataFrame], meta: pd.DataFrame, top: int = 5) -> pd.DataFrame:
@@ -127,6 +142,7 @@ def school_table(
     now: datetime,
     baseline_days: int = 7,
     min_days: int = 3,
+    days: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """One row per outdoor school, each column with one meaning, for the leaderboard's table:
 
@@ -137,14 +153,23 @@ def school_table(
     - `baseline_c`: the mean of the `baseline_days` days before yesterday (at least `min_days`);
     - `anomaly_c`: yesterday minus its baseline.
 
-    `obs` must reach back `baseline_days + 2` local days. Indexed by station.
+    `obs` must reach back `baseline_days + 2` local days, unless `days` gives the daily
+    summaries (with no coverage minimum, and with the usual one) of that span, e.g. from a
+    store's bins: then the last hour of `obs` is enough. Indexed by station.
     """
     weather = outdoor(obs, meta)
     columns = ["now_c", "today_max_c", "today_min_c", "yesterday_c", "baseline_c", "anomaly_c"]
-    if weather.empty:
+    if days is None:
+        if weather.empty:
+            return pd.DataFrame(columns=columns)
+        days = (daily_summary(weather, meta, min_coverage=0.0), daily_summary(weather, meta))
+    # Summaries of more schools than `meta` (a board's well-sited few) keep only its own.
+    partial, daily = (
+        outdoor(d, meta).assign(station=lambda f: f["station"].astype(str)) for d in days
+    )
+    if partial.empty:
         return pd.DataFrame(columns=columns)
-    today = today_summary(weather, meta, now)
-    daily = daily_summary(weather, meta)
+    today = today_rows(partial, meta, now)
     departures = anomaly(daily, "temp_c_mean", baseline_days=baseline_days, min_days=min_days)
     yesterday = (today["date"] - pd.Timedelta(days=1)).rename("date").reset_index()
     yesterday = yesterday.assign(station=yesterday["station"].astype(str))

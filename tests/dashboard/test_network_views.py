@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dashboard.data import Data, utcnow
 from dashboard.viewcache import ViewCache
@@ -124,6 +125,7 @@ def test_asia_vs_europe_read_a_few_schools_at_a_time_equals_all_at_once(
     for clock in ("utc", "local", "solar"):
         whole = data.regions("temp_c", "day", clock, now=now)
         monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 1440)  # two schools' day a time
+        monkeypatch.setattr("dashboard.data.BINS_STATIONS", 2)  # two schools' bins a time
         assert data.regions("temp_c", "day", clock, now=now) == whole, clock
         monkeypatch.undo()
         assert len(whole["sides"]) == 2 and max(whole["sides"][0]["n"]) == 3
@@ -137,6 +139,7 @@ def test_the_leaderboard_read_a_few_schools_at_a_time_equals_all_at_once(
     data = Data(open_store(url, read_only=True))
     whole = data.leaderboard(now=now, top=6)
     monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 14401)  # two schools' ten days a time
+    monkeypatch.setattr("dashboard.data.BINS_STATIONS", 2)
     assert data.leaderboard(now=now, top=6) == whole
     assert len(whole["categories"]["hottest"]) == 6 and len(whole["anomaly"]) == 6
     assert {r["station"] for r in whole["anomaly"] if r["anomaly"] is not None} == {
@@ -214,3 +217,95 @@ def test_an_export_that_fails_leaves_no_file_and_an_earlier_export_whole(tmp_pat
     assert "no observations from any station" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "an earlier export\n"
     assert [p.name for p in tmp_path.iterdir() if "export" in p.name] == ["export.csv"]
+
+
+class _WithoutBins:
+    """The same SQLite store with its bins hidden: the pages read raw rows, as on InfluxDB."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "read_bins":
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+
+def _messy_network(tmp_path) -> tuple[str, datetime]:
+    """Nine schools at +5:30, +6:30, +7, +8, +9, +2/+3 and +1/+2 over the EU's spring change,
+    eleven days of minute readings with spikes, a stuck sensor, gaps and heavy rain (issue #17)."""
+    url = f"sqlite:///{tmp_path / 'messy.db'}"
+    fleet = towns.stations(
+        9,
+        only=(
+            "delhi",
+            "yangon",
+            "bangkok",
+            "manila",
+            "tokyo",
+            "tampere",
+            "berlin",
+            "lisbon",
+            "athens",
+        ),
+    )
+    now = datetime(2025, 4, 3, 9, 7, tzinfo=UTC)
+    t = np.arange(int(now.timestamp()) - 11 * 86400, int(now.timestamp()) - 30, 60, dtype=np.int64)
+    rng = np.random.default_rng(17)
+    writer = open_store(url)
+    for i, s in enumerate(fleet):
+        n = t.size
+        temp = np.round(15 + i + 6 * np.sin(t / 13751 + i) + rng.normal(0, 0.2, n), 2)
+        temp[rng.choice(n, 12, replace=False)] += 9.0  # spikes: the step test's
+        stuck = int(rng.integers(2000, n - 2000))
+        temp[stuck : stuck + 90] = temp[stuck]  # 90 flat minutes: persistence
+        rain = np.where(rng.random(n) < 0.02, rng.choice([0.2, 1.0, 45.0], n), 0.0)
+        gust = np.round(rng.uniform(0, 14, n), 1)
+        keep = rng.random(n) > 0.03  # lost readings
+        columns: dict[str, Any] = {name: np.nan for name in OBS_COLUMNS[2:]}
+        columns.update(
+            station=s.station, ts_ms=t[keep] * 1000, temp_c=temp[keep], rain_mm=rain[keep],
+            wind_gust_ms=gust[keep],
+        )  # fmt: skip
+        registry = {
+            s.station: {
+                "name": s.name, "lat": s.lat, "lon": s.lon, "elevation_m": s.elevation_m,
+                "timezone": s.timezone, "exposure": "outdoor", "state": "online",
+                "last_seen_ms": int(t[-1]) * 1000,
+            }
+        }  # fmt: skip
+        writer.write(Batch(obs=pd.DataFrame(columns, columns=list(OBS_COLUMNS)), registry=registry))
+    writer.close()
+    return url, now
+
+
+def _close(got: Any, want: Any, path: str = "") -> None:
+    """Equal; floats to 1e-9, or by one step of the 0.001 the pages round to (the bins sum in
+    another order, so a mean at a rounding tie may round the other way)."""
+    if isinstance(want, dict):
+        assert got.keys() == want.keys(), path
+        for key in want:
+            _close(got[key], want[key], f"{path}.{key}")
+    elif isinstance(want, list):
+        assert len(got) == len(want), path
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            _close(a, b, f"{path}[{i}]")
+    elif isinstance(want, float) and isinstance(got, float):
+        assert got == pytest.approx(want, rel=1e-9, abs=1.0001e-3), path
+    else:
+        assert got == want, path
+
+
+def test_pages_from_the_stores_bins_equal_those_from_raw_rows(tmp_path) -> None:
+    url, now = _messy_network(tmp_path)
+    store = open_store(url, read_only=True)
+    binned, raw = Data(store), Data(_WithoutBins(store))
+    board = binned.leaderboard(now=now, top=9)
+    _close(board, raw.leaderboard(now=now, top=9))
+    assert len(board["categories"]["hottest"]) == 9 and len(board["anomaly"]) == 9
+    assert all(r["value"] < 40 for r in board["categories"]["hottest"])  # no spike tops it
+    for period in ("week", "month"):
+        for clock in ("utc", "local"):
+            sides = binned.regions("temp_c", period, clock, now=now)
+            _close(sides, raw.regions("temp_c", period, clock, now=now), f"{period} {clock}")
+            assert [len(side["x"]) for side in sides["sides"]] > [100, 100]
