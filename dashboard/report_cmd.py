@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -19,13 +20,16 @@ from dashboard.core.actions import (
     ExportWriter,
     export_table,
     render_summary,
+    summary_rows,
     summary_table,
     utc_window,
     without_timezone,
 )
+from dashboard.core.bins import daily_summary_bins
 from dashboard.core.frames import CoreInputError
 from dashboard.data import station_groups
 from firmware import wire
+from ingest.base import KeepsBins
 from ingest.command import Progress, opened_store
 from ingest.domain import stations
 from ingest.domain.calibration import Correction, load_corrections, write_corrections
@@ -145,14 +149,25 @@ def _end_moment(text: str) -> datetime:
     return moment + timedelta(days=1) if "T" not in text and " " not in text else moment
 
 
+@dataclass(frozen=True)
+class Part:
+    """Some stations' observations as stored (`obs`), or their 15-minute bins (`binned`: read
+    when asked for, the store keeps them and no station of the part has a calibration of the
+    fields), with the station metadata and the calibrations to apply."""
+
+    obs: pd.DataFrame
+    meta: pd.DataFrame
+    corrections: list[Correction]
+    binned: bool = False
+
+
 def load_in_parts(
-    args: argparse.Namespace, fields: list[str] | None
-) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[Correction]]]:
-    """The observations as stored, the station metadata and the calibrations to apply, for a
-    summary or an export, a few stations at a time (`dashboard.data.station_groups`): a month of
-    500 schools is 21.6 M rows, 8.6 GB read at once (issue #17). Each part holds some
-    observations; nothing stored in that window (or for those stations) is a sentence saying
-    so, not an empty table."""
+    args: argparse.Namespace, fields: list[str] | None, bins: bool = False
+) -> Iterator[Part]:
+    """The observations of a summary or an export, a few stations at a time
+    (`dashboard.data.station_groups`): a month of 500 schools is 21.6 M rows, 8.6 GB read at
+    once (issue #17). Each part holds some observations; nothing stored in that window (or for
+    those stations) is a sentence saying so, not an empty table."""
     try:
         start, end = utc_window(args.start, args.end)
     except CoreInputError as exc:
@@ -168,14 +183,22 @@ def load_in_parts(
         groups = station_groups(wanted, start, end) if wanted else [args.station]
         with Progress("stations", total=len(wanted)) as progress:
             done = 0
+            calibrated = {c.station for c in corrections if fields is None or c.field in fields}
             for group in groups:
-                obs = store.read(start, end, group, fields)
+                binned = (
+                    bins and isinstance(store, KeepsBins) and not calibrated.intersection(group)
+                )
+                if binned:
+                    assert isinstance(store, KeepsBins)
+                    obs = store.read_bins(start, end, group, fields)
+                else:
+                    obs = store.read(start, end, group, fields)
                 if len(groups) > 1:
                     done += len(group)
                     progress(done)
                 if not obs.empty:
                     found = True
-                    yield obs, meta, corrections
+                    yield Part(obs, meta, corrections, binned)
     if not found:
         which = f"station {', '.join(args.station)}" if args.station else "any station"
         raise UserError(
@@ -198,15 +221,19 @@ def run_summary(args: argparse.Namespace) -> int:
     # Daily summaries are per station: a few stations at a time give the same table, in the
     # same order (by station, then date), in bounded memory.
     tables, unzoned = [], []
-    for obs, meta, corrections in load_in_parts(args, list(SUMMARY_FIELDS)):
-        obs = calibration.apply_corrections(obs, corrections)
+    for part in load_in_parts(args, list(SUMMARY_FIELDS), bins=True):
+        meta = part.meta
+        obs = part.obs if part.binned else calibration.apply_corrections(part.obs, part.corrections)
         missing = without_timezone(obs, meta)
         unzoned += missing
         obs = obs[~obs["station"].astype(str).isin(missing)]
         if obs.empty:
             continue
         try:
-            tables.append(summary_table(obs, meta, args.start, args.end))
+            if part.binned:
+                tables.append(summary_rows(daily_summary_bins(obs, meta), args.start, args.end))
+            else:
+                tables.append(summary_table(obs, meta, args.start, args.end))
         except CoreInputError as exc:
             raise UserError(str(exc)) from None
     _note_unzoned(sorted(unzoned), "left out, a local day needs one; add it to stations.toml")
@@ -229,21 +256,21 @@ def run_export(args: argparse.Namespace) -> int:
             # A few stations at a time (issue #17: a year of 500 schools is 262 M rows). Every
             # part has a `<field>_raw` column for each field calibrated at a station exported.
             raw_fields: set[str] | None = None
-            for obs, meta, corrections in load_in_parts(args, fields):
+            for part in load_in_parts(args, fields):
                 if raw_fields is None:
-                    chosen = args.station or [c.station for c in corrections]
-                    raw_fields = {c.field for c in corrections if c.station in chosen}
-                unzoned += without_timezone(obs, meta)
-                part = export_table(
-                    obs,
-                    meta,
+                    chosen = args.station or [c.station for c in part.corrections]
+                    raw_fields = {c.field for c in part.corrections if c.station in chosen}
+                unzoned += without_timezone(part.obs, part.meta)
+                table = export_table(
+                    part.obs,
+                    part.meta,
                     args.start,
                     args.end,
                     derived=args.derived,
-                    corrections=corrections,
+                    corrections=part.corrections,
                     raw_fields=raw_fields,
                 )
-                writer.write(part)
+                writer.write(table)
     except CoreInputError as exc:
         raise UserError(str(exc)) from None
     _note_unzoned(sorted(unzoned), "exported by UTC dates, local_time left empty")

@@ -50,7 +50,11 @@ def _in_dates(local: pd.Series, start: date, end: date) -> pd.Series:
 
 def summary_table(obs: pd.DataFrame, meta: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
     """Daily summaries (`SUMMARY_COLUMNS`) for local dates `start`..`end`, by station and date."""
-    daily = daily_summary(obs, meta)
+    return summary_rows(daily_summary(obs, meta), start, end)
+
+
+def summary_rows(daily: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """`summary_table` from daily summaries made elsewhere (e.g. from a store's bins)."""
     daily = daily[_in_dates(daily["date"], start, end).to_numpy()]
     daily = daily.assign(station=daily["station"].astype(str))
     return daily.sort_values(["station", "date"], ignore_index=True)

@@ -6,6 +6,7 @@ the same answers as one read."""
 
 from __future__ import annotations
 
+import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -309,3 +310,19 @@ def test_pages_from_the_stores_bins_equal_those_from_raw_rows(tmp_path) -> None:
             sides = binned.regions("temp_c", period, clock, now=now)
             _close(sides, raw.regions("temp_c", period, clock, now=now), f"{period} {clock}")
             assert [len(side["x"]) for side in sides["sides"]] > [100, 100]
+
+
+def test_classnet_summary_from_the_stores_bins_equals_it_from_raw_rows(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    url, now = _messy_network(tmp_path)
+    first, last = (now - timedelta(days=10)).date().isoformat(), now.date().isoformat()
+    command = ["summary", "--store", url, "--start", first, "--end", last, "--format", "csv"]
+    assert cli.main(command) == 0
+    from_bins = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    # As a store without bins (InfluxDB): no store is one that keeps them.
+    monkeypatch.setattr("dashboard.report_cmd.KeepsBins", type("Nothing", (), {}))
+    assert cli.main(command) == 0
+    from_rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    pd.testing.assert_frame_equal(from_bins, from_rows, rtol=1e-9)
+    assert len(from_rows) > 9 * 9 and from_rows["temp_c_max"].max() < 40  # no spike in it
