@@ -1,4 +1,5 @@
-"""`classnet import` and `classnet rejects`: load a file into the store; show what was refused."""
+"""`classnet import`, `classnet rejects` and `classnet rebuild-bins`: load a file into the store;
+show what was refused; recompute the store's 15-minute bins from its raw rows."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from gateway.import_rows import Dropped
 from gateway.importer import ImportResult, import_file
 from ingest.command import Progress, opened_store
 from ingest.domain.errors import UserError
+from ingest.sqlite import SQLiteStore
 from ingest.url import add_store_argument
 
 SHOWN_PROBLEMS = 20  # on the terminal; --problems FILE lists every one
@@ -83,9 +85,25 @@ def _import_cmd(args: argparse.Namespace) -> int:
         _ProblemLog(args.problems) as problems,
     ):
         result = import_file(store, path, progress, problems)
+        # The pages would compute the new rows' bins on every read until a gateway rolls them.
+        while store.roll(budget_s=5.0):
+            pass
     for line in import_report(path, result, problems.hidden):
         print(line)
     return 0 if result.complete else 1
+
+
+def _rebuild_bins_cmd(args: argparse.Namespace) -> int:
+    with opened_store(args.store, read_only=False) as store:
+        if not isinstance(store, SQLiteStore):
+            raise UserError(
+                f"{args.store} keeps no 15-minute bins: only a SQLite store does yet "
+                "(on InfluxDB the pages read raw rows)"
+            )
+        with Progress("stations left") as progress:
+            store.rebuild_bins(progress)
+    print(f"{args.store}: 15-minute bins rebuilt from the raw rows")
+    return 0
 
 
 def shown(text: str) -> str:
@@ -154,3 +172,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--station", metavar="ID", help="one station, e.g. ph-manila-01")
     p.add_argument("--limit", type=int, default=20, metavar="N", help="messages shown (20)")
     p.set_defaults(func=_rejects_cmd)
+
+    p = sub.add_parser(
+        "rebuild-bins",
+        help="recompute the store's 15-minute bins from its raw rows",
+        description="Forget the 15-minute bins the pages read (Asia vs Europe, the leaderboard, "
+        "classnet summary) and compute them again from every raw reading, with every QC check. "
+        "The gateway keeps them up to date by itself; this is for a store whose bins are in "
+        "doubt. The gateway may keep running meanwhile.",
+    )
+    add_store_argument(p)
+    p.set_defaults(func=_rebuild_bins_cmd)

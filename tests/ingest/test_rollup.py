@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gateway import cli
 from ingest import rollup
 from ingest.batch import Batch, empty_obs
 from ingest.domain import qc
@@ -18,6 +19,7 @@ from ingest.sqlite import SQLiteStore
 from tests.ingest.bins import assert_same_bins, whole
 
 START = pd.Timestamp("2025-03-29 18:00", tz="UTC")
+EVER = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 FIELDS = ["temp_c", "rh_pct", "wind_speed_ms", "wind_gust_ms", "wind_dir_deg", "rain_mm"]
 
 
@@ -240,3 +242,36 @@ def test_a_reader_of_a_store_from_before_bins_gets_them_from_raw_rows(tmp_path: 
     reader = SQLiteStore(tmp_path / "obs.db", read_only=True)  # the dashboard
     assert_same_bins(read_all(reader), whole(obs, FIELDS))
     reader.close()
+
+
+def test_classnet_rebuild_bins_recomputes_bins_in_doubt(tmp_path: Path, capsys) -> None:
+    obs = observations(hours=6)
+    store = SQLiteStore(tmp_path / "obs.db")
+    store.write(batch_of(obs))
+    store.roll(budget_s=60)
+    with store._db:
+        store._db.execute("UPDATE bins SET stats = zeroblob(length(stats))")  # bins in doubt
+    store.close()
+    url = f"sqlite:///{tmp_path / 'obs.db'}"
+    assert cli.main(["rebuild-bins", "--store", url]) == 0
+    assert "rebuilt" in capsys.readouterr().out
+    reader = SQLiteStore(tmp_path / "obs.db", read_only=True)
+    assert_same_bins(read_all(reader), whole(obs, FIELDS))
+    reader.close()
+    assert cli.main(["rebuild-bins", "--store", f"sqlite:///{tmp_path / 'typo.db'}"]) != 0
+    assert "typo.db" in capsys.readouterr().err
+
+
+def test_classnet_import_leaves_the_bins_rolled(tmp_path: Path) -> None:
+    obs = observations(hours=3)
+    rows = pd.DataFrame(
+        {"station": obs["station"], "ts": obs["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        | {f: obs[f] for f in FIELDS}
+    )
+    rows.to_csv(tmp_path / "log.csv", index=False)
+    url = f"sqlite:///{tmp_path / 'obs.db'}"
+    assert cli.main(["import", "--store", url, str(tmp_path / "log.csv")]) in (0, 1)
+    store = SQLiteStore(tmp_path / "obs.db", read_only=True)
+    assert store._db.execute("SELECT count(*) FROM bins_dirty").fetchone()[0] == 0
+    assert_same_bins(read_all(store), whole(store.read(*EVER), FIELDS))
+    store.close()
