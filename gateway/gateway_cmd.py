@@ -57,6 +57,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         batch_size=args.batch_size,
         batch_ms=args.batch_ms,
         spool_max_bytes=args.spool_max,
+        roll_every_s=args.roll_every,
     )
 
 
@@ -130,6 +131,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="MS",
         help="longest a message waits for its batch to be written (default 500); a pause of "
         "0.2 s in the stream cuts the batch sooner, except while the store is failing",
+    )
+    p.add_argument(
+        "--roll-every",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="how soon after a write the store's 15-minute bins are brought up to date "
+        "(default 60 s; pages never miss a reading meanwhile)",
     )
     p.add_argument(
         "--spool-dir",

@@ -57,9 +57,8 @@ from ingest.retry import Backoff
 log = logging.getLogger("classnet.gateway")
 # How often an idle gateway sums up the reject log (gateway/reject_log.py).
 REJECT_LOG_EVERY_S = 5.0
-# The store's bins follow new readings this many seconds after a write: rolled between batches
-# (a slice of ROLL_BUDGET_S at a time), never inside a burst's write.
-ROLL_EVERY_S = 5.0
+# The store's bins are rolled between batches, a slice of this long at a time, never inside a
+# burst's write.
 ROLL_BUDGET_S = 0.25
 
 
@@ -74,6 +73,10 @@ class Settings:
     quiet_ms: int = 200  # a pause in the stream this long cuts the open batch
     spool_max_bytes: int = 1 << 30
     queued_batches: int = 4  # full batches waiting for the decoder before intake pauses
+    # The store's bins follow new readings this long after a write. Each roll recomputes about two
+    # hours of a live station's readings (QC's reach), so rolling every minute costs a twelfth of
+    # rolling every 5 s; pages lose nothing meanwhile (a store computes unrolled spans on read).
+    roll_every_s: float = 60.0
 
 
 @dataclass
@@ -337,7 +340,7 @@ class Gateway:
             for _ in range(2):
                 self._drain_one()
             if item is not None and self._roll_at is None:
-                self._roll_at = time.monotonic() + ROLL_EVERY_S
+                self._roll_at = time.monotonic() + self.settings.roll_every_s
             if self._roll_at is not None and time.monotonic() >= self._roll_at:
                 self._roll()
         if len(self.spool):
@@ -359,7 +362,7 @@ class Gateway:
             more = self.store.roll(ROLL_BUDGET_S)
         except StoreError as exc:  # the marks stay in the store: the next roll retries them
             log.warning("updating the store's bins failed (%s); trying again", exc)
-            self._roll_at = time.monotonic() + ROLL_EVERY_S
+            self._roll_at = time.monotonic() + self.settings.roll_every_s
             return
         self._roll_at = time.monotonic() if more else None
 

@@ -113,11 +113,12 @@ def roll(
     flags = qc.qc_flags(obs, rolled) if len(obs) else pd.DataFrame(index=obs.index)
     t_ms = pd.DatetimeIndex(obs["time"]).as_unit("ms").asi8
     inside = (t_ms >= lo_ms) & (t_ms < hi_ms)
-    station = obs["station"].astype(str).to_numpy()[inside]
+    codes, names = pd.factorize(obs["station"], sort=True)
+    station = codes[inside]
     t_in = t_ms[inside]
     first_day, last_day = lo_ms // DAY_MS, (hi_ms - 1) // DAY_MS
-    for name in sorted(set(obs["station"].astype(str))) if len(obs) else []:
-        mine = station == name
+    for code, name in enumerate(names.astype(str)):
+        mine = station == code
         t = t_in[mine]
         slot = (t - first_day * DAY_MS) // BIN_MS  # across the days of the range
         n_slots = (last_day - first_day + 1) * SLOTS
@@ -133,7 +134,7 @@ def roll(
             start = max(lo_ms - day * DAY_MS, 0) // BIN_MS
             stop = min(hi_ms - day * DAY_MS, DAY_MS) // BIN_MS
             yield DayBins(
-                station=name,
+                station=str(name),
                 day=day,
                 slots=slice(int(start), int(stop)),
                 arrays={f: a[:, offset : offset + SLOTS] for f, a in arrays.items()},

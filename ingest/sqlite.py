@@ -325,13 +325,13 @@ class SQLiteStore:
         """Recompute the 15-minute bins recent writes affected (ingest/sqlite_bins.py), for about
         `budget_s`; True while some are left. The gateway calls it between batches."""
         try:
-            return sqlite_bins.roll(self._db, self._frame, budget_s)
+            return sqlite_bins.roll(self._db, budget_s)
         except sqlite3.OperationalError as exc:
             raise StoreError(f"{self.url}: rolling bins failed ({exc})", retryable=True) from None
 
     def rebuild_bins(self, progress: Callable[[int], None] = lambda left: None) -> None:
         """Every bin recomputed from the raw rows (`classnet rollup rebuild`)."""
-        sqlite_bins.rebuild(self._db, self._frame, progress)
+        sqlite_bins.rebuild(self._db, progress)
 
     def read_bins(
         self,
@@ -345,7 +345,7 @@ class SQLiteStore:
         names = [f for f in check_fields(fields) if f in rollup.FIELDS]
         with self._reading:
             return sqlite_bins.read(
-                self._db, self._frame, to_ms(start), to_ms(end), check_stations(stations), names
+                self._db, to_ms(start), to_ms(end), check_stations(stations), names
             )
 
     def stations(self, path: Path | None = None) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ingest import rollup
+from ingest.domain import qc
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS bins (
@@ -45,15 +46,31 @@ MARK_TAIL = (
 SPAN_MS = 7 * rollup.DAY_MS
 STATIONS_PER_TRANSACTION = 20
 
-# Raw rows of one station in [start, end) and the reading just before them (rain's limit needs the
-# gap to it); `_frame` of the store turns the query into the read() frame.
-FrameOf = Callable[[str, Sequence[object], Sequence[str]], pd.DataFrame]
-_FIELDS_SQL = ", ".join(rollup.FIELDS)
+# Raw rows of one station in [start, end) and the reading just before them (rain's limit needs
+# the gap to it).
 _CONTEXT_SQL = (
-    f"SELECT station, ts_ms, {_FIELDS_SQL} FROM obs WHERE station = ?1"
+    "SELECT ts_ms, {columns} FROM obs WHERE station = ?1"
     " AND ts_ms >= coalesce((SELECT max(ts_ms) FROM obs WHERE station = ?1 AND ts_ms < ?2), ?2)"
     " AND ts_ms < ?3 ORDER BY ts_ms"
 )
+
+
+def _context(
+    db: sqlite3.Connection, station: str, span: tuple[int, int], fields: Sequence[str]
+) -> pd.DataFrame:
+    """The read() frame of one station's rows a roll of `fields` needs (their QC partners too)."""
+    columns = [f for f in rollup.FIELDS if f in qc.with_partners(fields)]
+    sql = _CONTEXT_SQL.format(columns=", ".join(columns))
+    rows = db.execute(sql, (station, *span)).fetchall()
+    table = np.array(rows, dtype=np.float64).reshape(len(rows), len(columns) + 1)  # NULL: NaN
+    return pd.DataFrame(
+        {
+            "station": np.full(len(rows), station, dtype=object),
+            "time": pd.to_datetime(table[:, 0].astype(np.int64), unit="ms", utc=True),
+            **{name: table[:, i + 1] for i, name in enumerate(columns)},
+        }
+    )
+
 
 _MARK_ALL = (
     "INSERT OR IGNORE INTO bins_dirty"
@@ -86,7 +103,7 @@ def marks(obs: pd.DataFrame) -> list[object]:
     return [v for s, a, b in spans.itertuples() for v in (str(s), int(a), int(b))]
 
 
-def roll(db: sqlite3.Connection, frame_of: FrameOf, budget_s: float) -> bool:
+def roll(db: sqlite3.Connection, budget_s: float) -> bool:
     """Recompute dirty bins for about `budget_s` seconds; True while marks are left."""
     deadline = time.monotonic() + budget_s
     while True:
@@ -100,7 +117,7 @@ def roll(db: sqlite3.Connection, frame_of: FrameOf, budget_s: float) -> bool:
                 upto = min(last, first + SPAN_MS - 1)
                 lo, hi = rollup.affected(first, upto)
                 start, end = rollup.context(lo, hi)
-                obs = frame_of(_CONTEXT_SQL, (station, start, end), rollup.FIELDS)
+                obs = _context(db, station, (start, end), rollup.FIELDS)
                 _store(db, rollup.roll(obs, lo, hi))
                 if upto >= last:
                     db.execute("DELETE FROM bins_dirty WHERE station = ?", (station,))
@@ -157,7 +174,6 @@ def _kept(db: sqlite3.Connection, station: str, day: int) -> dict[str, np.ndarra
 
 def read(
     db: sqlite3.Connection,
-    frame_of: FrameOf,
     start_ms: int,
     end_ms: int,
     stations: Sequence[str] | None,
@@ -175,7 +191,7 @@ def read(
     for station, stale_from in _stale(db, stations, bool(has_bins)):
         lo = max(stale_from, rollup.floor_bin(start_ms))
         if lo < hi:
-            obs = frame_of(_CONTEXT_SQL, (station, *rollup.context(lo, hi)), rollup.FIELDS)
+            obs = _context(db, station, rollup.context(lo, hi), fields)
             fresh.extend(rollup.roll(obs, lo, hi, fields))
     return rollup.to_frame(_spliced(stack, fresh, fields), fields, start_ms, end_ms)
 
@@ -261,13 +277,13 @@ def _spliced(
     )
 
 
-def rebuild(db: sqlite3.Connection, frame_of: FrameOf, progress: Callable[[int], None]) -> None:
+def rebuild(db: sqlite3.Connection, progress: Callable[[int], None]) -> None:
     """Forget every bin and recompute them all from the raw rows; `progress` gets the number of
     stations still marked after each pass."""
     with db:
         db.execute("DELETE FROM bins")
         db.execute("DELETE FROM bins_dirty")
         db.execute(_MARK_ALL)
-    while roll(db, frame_of, budget_s=2.0):
+    while roll(db, budget_s=2.0):
         progress(db.execute("SELECT count(*) FROM bins_dirty").fetchone()[0])
     progress(0)

@@ -188,7 +188,7 @@ def qc_flags(obs: pd.DataFrame, fields: Sequence[str] | None = None) -> pd.DataF
     gap_s = np.concatenate([[np.iinfo(np.int64).max], np.diff(t_s)])
     neighbours = same_station & (gap_s <= STEP_MAX_GAP_S)
 
-    wanted = set(QC_TABLE) if fields is None else _with_partners(fields)
+    wanted = set(QC_TABLE) if fields is None else with_partners(fields)
     fields = [f for f in QC_TABLE if f in obs and f in wanted]
     sorted_values = {
         f: obs[f].to_numpy(np.float64) if order is None else obs[f].to_numpy(np.float64)[order]
@@ -236,7 +236,7 @@ _PARTNERS = (
 )
 
 
-def _with_partners(fields: Sequence[str]) -> set[str]:
+def with_partners(fields: Sequence[str]) -> set[str]:
     """`fields` and, transitively, every field their checks read (so each flag is complete)."""
     chosen = set(fields)
     while True:
@@ -301,7 +301,7 @@ def _steps(
         jump = neighbours & (np.abs(change) > limit)
         previous_jump = np.concatenate([[False], jump[:-1]])
         previous_change = np.concatenate([[np.nan], change[:-1]])
-        two_back = np.concatenate([[np.nan, np.nan], values[:-2]])
+        two_back = np.concatenate([[np.nan, np.nan], values[:-2]])[: values.size]  # n < 2 too
         neighbours_back = neighbours & np.concatenate([[False], neighbours[:-1]])
         returned = (
             previous_jump

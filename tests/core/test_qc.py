@@ -197,3 +197,9 @@ def test_flags_for_chosen_fields_equal_those_of_all_fields(rng: np.random.Genera
         some = qc_flags(obs, fields)
         assert set(fields) <= {c.removesuffix("_qc") for c in some}
         pd.testing.assert_frame_equal(some, everything[some.columns])
+
+
+def test_a_station_with_one_reading_is_checked_like_any_other() -> None:
+    # A school's first reading alone in a frame (a new station, one row imported from a file).
+    obs = series("fi-a", "2024-06-01", 1, temp_c=99.0, rh_pct=50.0)
+    assert qc_flags(obs)["temp_c_qc"].tolist() == [RANGE]

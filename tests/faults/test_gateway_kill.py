@@ -57,7 +57,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         tmp_path / "spool",
         "gw-kill",
         tmp_path / "gateway.log",
-        extra=["--batch-size", "1000", "--batch-ms", "200"],
+        extra=["--batch-size", "1000", "--batch-ms", "200", "--roll-every", "2"],
     )
     gateway.start()
     publisher = Publisher(mosquitto.port, "pub-kill")
