@@ -189,14 +189,30 @@ def school_table(
     return table[columns]
 
 
+def _ids(station: pd.Series) -> pd.Series | pd.Categorical:
+    """Station ids as text, keeping a categorical column categorical (no million strings)."""
+    if isinstance(station.dtype, pd.CategoricalDtype):
+        return station.cat.rename_categories(station.cat.categories.astype(str)).array
+    return station.astype(str)
+
+
+def _per_row(column: pd.Series, station: pd.Series) -> np.ndarray:
+    """`column` (indexed by station) for each row's station; NaN where meta has none."""
+    if isinstance(station.dtype, pd.CategoricalDtype):
+        per_station = column.reindex(station.cat.categories.astype(str)).to_numpy()
+        return per_station[station.cat.codes.to_numpy()]
+    return column.reindex(station.astype(str)).to_numpy()
+
+
 def _wide(binned: pd.DataFrame, field: str) -> tuple[pd.Index, pd.Index, np.ndarray]:
     """Bins × stations matrix of `field` (NaN where a station has no value), by index arithmetic."""
     time_column = binned.columns[1]
     bin_codes, bins = pd.factorize(binned[time_column], sort=True)
-    station_codes, stations = pd.factorize(binned["station"].astype(str), sort=True)
+    station_codes, stations = pd.factorize(_ids(binned["station"]), sort=True)
     matrix = np.full((len(bins), len(stations)), np.nan)
     matrix[bin_codes, station_codes] = binned[field].to_numpy(np.float64)
-    return pd.Index(bins, name=time_column), pd.Index(stations, name="station"), matrix
+    ids = pd.Index(np.asarray(stations, dtype=object), name="station")
+    return pd.Index(bins, name=time_column), ids, matrix
 
 
 def _row_quantiles(matrix: np.ndarray, quantiles: tuple[float, ...]) -> list[np.ndarray]:
@@ -252,11 +268,9 @@ def region_comparison(
     may have reached a bin yet).
     """
     time_column = binned.columns[1]
-    region = meta.reindex(binned["station"].astype(str))
-    weather = binned[
-        (region["exposure"] == "outdoor").to_numpy() & binned[field].notna().to_numpy()
-    ]
-    regions = meta["region"].reindex(weather["station"].astype(str)).to_numpy()
+    is_outdoor = _per_row(meta["exposure"], binned["station"]) == "outdoor"
+    weather = binned[is_outdoor & binned[field].notna().to_numpy()]
+    regions = _per_row(meta["region"], weather["station"])
     # A bins × stations matrix per region: nanquantile over each row is one vectorised call.
     parts = []
     for name in ("asia", "europe"):
