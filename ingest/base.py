@@ -68,6 +68,14 @@ class Store(Protocol):
         """Observations with start <= time < end (see the module docstring for the shape)."""
         ...
 
+    def latest(
+        self, start: datetime, end: datetime, fields: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Per station, the latest non-missing value of each field with start <= time < end
+        (what `read(...).groupby("station").last()` gives), indexed by station; computed in the
+        store, so a map of 10,000 schools reads 10,000 rows, not an hour of each."""
+        ...
+
     def stations(self, path: Path | None = None) -> pd.DataFrame:
         """The station registry, with stations.toml at `path` overriding what stations said."""
         ...

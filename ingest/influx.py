@@ -487,6 +487,24 @@ class InfluxStore:
         frame = pd.DataFrame(rows, columns=list(REJECT_COUNT_COLUMNS))
         return frame.sort_values(["station", "reason"], ignore_index=True)
 
+    def latest(
+        self, start: datetime, end: datetime, fields: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        names = check_fields(fields)
+        picks = ", ".join(
+            f"LAST({influxql.quote_ident(n)}) AS {influxql.quote_ident(n)}" for n in names
+        )
+        series = self.query(
+            f"SELECT {picks} FROM {lineprotocol.MEASUREMENT}"
+            f" WHERE {influxql.time_range(start, end)} GROUP BY station"
+        )
+        rows = {tags.get("station", ""): influxql.floats(frame, names) for tags, frame in series}
+        frame = pd.DataFrame(
+            {n: [float(v[n][0]) for v in rows.values()] for n in names},
+            index=pd.Index(list(rows), name="station"),
+        )
+        return frame.sort_index()
+
     def roll(self, budget_s: float = 0.5) -> bool:
         """Nothing to do yet: bins on InfluxDB are the next step of issue #17 (the pages read raw
         rows from it meanwhile)."""

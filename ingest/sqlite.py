@@ -321,6 +321,25 @@ class SQLiteStore:
             station, table[:, 0].astype("int64"), {n: table[:, i + 1] for i, n in enumerate(names)}
         )
 
+    def latest(
+        self, start: datetime, end: datetime, fields: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        names = check_fields(fields)
+        # One backward primary-key seek per station and field: the newest row with a value.
+        columns = ", ".join(
+            f"(SELECT o.{n} FROM obs o WHERE o.station = r.station AND o.ts_ms >= :start"
+            f" AND o.ts_ms < :end AND o.{n} IS NOT NULL ORDER BY o.ts_ms DESC LIMIT 1)"
+            for n in names
+        )
+        with self._reading:
+            rows = self._db.execute(
+                f"SELECT r.station, {columns} FROM registry r ORDER BY r.station",
+                {"start": to_ms(start), "end": to_ms(end)},
+            ).fetchall()
+        frame = pd.DataFrame.from_records(rows, columns=["station", *names], coerce_float=True)
+        frame = frame.set_index("station").astype("float64")
+        return frame[frame.notna().any(axis=1)]
+
     def roll(self, budget_s: float = 0.5) -> bool:
         """Recompute the 15-minute bins recent writes affected (ingest/sqlite_bins.py), for about
         `budget_s`; True while some are left. The gateway calls it between batches."""

@@ -326,3 +326,21 @@ def test_classnet_summary_from_the_stores_bins_equals_it_from_raw_rows(
     from_rows = pd.read_csv(io.StringIO(capsys.readouterr().out))
     pd.testing.assert_frame_equal(from_bins, from_rows, rtol=1e-9)
     assert len(from_rows) > 9 * 9 and from_rows["temp_c_max"].max() < 40  # no spike in it
+
+
+def test_the_now_map_takes_latest_values_from_the_store_and_calibrates_them(tmp_path) -> None:
+    """The map's values come from the store's `latest` (a seek per school, not an hour of rows
+    each: 10,000 schools, issue #17); a calibrated school's value is its corrected reading."""
+    url, now, fleet = _six_schools(tmp_path, days=1)
+    stations = tmp_path / "stations.toml"
+    stations.write_text("", encoding="utf-8")
+    write_corrections(
+        stations, [Correction(fleet[2].station, "temp_c", now - timedelta(hours=12), -0.5, 1.02)]
+    )
+    store = open_store(url, read_only=True)
+    shown = Data(store, stations).latest("temp_c", now=now)
+    obs = store.read(now - timedelta(hours=1), now + timedelta(minutes=1), fields=["temp_c"])
+    raw = obs.groupby("station").last()["temp_c"]
+    expected = raw.where(raw.index != fleet[2].station, -0.5 + 1.02 * raw)
+    assert shown["value"].to_dict() == pytest.approx(expected.to_dict())
+    assert shown.at[fleet[2].station, "value"] != raw[fleet[2].station]

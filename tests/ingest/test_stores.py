@@ -286,3 +286,23 @@ def test_a_sqlite_store_from_before_outbox_and_siting_is_read_and_extended(tmp_p
     row = writer.stations().loc["fi-old-01"]
     assert (row["name"], row["outbox"], row["outbox_max"]) == ("Old", 7.0, 2304.0)
     writer.close()
+
+
+def test_latest_is_the_last_value_of_each_field(store: Store) -> None:
+    """What the Now map shows: per station and field the newest value that is not missing,
+    computed by the store (a seek per station on SQLite, LAST() on InfluxDB)."""
+    obs = empty_obs().reindex(range(5))
+    obs["station"] = ["fi-last-01", "fi-last-01", "fi-last-01", "sg-last-01", "sg-last-01"]
+    obs["ts_ms"] = np.array([TS, TS + 60_000, TS + 120_000, TS, TS + 60_000], dtype="int64")
+    obs["temp_c"] = [1.0, 2.0, np.nan, 30.0, 31.0]
+    obs["rh_pct"] = [50.0, np.nan, np.nan, 80.0, np.nan]
+    b = Batch(obs=obs, created_ms=TS)
+    b.registry = registry_from_obs(obs)
+    store.write(b)
+    fields = ["temp_c", "rh_pct"]
+    want = store.read(START, END, fields=fields).groupby("station").last()[fields]
+    got = store.latest(START, END, fields)
+    pd.testing.assert_frame_equal(got, want, check_names=False)
+    assert got.loc["fi-last-01"].tolist() == [2.0, 50.0]
+    later = datetime.fromtimestamp((TS + 90_000) / 1000, UTC)
+    assert store.latest(later, END, fields).index.tolist() == []  # nothing stored after it
