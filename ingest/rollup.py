@@ -106,38 +106,46 @@ def roll(
 ) -> Iterator[DayBins]:
     """The bins [lo, hi) of each station in `obs`, from its raw rows (`Store.read` shape, with
     at least `context(lo, hi)` of them). Every bin in the range comes out, empty ones included:
-    they replace whatever a store kept there before."""
+    they replace whatever a store kept there before. All stations at once: one QC pass and one
+    count per statistic, whatever their number (a live network of thousands rolls every minute)."""
     if lo_ms % BIN_MS or hi_ms % BIN_MS or hi_ms <= lo_ms:
         raise ValueError(f"bins [{lo_ms}, {hi_ms}) are not whole 15-minute bins")
+    if obs.empty:
+        return
     rolled = [f for f in fields if f in obs]
-    flags = qc.qc_flags(obs, rolled) if len(obs) else pd.DataFrame(index=obs.index)
+    flags = qc.qc_flags(obs, rolled)
     t_ms = pd.DatetimeIndex(obs["time"]).as_unit("ms").asi8
     inside = (t_ms >= lo_ms) & (t_ms < hi_ms)
     codes, names = pd.factorize(obs["station"], sort=True)
-    station = codes[inside]
-    t_in = t_ms[inside]
     first_day, last_day = lo_ms // DAY_MS, (hi_ms - 1) // DAY_MS
-    for code, name in enumerate(names.astype(str)):
-        mine = station == code
-        t = t_in[mine]
-        slot = (t - first_day * DAY_MS) // BIN_MS  # across the days of the range
-        n_slots = (last_day - first_day + 1) * SLOTS
-        arrays = {OBS: _obs_stats(slot, t, n_slots)}
-        for field in rolled:
-            values = obs[field].to_numpy(np.float64)[inside][mine]
-            codes = flags[f"{field}_qc"].to_numpy()[inside][mine]
-            arrays[field] = _field_stats(field, slot, values, codes, n_slots)
-        for field in fields:
-            arrays.setdefault(field, np.tile(empty(field), (1, last_day - first_day + 1)))
-        for day in range(first_day, last_day + 1):
-            offset = (day - first_day) * SLOTS
+    n_days = last_day - first_day + 1
+    size = len(names) * n_days * SLOTS
+    t = t_ms[inside]
+    # One index over stations × days × slots: every statistic of every station is one bincount.
+    key = codes[inside].astype(np.int64) * (n_days * SLOTS) + (t - first_day * DAY_MS) // BIN_MS
+    arrays = {OBS: _obs_stats(key, t, size)}
+    for field in rolled:
+        values = obs[field].to_numpy(np.float64)[inside]
+        arrays[field] = _field_stats(
+            field, key, values, flags[f"{field}_qc"].to_numpy()[inside], size
+        )
+    shaped = {
+        f: a.reshape(len(a), len(names), n_days, SLOTS).transpose(1, 2, 0, 3)
+        for f, a in arrays.items()
+    }
+    for field in fields:
+        shaped.setdefault(
+            field, np.broadcast_to(empty(field), (len(names), n_days, *empty(field).shape))
+        )
+    for s, name in enumerate(names.astype(str)):
+        for d, day in enumerate(range(first_day, last_day + 1)):
             start = max(lo_ms - day * DAY_MS, 0) // BIN_MS
             stop = min(hi_ms - day * DAY_MS, DAY_MS) // BIN_MS
             yield DayBins(
                 station=str(name),
                 day=day,
                 slots=slice(int(start), int(stop)),
-                arrays={f: a[:, offset : offset + SLOTS] for f, a in arrays.items()},
+                arrays={f: a[s, d] for f, a in shaped.items()},
             )
 
 

@@ -44,7 +44,10 @@ MARK_TAIL = (
 # A station's readings rolled per transaction: a week of one-minute readings is 10,000 rows, a few
 # tens of milliseconds of the write lock. A longer span (a rebuild) goes a week at a time.
 SPAN_MS = 7 * rollup.DAY_MS
-STATIONS_PER_TRANSACTION = 20
+STATIONS_PER_TRANSACTION = 500
+# Raw rows (at one a minute) rolled in one pass: a live network's hundreds of schools together, a
+# rebuild's weeks a few schools at a time.
+GROUP_ROWS = 400_000
 
 # Raw rows of one station in [start, end) and the reading just before them (rain's limit needs
 # the gap to it).
@@ -56,16 +59,30 @@ _CONTEXT_SQL = (
 
 
 def _context(
-    db: sqlite3.Connection, station: str, span: tuple[int, int], fields: Sequence[str]
+    db: sqlite3.Connection,
+    stations: Sequence[str],
+    span: tuple[int, int],
+    fields: Sequence[str],
 ) -> pd.DataFrame:
-    """The read() frame of one station's rows a roll of `fields` needs (their QC partners too)."""
+    """The read() frame (station categorical) of the rows a roll of `fields` needs (their QC
+    partners too) for each of `stations` over `span`: one primary-key range per station, one
+    frame for all, so a roll of thousands of schools is one QC pass."""
     columns = [f for f in rollup.FIELDS if f in qc.with_partners(fields)]
     sql = _CONTEXT_SQL.format(columns=", ".join(columns))
-    rows = db.execute(sql, (station, *span)).fetchall()
-    table = np.array(rows, dtype=np.float64).reshape(len(rows), len(columns) + 1)  # NULL: NaN
+    tables, codes = [], []
+    for code, station in enumerate(stations):
+        rows = db.execute(sql, (station, *span)).fetchall()
+        if rows:
+            tables.append(np.array(rows, dtype=np.float64))  # NULL: NaN
+            codes.append(np.full(len(rows), code, dtype=np.int32))
+    table = np.concatenate(tables) if tables else np.zeros((0, len(columns) + 1))
+    station = pd.Categorical.from_codes(
+        np.concatenate(codes) if codes else np.zeros(0, np.int32),
+        categories=pd.Index(list(stations), dtype=object),
+    )
     return pd.DataFrame(
         {
-            "station": np.full(len(rows), station, dtype=object),
+            "station": station,
             "time": pd.to_datetime(table[:, 0].astype(np.int64), unit="ms", utc=True),
             **{name: table[:, i + 1] for i, name in enumerate(columns)},
         }
@@ -113,18 +130,21 @@ def roll(db: sqlite3.Connection, budget_s: float) -> bool:
                 "SELECT station, from_ms, to_ms FROM bins_dirty ORDER BY from_ms LIMIT ?",
                 (STATIONS_PER_TRANSACTION,),
             ).fetchall()
-            for station, first, last in dirty:
-                upto = min(last, first + SPAN_MS - 1)
-                lo, hi = rollup.affected(first, upto)
-                start, end = rollup.context(lo, hi)
-                obs = _context(db, station, (start, end), rollup.FIELDS)
+            for group in _groups(dirty):
+                # The stations of a group share one span: one read, one QC pass, one roll.
+                starts = min(first for _, first, _ in group)
+                upto = {station: min(last, starts + SPAN_MS - 1) for station, _, last in group}
+                lo, hi = rollup.affected(starts, max(upto.values()))
+                obs = _context(db, list(upto), rollup.context(lo, hi), rollup.FIELDS)
                 _store(db, rollup.roll(obs, lo, hi))
-                if upto >= last:
-                    db.execute("DELETE FROM bins_dirty WHERE station = ?", (station,))
-                else:
-                    db.execute(
-                        "UPDATE bins_dirty SET from_ms = ? WHERE station = ?", (upto + 1, station)
-                    )
+                for station, _, last in group:
+                    if upto[station] >= last:
+                        db.execute("DELETE FROM bins_dirty WHERE station = ?", (station,))
+                    else:
+                        db.execute(
+                            "UPDATE bins_dirty SET from_ms = ? WHERE station = ?",
+                            (upto[station] + 1, station),
+                        )
             db.commit()
         except BaseException:
             db.rollback()
@@ -133,6 +153,25 @@ def roll(db: sqlite3.Connection, budget_s: float) -> bool:
             return False
         if time.monotonic() >= deadline:
             return True
+
+
+def _groups(marks: Sequence[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
+    """Marks (ordered by their first reading) in groups rolled together: first readings within a
+    day of the group's, and about `GROUP_ROWS` raw rows a group at one reading a minute (a live
+    network's marks all start in the last minute: hundreds of schools a group)."""
+    groups: list[list[tuple[str, int, int]]] = []
+    for mark in marks:
+        group = groups[-1] if groups else None
+        if group is not None:
+            starts = group[0][1]
+            last = max(m[2] for m in [*group, mark])
+            minutes = (min(last, starts + SPAN_MS) - starts) // 60_000
+            rows = (len(group) + 1) * (minutes + 4 * 60)  # the span and QC's context
+            if mark[1] < starts + rollup.DAY_MS and rows <= GROUP_ROWS:
+                group.append(mark)
+                continue
+        groups.append([mark])
+    return groups
 
 
 def _store(db: sqlite3.Connection, days: Iterable[rollup.DayBins]) -> None:
@@ -188,11 +227,18 @@ def read(
     stack = _kept_stack(db, first, last, stations, fields) if has_bins else None
     hi = rollup.floor_bin(end_ms - 1) + rollup.BIN_MS
     fresh: list[rollup.DayBins] = []
-    for station, stale_from in _stale(db, stations, bool(has_bins)):
-        lo = max(stale_from, rollup.floor_bin(start_ms))
-        if lo < hi:
-            obs = _context(db, station, rollup.context(lo, hi), fields)
-            fresh.extend(rollup.roll(obs, lo, hi, fields))
+    stale = sorted(
+        (max(at, rollup.floor_bin(start_ms)), station)
+        for station, at in _stale(db, stations, bool(has_bins))
+    )
+    # Stations whose stale spans start within a day of each other are computed together (a live
+    # network's: the last hour or two of every school, one QC pass).
+    while stale and stale[0][0] < hi:
+        lo = stale[0][0]
+        together = [station for at, station in stale if at < lo + rollup.DAY_MS and at < hi]
+        stale = [(at, station) for at, station in stale if at >= lo + rollup.DAY_MS]
+        obs = _context(db, together, rollup.context(lo, hi), fields)
+        fresh.extend(rollup.roll(obs, lo, hi, fields))
     return rollup.to_frame(_spliced(stack, fresh, fields), fields, start_ms, end_ms)
 
 

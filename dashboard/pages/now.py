@@ -8,6 +8,7 @@ from typing import Any
 
 import dash
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
 
@@ -193,7 +194,12 @@ def map_data(variable: str, _version: Any) -> dict[str, Any]:
 
 def latest(variable: str) -> dict[str, Any]:
     """Every school's latest `variable`, what the map and the list show."""
-    frame = data().latest(variable).sort_values(["region", "country", "name"])
+    return points_of(data().latest(variable), variable)
+
+
+def points_of(latest: pd.DataFrame, variable: str) -> dict[str, Any]:
+    """`Data.latest` as the map's and the list's points."""
+    frame = latest.sort_values(["region", "country", "name"])
     return {
         "variable": variable,
         "station": frame.index.tolist(),
