@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS bins (
     stats BLOB NOT NULL,
     PRIMARY KEY (field, day, station)
 );
+-- A roll rewrites one station's day, every field: found by this, not by a scan of the table.
+CREATE INDEX IF NOT EXISTS bins_by_station ON bins (station, day);
 CREATE TABLE IF NOT EXISTS bins_dirty (
     station TEXT PRIMARY KEY,
     from_ms INTEGER NOT NULL,
