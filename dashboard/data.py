@@ -42,8 +42,10 @@ MAX_POINTS: Final = 2000
 # Network-wide views read raw rows a few stations at a time, about this many rows at one reading
 # a minute (~400 bytes each in memory), so a dashboard stays small whatever the network's size.
 READ_ROWS: Final = 500_000
-# Schools read together from a store's 15-minute bins: a month of 100 is 288,000 bins.
-BINS_STATIONS: Final = 100
+# Bins read at once from a store that keeps them (96 a school and day): a month of 350 schools,
+# ten days of 1,000 (about 100 MB as a frame). Fewer reads of more schools each: the fixed cost
+# of a read and its computation is paid per group.
+BINS_ROWS: Final = 1_000_000
 
 
 def station_groups(stations: Sequence[str], start: datetime, end: datetime) -> list[list[str]]:
@@ -198,7 +200,7 @@ class Data:
         return apply_corrections(obs, self.corrections())
 
     def _by_bins(
-        self, stations: Sequence[str], fields: Sequence[str]
+        self, stations: Sequence[str], fields: Sequence[str], days: float
     ) -> tuple[list[list[str]], list[str]]:
         """`stations` split into groups read from the store's 15-minute bins, and the rest, read
         as raw rows: all of them on a store without bins, and a school with a calibration of
@@ -207,7 +209,8 @@ class Data:
             return [], list(stations)
         calibrated = {c.station for c in self.corrections() if c.field in fields}
         binned = [s for s in stations if s not in calibrated]
-        groups = [binned[at : at + BINS_STATIONS] for at in range(0, len(binned), BINS_STATIONS)]
+        size = max(1, int(BINS_ROWS // (96 * max(days, 1.0))))
+        groups = [binned[at : at + size] for at in range(0, len(binned), size)]
         return groups, [s for s in stations if s in calibrated]
 
     def _bins(
@@ -456,7 +459,7 @@ class Data:
         #17) but 360,000 bins. The same bins as all at once: QC and binning are per station."""
         start = pd.Timestamp(start).floor("15min").to_pydatetime()
         parts = []
-        groups, raw = self._by_bins(list(meta.index), [field])
+        groups, raw = self._by_bins(list(meta.index), [field], (end - start) / timedelta(days=1))
         for chunk in groups:
             bins = self._bins(start, end, chunk, [field])
             if not bins.empty:
@@ -543,7 +546,7 @@ class Data:
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
         sited_for_temp = set(temp_kept)
         parts: dict[str, list[pd.DataFrame]] = {"now": [], "today": [], "table": []}
-        groups, raw = self._by_bins(list(meta.index), fields)
+        groups, raw = self._by_bins(list(meta.index), fields, (end - start) / timedelta(days=1))
         for chunk in groups:
             # Days from the bins; the last hour's raw rows for "now".
             bins = self._bins(start, end, chunk, fields)

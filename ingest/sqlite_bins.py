@@ -285,16 +285,14 @@ def _stale(
     db: sqlite3.Connection, stations: Sequence[str] | None, has_bins: bool
 ) -> list[tuple[str, int]]:
     """Per station, the first bin the kept ones may not have right (every bin without bins)."""
-    if has_bins:
-        marked = [
-            (s, rollup.affected(a, a)[0])
-            for s, a in db.execute("SELECT station, from_ms FROM bins_dirty")
-        ]
-    else:
-        everyone = db.execute(_EVERY_STATION).fetchall()
-        marked = [(s, -(2**62)) for (s,) in everyone]
     wanted = None if stations is None else set(stations)
-    return [(s, at) for s, at in marked if wanted is None or s in wanted]
+    if not has_bins:
+        everyone = db.execute(_EVERY_STATION).fetchall()
+        return [(s, -(2**62)) for (s,) in everyone if wanted is None or s in wanted]
+    sql, params = "SELECT station, from_ms FROM bins_dirty", list(stations or [])
+    if stations is not None:
+        sql += f" WHERE station IN ({', '.join('?' for _ in stations)})"
+    return [(s, rollup.affected(a, a)[0]) for s, a in db.execute(sql, params)]
 
 
 def _spliced(

@@ -126,7 +126,7 @@ def test_asia_vs_europe_read_a_few_schools_at_a_time_equals_all_at_once(
     for clock in ("utc", "local", "solar"):
         whole = data.regions("temp_c", "day", clock, now=now)
         monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 1440)  # two schools' day a time
-        monkeypatch.setattr("dashboard.data.BINS_STATIONS", 2)  # two schools' bins a time
+        monkeypatch.setattr("dashboard.data.BINS_ROWS", 2 * 96)  # two schools' bins a time
         assert data.regions("temp_c", "day", clock, now=now) == whole, clock
         monkeypatch.undo()
         assert len(whole["sides"]) == 2 and max(whole["sides"][0]["n"]) == 3
@@ -140,7 +140,7 @@ def test_the_leaderboard_read_a_few_schools_at_a_time_equals_all_at_once(
     data = Data(open_store(url, read_only=True))
     whole = data.leaderboard(now=now, top=6)
     monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 14401)  # two schools' ten days a time
-    monkeypatch.setattr("dashboard.data.BINS_STATIONS", 2)
+    monkeypatch.setattr("dashboard.data.BINS_ROWS", 2 * 96 * 11)  # two schools' ten days a time
     assert data.leaderboard(now=now, top=6) == whole
     assert len(whole["categories"]["hottest"]) == 6 and len(whole["anomaly"]) == 6
     assert {r["station"] for r in whole["anomaly"] if r["anomaly"] is not None} == {
