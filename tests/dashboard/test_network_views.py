@@ -65,6 +65,17 @@ def test_results_expire_after_the_tick_and_the_cache_stays_bounded() -> None:
     assert len(cache) == 3
 
 
+def _registry(s: towns.Station, last_seen_ms: int) -> dict[str, dict[str, Any]]:
+    """The registry row an outdoor school's messages give."""
+    return {
+        s.station: {
+            "name": s.name, "lat": s.lat, "lon": s.lon, "elevation_m": s.elevation_m,
+            "timezone": s.timezone, "exposure": "outdoor", "state": "online",
+            "last_seen_ms": last_seen_ms,
+        }
+    }  # fmt: skip
+
+
 def _deliver(store: Any, stations: tuple[towns.Station, ...], end_s: int) -> None:
     """A day of 10-minute readings up to `end_s` for each station, and its registry row."""
     t = np.arange(end_s - 86400, end_s + 1, 600, dtype=np.int64)
@@ -72,14 +83,12 @@ def _deliver(store: Any, stations: tuple[towns.Station, ...], end_s: int) -> Non
         columns: dict[str, Any] = {name: np.nan for name in OBS_COLUMNS[2:]}
         temp = np.round(20 + 3 * np.sin(t / 7200), 2)  # a steady value would fail QC persistence
         columns.update(station=s.station, ts_ms=t * 1000, temp_c=temp, rain_mm=0.0)
-        registry = {
-            s.station: {
-                "name": s.name, "lat": s.lat, "lon": s.lon, "elevation_m": s.elevation_m,
-                "timezone": s.timezone, "exposure": "outdoor", "state": "online",
-                "last_seen_ms": int(t[-1]) * 1000,
-            }
-        }  # fmt: skip
-        store.write(Batch(obs=pd.DataFrame(columns, columns=list(OBS_COLUMNS)), registry=registry))
+        store.write(
+            Batch(
+                obs=pd.DataFrame(columns, columns=list(OBS_COLUMNS)),
+                registry=_registry(s, int(t[-1]) * 1000),
+            )
+        )
 
 
 def _six_schools(tmp_path, days: int) -> tuple[str, datetime, tuple[towns.Station, ...]]:
@@ -268,14 +277,12 @@ def _messy_network(tmp_path) -> tuple[str, datetime]:
             station=s.station, ts_ms=t[keep] * 1000, temp_c=temp[keep], rain_mm=rain[keep],
             wind_gust_ms=gust[keep],
         )  # fmt: skip
-        registry = {
-            s.station: {
-                "name": s.name, "lat": s.lat, "lon": s.lon, "elevation_m": s.elevation_m,
-                "timezone": s.timezone, "exposure": "outdoor", "state": "online",
-                "last_seen_ms": int(t[-1]) * 1000,
-            }
-        }  # fmt: skip
-        writer.write(Batch(obs=pd.DataFrame(columns, columns=list(OBS_COLUMNS)), registry=registry))
+        writer.write(
+            Batch(
+                obs=pd.DataFrame(columns, columns=list(OBS_COLUMNS)),
+                registry=_registry(s, int(t[-1]) * 1000),
+            )
+        )
     writer.close()
     return url, now
 

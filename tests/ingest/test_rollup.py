@@ -136,6 +136,14 @@ def parts(rows: pd.DataFrame, n: int) -> list[pd.DataFrame]:
     return [rows.iloc[a:b] for a, b in pairwise(edges)]
 
 
+def written_before_bins(path: Path, obs: pd.DataFrame) -> None:
+    """A store holding `obs` as a release before bins left it."""
+    store = SQLiteStore(path)
+    store.write(batch_of(obs))
+    store._db.executescript("DROP TABLE bins; DROP TABLE bins_dirty;")
+    store.close()
+
+
 def read_all(store: SQLiteStore) -> pd.DataFrame:
     return store.read_bins(
         datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC), None, FIELDS
@@ -192,12 +200,7 @@ def test_a_store_written_before_bins_gets_them_from_its_history(
     tmp_path: Path, budget_s: float
 ) -> None:
     obs = observations(hours=10 * 24)
-    store = SQLiteStore(tmp_path / "obs.db")
-    store.write(batch_of(obs))
-    store._db.executescript(
-        "DROP TABLE bins; DROP TABLE bins_dirty;"
-    )  # as an older release left it
-    store.close()
+    written_before_bins(tmp_path / "obs.db", obs)
     store = SQLiteStore(tmp_path / "obs.db")  # the gateway opens it
     passes = 1
     while store.roll(budget_s=budget_s):
@@ -233,12 +236,7 @@ def test_bins_read_between_rolls_are_those_of_every_reading_stored(tmp_path: Pat
 
 def test_a_reader_of_a_store_from_before_bins_gets_them_from_raw_rows(tmp_path: Path) -> None:
     obs = observations(hours=6)
-    store = SQLiteStore(tmp_path / "obs.db")
-    store.write(batch_of(obs))
-    store._db.executescript(
-        "DROP TABLE bins; DROP TABLE bins_dirty;"
-    )  # as an older release left it
-    store.close()
+    written_before_bins(tmp_path / "obs.db", obs)
     reader = SQLiteStore(tmp_path / "obs.db", read_only=True)  # the dashboard
     assert_same_bins(read_all(reader), whole(obs, FIELDS))
     reader.close()
