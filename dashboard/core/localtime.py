@@ -7,6 +7,7 @@ gather per zone. Instead each zone's offset changes over the span of the data ar
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -114,8 +115,17 @@ def local_clock(
     if t_ns.size == 0:
         table = ZoneTable.build(list(zones), 0, 0)
         return LocalClock(zone_codes, np.zeros(0, np.int64), table)
-    table = ZoneTable.build(list(zones), int(t_ns.min()), int(t_ns.max()))
+    day_ns = S_PER_DAY * NS_PER_S
+    table = _zone_table(tuple(zones), int(t_ns.min()) // day_ns, -(-int(t_ns.max()) // day_ns))
     return LocalClock(zone_codes, table.offsets_for(zone_codes, t_ns), table)
+
+
+@functools.lru_cache(maxsize=32)
+def _zone_table(zones: tuple[str, ...], first_day: int, last_day: int) -> ZoneTable:
+    """`ZoneTable.build` over whole UTC days, kept for the next caller: every page of a live tick
+    asks for the same zones and days again (~20 ms a table for the zones of 200 schools)."""
+    day_ns = S_PER_DAY * NS_PER_S
+    return ZoneTable.build(list(zones), first_day * day_ns, last_day * day_ns)
 
 
 def local_clock_time(obs: pd.DataFrame, meta: pd.DataFrame) -> pd.Series:
