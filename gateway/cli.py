@@ -10,6 +10,7 @@ progress with `ingest.command.Progress`; a mistake the user can fix is a `UserEr
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import os
@@ -83,11 +84,32 @@ def _without_pyarrow() -> None:
         sys.modules.setdefault("pyarrow", None)  # type: ignore[arg-type]
 
 
+def _unknown_command(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """A sentence for a command word that is none of ours, naming the nearest one: argparse
+    would list all eighteen and leave the reader to spot the typo."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    commands = [
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
+    if word is None or word in commands:
+        return None
+    near = difflib.get_close_matches(word, commands, n=1)
+    hint = f"did you mean '{near[0]}'?" if near else "classnet --help lists them"
+    return f"no command '{word}'; {hint}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if next((a for a in argv if not a.startswith("-")), None) == "gateway":
         _without_pyarrow()
     parser = build_parser()
+    unknown = _unknown_command(parser, argv)
+    if unknown is not None:
+        print(f"classnet: {unknown}", file=sys.stderr)
+        return EXIT_USAGE
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

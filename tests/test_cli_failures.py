@@ -51,6 +51,12 @@ class Case:
 
 
 CASES = [
+    # the command word itself
+    Case("a mistyped command", ["rebuld-bins", "--store", "sqlite:nope.db"], 2,
+         "no command 'rebuld-bins'; did you mean 'rebuild-bins'?"),
+    Case("a word that is no command", ["fly"], 2, "no command 'fly'; classnet --help lists them"),
+    Case("rebuild-bins: no such SQLite store", ["rebuild-bins", "--store", "sqlite:nope.db"], 3,
+         "no store at nope.db"),
     # stores that are not there, not reachable, or refuse us
     Case("summary: no such SQLite store", ["summary", "--store", "sqlite:nope.db", *DATES], 3,
          "no store at nope.db: check the path in --store"),
