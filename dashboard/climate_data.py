@@ -19,12 +19,11 @@ import pandas as pd
 from flask import current_app
 
 from dashboard.climate_render import render_html
-from dashboard.climate_store import CLIMATE_FIELDS, read_climate_days
+from dashboard.climate_store import read_climate_days, read_climate_summary
 from dashboard.context import data as current_data
-from dashboard.core.calibration import apply_corrections
 from dashboard.core.climate_days import climate_days
 from dashboard.core.climate_report import Report
-from dashboard.core.compare import today_summary
+from dashboard.core.compare import today_rows
 from dashboard.core.indices import INDICES, climate_indices
 from dashboard.core.records import broken_records, merge_records, station_records
 from dashboard.data import Data, utcnow
@@ -118,18 +117,19 @@ class Climate:
         if meta.empty:
             return out
         records = self._records_before_today(meta, _local_today(meta, now))
-        obs = apply_corrections(
-            self.data.store.read(
-                now - timedelta(hours=26),
-                now + timedelta(minutes=1),
-                list(meta.index),
-                list(CLIMATE_FIELDS),
-            ),
+        # Every school's local today began within the last 25 hours (a day clocks fall back).
+        running = read_climate_summary(
+            self.data.store,
+            meta,
+            pd.Timestamp(now - timedelta(hours=26)).floor("15min").to_pydatetime(),
+            now + timedelta(minutes=1),
+            list(meta.index),
             self.data.corrections(),
+            min_coverage=0.0,
         )
-        if not obs.empty:
-            running = today_summary(obs, meta.loc[obs["station"].astype(str).unique()], now)
-            broken = broken_records(records, climate_days(running.reset_index()))
+        if not running.empty:
+            today = today_rows(running, meta, now)
+            broken = broken_records(records, climate_days(today.reset_index()))
         else:
             broken = broken_records(records, pd.DataFrame())
         names = meta["name"].astype(str)
@@ -170,9 +170,24 @@ class Climate:
         if meta.empty:
             return out
         periods = [pd.Timestamp(year, month, 1), pd.Timestamp(year - 1, month, 1)]
-        first, last = periods[1].date(), (periods[0] + pd.offsets.MonthEnd(0)).date()
-        days = read_climate_days(
-            self.data.store, meta, first, last, list(meta.index), self.data.corrections()
+        # The month of every school (the regions' table) and the same month a year before of
+        # the schools chosen: two months read, not the thirteen between them.
+        chosen = [s for s in stations if s in meta.index]
+        reads = [(periods[0], list(meta.index)), (periods[1], chosen)]
+        days = pd.concat(
+            [
+                read_climate_days(
+                    self.data.store,
+                    meta,
+                    first.date(),
+                    (first + pd.offsets.MonthEnd(0)).date(),
+                    schools,
+                    self.data.corrections(),
+                )
+                for first, schools in reads
+                if schools
+            ],
+            ignore_index=True,
         )
         if days.empty:
             return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,6 +60,25 @@ def station_groups(stations: Sequence[str], start: datetime, end: datetime) -> l
     """
     size = max(1, READ_ROWS // max(1, int((end - start) / timedelta(minutes=1))))
     return [list(stations[at : at + size]) for at in range(0, len(stations), size)]
+
+
+def split_reads(
+    store: Store,
+    stations: Sequence[str],
+    calibrated: Collection[str],
+    start: datetime,
+    end: datetime,
+) -> tuple[list[list[str]], list[list[str]]]:
+    """`stations` in groups read from the store's 15-minute bins (`BINS_ROWS` at a time) and
+    groups read as raw rows (`station_groups`): all of them raw on a store without bins, and a
+    school in `calibrated` (one with a correction of a field read: bins hold raw values, and a
+    correction applies before QC)."""
+    if not isinstance(store, KeepsBins):
+        return [], station_groups(stations, start, end)
+    binned = [s for s in stations if s not in calibrated]
+    size = max(1, int(BINS_ROWS // (96 * max((end - start) / timedelta(days=1), 1.0))))
+    groups = [binned[at : at + size] for at in range(0, len(binned), size)]
+    return groups, station_groups([s for s in stations if s in calibrated], start, end)
 
 
 # A station that sent nothing for this long is shown as late, then as offline.
@@ -200,18 +219,10 @@ class Data:
         return apply_corrections(obs, self.corrections())
 
     def _by_bins(
-        self, stations: Sequence[str], fields: Sequence[str], days: float
-    ) -> tuple[list[list[str]], list[str]]:
-        """`stations` split into groups read from the store's 15-minute bins, and the rest, read
-        as raw rows: all of them on a store without bins, and a school with a calibration of
-        one of `fields` (bins hold raw values, and a correction applies before QC)."""
-        if not isinstance(self.store, KeepsBins):
-            return [], list(stations)
+        self, stations: Sequence[str], fields: Sequence[str], start: datetime, end: datetime
+    ) -> tuple[list[list[str]], list[list[str]]]:
         calibrated = {c.station for c in self.corrections() if c.field in fields}
-        binned = [s for s in stations if s not in calibrated]
-        size = max(1, int(BINS_ROWS // (96 * max(days, 1.0))))
-        groups = [binned[at : at + size] for at in range(0, len(binned), size)]
-        return groups, [s for s in stations if s in calibrated]
+        return split_reads(self.store, stations, calibrated, start, end)
 
     def _bins(
         self, start: datetime, end: datetime, stations: Sequence[str], fields: Sequence[str]
@@ -459,12 +470,12 @@ class Data:
         #17) but 360,000 bins. The same bins as all at once: QC and binning are per station."""
         start = pd.Timestamp(start).floor("15min").to_pydatetime()
         parts = []
-        groups, raw = self._by_bins(list(meta.index), [field], (end - start) / timedelta(days=1))
+        groups, raw = self._by_bins(list(meta.index), [field], start, end)
         for chunk in groups:
             bins = self._bins(start, end, chunk, [field])
             if not bins.empty:
                 parts.append(resample_bins(bins, meta.loc[chunk], "1h", clock, fields=[field]))
-        for chunk in station_groups(raw, start, end):
+        for chunk in raw:
             obs = self._read(start, end, chunk, [field])
             if not obs.empty:
                 parts.append(resample(obs, meta.loc[chunk], "1h", clock, fields=[field]))
@@ -546,7 +557,7 @@ class Data:
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
         sited_for_temp = set(temp_kept)
         parts: dict[str, list[pd.DataFrame]] = {"now": [], "today": [], "table": []}
-        groups, raw = self._by_bins(list(meta.index), fields, (end - start) / timedelta(days=1))
+        groups, raw = self._by_bins(list(meta.index), fields, start, end)
         for chunk in groups:
             # Days from the bins; the last hour's raw rows for "now".
             bins = self._bins(start, end, chunk, fields)
@@ -564,7 +575,7 @@ class Data:
                 parts[period].append(frame)
             sited = meta.loc[[s for s in chunk if s in sited_for_temp]]
             parts["table"].append(core_compare.school_table(recent, sited, now, days=days))
-        for chunk in station_groups(raw, start, end):
+        for chunk in raw:
             obs = self._read(start, end, chunk, fields)
             if obs.empty:
                 continue
