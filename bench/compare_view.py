@@ -41,29 +41,13 @@ from simulators import towns  # noqa: E402
 
 def synthetic_store(url: str, n_stations: int, days: float, interval_s: int = 60) -> list[str]:
     """A store holding `days` of observations every `interval_s` for `n_stations` real school
-    towns, ending now: a diurnal temperature cycle per town's longitude, plus noise."""
+    towns, ending now (`synthetic_rows`)."""
     store = open_store(url)
     fleet = towns.stations(n_stations)
     end_s = int(time.time()) // interval_s * interval_s
     t = np.arange(end_s - int(days * 86400), end_s, interval_s, dtype=np.int64)
     rng = np.random.default_rng(1)
     for s in fleet:
-        solar_h = (t / 3600 + s.lon / 15) % 24
-        temp = 15 - 0.3 * abs(s.lat) + 6 * np.sin((solar_h - 9) / 24 * 2 * np.pi)
-        columns: dict[str, Any] = {name: np.nan for name in OBS_COLUMNS[2:]}
-        columns.update(
-            station=s.station,
-            ts_ms=t * 1000,
-            seq=np.arange(t.size, dtype=np.float64),
-            temp_c=np.round(temp + rng.normal(0, 0.2, t.size), 2),
-            rh_pct=np.round(np.clip(70 - 2 * (temp - 15) + rng.normal(0, 2, t.size), 5, 100), 1),
-            pressure_hpa=np.round(1013 - s.elevation_m / 8.3 + rng.normal(0, 0.3, t.size), 1),
-            wind_speed_ms=np.round(np.abs(rng.normal(3, 1.5, t.size)), 1),
-            wind_gust_ms=np.round(np.abs(rng.normal(6, 2.5, t.size)), 1),
-            wind_dir_deg=np.round(rng.uniform(0, 360, t.size)),
-            rain_mm=np.where(rng.random(t.size) < 0.02, 0.2, 0.0),
-        )
-        obs = pd.DataFrame(columns, columns=list(OBS_COLUMNS))
         registry = {
             s.station: {
                 "name": s.name, "lat": s.lat, "lon": s.lon, "elevation_m": s.elevation_m,
@@ -71,9 +55,30 @@ def synthetic_store(url: str, n_stations: int, days: float, interval_s: int = 60
                 "last_seen_ms": int(t[-1]) * 1000, "firmware": "bench",
             }
         }  # fmt: skip
-        store.write(Batch(obs=obs, registry=registry))
+        store.write(Batch(obs=synthetic_rows(s, t, rng), registry=registry))
     store.close()
     return [s.station for s in fleet]
+
+
+def synthetic_rows(s: towns.Station, t: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """Readings of school `s` at Unix seconds `t` (`ingest.batch.OBS_COLUMNS`): a diurnal
+    temperature cycle per town's longitude, plus noise, and the other fields around it."""
+    solar_h = (t / 3600 + s.lon / 15) % 24
+    temp = 15 - 0.3 * abs(s.lat) + 6 * np.sin((solar_h - 9) / 24 * 2 * np.pi)
+    columns: dict[str, Any] = {name: np.nan for name in OBS_COLUMNS[2:]}
+    columns.update(
+        station=s.station,
+        ts_ms=t * 1000,
+        seq=np.arange(t.size, dtype=np.float64),
+        temp_c=np.round(temp + rng.normal(0, 0.2, t.size), 2),
+        rh_pct=np.round(np.clip(70 - 2 * (temp - 15) + rng.normal(0, 2, t.size), 5, 100), 1),
+        pressure_hpa=np.round(1013 - s.elevation_m / 8.3 + rng.normal(0, 0.3, t.size), 1),
+        wind_speed_ms=np.round(np.abs(rng.normal(3, 1.5, t.size)), 1),
+        wind_gust_ms=np.round(np.abs(rng.normal(6, 2.5, t.size)), 1),
+        wind_dir_deg=np.round(rng.uniform(0, 360, t.size)),
+        rain_mm=np.where(rng.random(t.size) < 0.02, 0.2, 0.0),
+    )
+    return pd.DataFrame(columns, columns=list(OBS_COLUMNS))
 
 
 def post_callback(

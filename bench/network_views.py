@@ -1,9 +1,15 @@
-"""The network-wide views on a grown network (issue #17): time and peak memory of one dashboard
-process computing Asia vs Europe and the leaderboard over every school, and of `classnet summary`
-and `classnet export` over the month.
+"""The network-wide views on a grown network (issues #17, #21): time and peak memory of one
+dashboard process computing the Now map, Asia vs Europe, the leaderboard and the climate views
+(records, partner months, a year's indices) over every school, and of `classnet summary` and
+`classnet export` over the month.
 
     .venv/bin/python bench/network_views.py [--schools 200] [--days 30] [--runs 3]
     .venv/bin/python bench/network_views.py --code /path/to/other/checkout   # the same, before
+    .venv/bin/python bench/network_views.py --schools 500 --history 335      # a year of bins
+
+`--history DAYS` measures a copy of the same store with DAYS of bins before its readings,
+written directly (`add_history`), so a month's views and a year's climate compare with the
+store of the month alone in one run.
 
 Builds (once, kept in --store-dir) a SQLite store of N schools × D days of 1-minute readings
 with `bench/compare_view.py`'s `synthetic_store` (its 15-minute bins rolled once, as a gateway
@@ -22,11 +28,15 @@ import argparse
 import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +49,9 @@ VIEWS = {
     "str((now - timedelta(days=29)).date()), '--end', str(now.date()), '--format', 'csv'])",
     "classnet export, 29 days": "cli.main(['export', '--store', sys.argv[1], '--start', "
     "str((now - timedelta(days=29)).date()), '--end', str(now.date()), '-o', os.devnull])",
+    "Climate: records, every school's whole history": "climate.records(now)",
+    "Climate: partner months, two schools and the regions": "partners()",
+    "Climate: 18 indices of every school, the last 365 days": "indices()",
 }
 
 CHILD = """
@@ -54,6 +67,19 @@ from dashboard.pages import now as page
 def now_map(variable):
     points = page.points_of(data.latest(variable, now=now), variable)
     return page.render_map(points, [], "en", units.DEFAULT_UNITS).to_plotly_json()
+from dashboard.climate_data import Climate
+from dashboard.climate_store import read_climate_days
+from dashboard.core.indices import climate_indices
+climate = Climate(data)
+def partners():
+    month = now.replace(day=1) - timedelta(days=1)
+    schools = list(data.registry(now).index[:2])
+    return climate.partners(schools, month.year, month.month)
+def indices():
+    meta = data.registry(now)
+    last = now.date() - timedelta(days=1)
+    days = read_climate_days(data.store, meta, last - timedelta(days=364), last, list(meta.index))
+    return [climate_indices(days, "month").to_json(), climate_indices(days, "year").to_json()]
 start = time.perf_counter()
 result = {view}
 elapsed = time.perf_counter() - start
@@ -67,13 +93,17 @@ print(json.dumps({{"s": elapsed, "warm_s": warm, "rss_mib": peak, "bytes": size}
 """
 
 
-def build(path: Path, schools: int, days: float) -> None:
+def _compare_view() -> Any:
     spec = importlib.util.spec_from_file_location("compare_view", ROOT / "bench/compare_view.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def build(path: Path, schools: int, days: float) -> None:
     print(f"building {path}: {schools} schools × {days:g} days of 1-minute readings", flush=True)
-    module.synthetic_store(f"sqlite:///{path}", schools, days)
+    _compare_view().synthetic_store(f"sqlite:///{path}", schools, days)
 
 
 def roll(path: Path) -> None:
@@ -101,6 +131,40 @@ def roll(path: Path) -> None:
         )
 
 
+def add_history(path: Path, schools: int, days: int) -> None:
+    """`days` of 15-minute bins before the store's first reading, written straight into its
+    bins table: each school's 1-minute readings made in memory (`compare_view.synthetic_rows`)
+    and rolled by `rollup.roll`, as a gateway rolls them, but not stored as rows (a year of 500
+    schools is 262 M rows: about 10 GB and an hour to write and roll). Outside the last hour
+    or two the pages read only bins, so what they cost depends on the bins a period holds."""
+    import sqlite3
+
+    from ingest import rollup, sqlite_bins
+    from ingest.base import obs_frame
+    from simulators import towns
+
+    module = _compare_view()
+    with sqlite3.connect(path) as db:
+        (first_ms,) = db.execute("SELECT min(ts_ms) FROM obs").fetchone()
+    hi_ms = rollup.floor_bin(first_ms)
+    lo_ms = hi_ms - days * rollup.DAY_MS
+    print(f"adding {days} days of bins before the readings to {path}", flush=True)
+    started = time.perf_counter()
+    rng = np.random.default_rng(2)
+    db = sqlite3.connect(path)
+    fleet = towns.stations(schools)
+    for k, school in enumerate(fleet):
+        rows = module.synthetic_rows(school, np.arange(lo_ms // 1000, hi_ms // 1000, 60), rng)
+        fields = {f: rows[f].to_numpy() for f in rollup.FIELDS if f in rows}
+        obs = obs_frame(rows["station"].to_numpy(), rows["ts_ms"].to_numpy(), fields)
+        with db:
+            sqlite_bins.write_days(db, rollup.roll(obs, lo_ms, hi_ms))
+        if (k + 1) % 25 == 0:
+            print(f"  {k + 1}/{len(fleet)} schools", flush=True)
+    db.close()
+    print(f"history written in {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def measure(code: Path, url: str, now_s: float, view: str) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(code))
     out = subprocess.run(
@@ -124,11 +188,29 @@ def main() -> None:
     parser.add_argument("--code", type=Path, action="append", help="checkout(s) to measure")
     parser.add_argument("--store-dir", type=Path, default=Path("/tmp/classnet-bench"))
     parser.add_argument("--only", metavar="TEXT", help="only the views whose name holds TEXT")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="also DAYS of bins before the readings, written directly (see add_history)",
+    )
     args = parser.parse_args()
     args.store_dir.mkdir(parents=True, exist_ok=True)
-    path = args.store_dir / f"network-{args.schools}x{args.days:g}.db"
+    name = f"network-{args.schools}x{args.days:g}"
+    path = (
+        args.store_dir / f"{name}+{args.history}.db"
+        if args.history
+        else args.store_dir / f"{name}.db"
+    )
+    base = args.store_dir / f"{name}.db"
+    if not base.exists():
+        build(base, args.schools, args.days)
     if not path.exists():
-        build(path, args.schools, args.days)
+        # The same readings with history before them: both stores answer in one run.
+        roll(base)
+        shutil.copyfile(base, path)
+        add_history(path, args.schools, args.history)
     url = f"sqlite:///{path}"
     roll(path)
     import sqlite3
@@ -139,7 +221,8 @@ def main() -> None:
     rows = (
         f"{args.schools} schools × {args.days:g} days ({args.schools * args.days * 1440:,.0f} rows)"
     )
-    print(f"store: {rows}, SQLite")
+    history = f", and {args.history} days of bins before them" if args.history else ""
+    print(f"store: {rows}{history}, SQLite")
     print("| code | view | first call s | again s | peak RSS MiB | response bytes |")
     print("|---|---|--:|--:|--:|--:|")
     for code in args.code or [ROOT]:

@@ -138,7 +138,7 @@ def roll(db: sqlite3.Connection, budget_s: float) -> bool:
                 upto = {station: min(last, starts + SPAN_MS - 1) for station, _, last in group}
                 lo, hi = rollup.affected(starts, max(upto.values()))
                 obs = _context(db, list(upto), rollup.context(lo, hi), rollup.FIELDS)
-                _store(db, rollup.roll(obs, lo, hi))
+                write_days(db, rollup.roll(obs, lo, hi))
                 for station, _, last in group:
                     if upto[station] >= last:
                         db.execute("DELETE FROM bins_dirty WHERE station = ?", (station,))
@@ -176,7 +176,7 @@ def _groups(marks: Sequence[tuple[str, int, int]]) -> list[list[tuple[str, int, 
     return groups
 
 
-def _store(db: sqlite3.Connection, days: Iterable[rollup.DayBins]) -> None:
+def write_days(db: sqlite3.Connection, days: Iterable[rollup.DayBins]) -> None:
     """Write recomputed slots over what the store keeps; a day left with no reading goes."""
     for day in days:
         arrays = day.arrays
