@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from firmware import wire
 from gateway import cli
 from ingest import rollup
 from ingest.batch import Batch, empty_obs
@@ -285,4 +286,39 @@ def test_a_roll_finds_a_station_day_by_index_not_by_scanning_the_table(tmp_path:
     ):
         plan = " ".join(str(row) for row in store._db.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert "bins_by_station" in plan, plan
+    store.close()
+
+
+def test_a_mark_jumps_over_a_stretch_without_readings(tmp_path: Path) -> None:
+    """A reading stamped near the wire contract's lower bound (2020) and readings now make one
+    mark five years wide. The roll goes from the old reading's week straight to the station's next
+    stored reading (a primary-key seek), not through the ~270 empty weeks between, one transaction
+    each; the hour before that reading is still recomputed (QC looks an hour either way)."""
+    obs = observations()
+    first = pd.Timestamp(wire.TS_MIN, unit="s", tz="UTC")
+    stray = obs.groupby("station").head(1).assign(time=first)
+    # Flat readings either side of where the first pass's week ends (the next reading 30 minutes
+    # after it, within QC's reach of the week's last bins), then on for two and a half hours.
+    flat = obs[obs["station"] == "fi-tre"].iloc[:180].assign(temp_c=15.0)
+    minutes = np.arange(180) - 40
+    minutes[30:] += 40
+    flat["time"] = first + pd.Timedelta("7D") + pd.to_timedelta(minutes, unit="min")
+    everything = pd.concat([stray, flat, obs], ignore_index=True)
+    store = SQLiteStore(tmp_path / "obs.db")
+    store.write(batch_of(everything))
+    passes = 0
+    while store.roll(budget_s=0.0):  # one transaction a pass
+        passes += 1
+    assert passes <= 4  # 274 when a pass went on a week further
+    assert_same_bins(store.read_bins(*EVER, None, FIELDS), whole(everything, FIELDS))
+    # Another such reading while today's wait for the roll: their marks widen into one again.
+    another = stray[stray["station"] == "np-ktm"].assign(time=first + pd.Timedelta("3D"))
+    store.write(batch_of(obs[obs["station"] == "np-ktm"].tail(5)))
+    store.write(batch_of(another))
+    passes = 0
+    while store.roll(budget_s=0.0):
+        passes += 1
+    assert passes <= 2
+    everything = pd.concat([everything, another], ignore_index=True)
+    assert_same_bins(store.read_bins(*EVER, None, FIELDS), whole(everything, FIELDS))
     store.close()
