@@ -225,24 +225,27 @@ def to_frame(stack: Stack, fields: Sequence[str], start_ms: int, end_ms: int) ->
     (east_/north_ for wind direction). Sorted by station then time."""
     starts = stack.days[:, None] * DAY_MS + np.arange(SLOTS, dtype=np.int64)[None, :] * BIN_MS
     obs = stack.arrays[OBS]
-    row, slot = np.nonzero((obs[:, 0, :] > 0) & (starts >= start_ms) & (starts < end_ms))
+    chosen = (obs[:, 0, :] > 0) & (starts >= start_ms) & (starts < end_ms)
+    # Picked by the mask, in the order of `row`: a mask gathers faster than index pairs.
+    row = np.nonzero(chosen)[0]
     names, codes = np.unique(stack.stations.astype(str), return_inverse=True)
     # Categorical: a month of 500 schools is 1.4 M rows, and the core factorises station ids.
     station = pd.Categorical.from_codes(codes[row], categories=pd.Index(names, dtype=object))
+    time_ms = starts[chosen]
     frame = pd.DataFrame(
         {
             "station": station.remove_unused_categories(),
-            "time": pd.to_datetime(starts[row, slot], unit="ms", utc=True).as_unit("ns"),
+            "time": pd.to_datetime(time_ms, unit="ms", utc=True).as_unit("ns"),
         }
     )
     for i, stat in enumerate(OBS_STATS):
-        values = obs[row, i, slot]
+        values = obs[:, i, :][chosen]
         frame[stat] = values.astype(np.int64) if stat == "n_obs" else values
     flagged = np.zeros(len(row), np.int64)
     for field in fields:
         array = stack.arrays[field]
         for i, stat in enumerate(stats_of(field)):
-            values = array[row, i, slot]
+            values = array[:, i, :][chosen]
             if stat == "flagged":
                 flagged += values.astype(np.int64)
             elif stat == "n":
@@ -251,7 +254,8 @@ def to_frame(stack: Stack, fields: Sequence[str], start_ms: int, end_ms: int) ->
                 frame[f"{stat}_{field}"] = values
     frame.insert(5, "n_flagged", flagged)
     # Stores give whole days by station then day: sorted already unless rows were added.
-    order = np.lexsort((starts[row, slot], codes[row]))
-    if np.all(order[1:] > order[:-1]):
+    code = codes[row]
+    later = (code[1:] > code[:-1]) | ((code[1:] == code[:-1]) & (time_ms[1:] > time_ms[:-1]))
+    if later.all():
         return frame
-    return frame.iloc[order].reset_index(drop=True)
+    return frame.iloc[np.lexsort((time_ms, code))].reset_index(drop=True)

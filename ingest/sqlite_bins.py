@@ -274,11 +274,15 @@ def _kept_stack(
     where = "field = ? AND day BETWEEN ? AND ?"
     if stations is not None:
         where += f" AND station IN ({', '.join('?' for _ in stations)})"
-    sql = f"SELECT station, day, stats FROM bins WHERE {where} ORDER BY station, day"
+    # Sorted here, not by SQL: its sorter would move every blob (a month of 250 schools' field:
+    # 0.11 s with ORDER BY, 0.03 s without).
+    sql = f"SELECT station, day, stats FROM bins WHERE {where}"
     keys: list[tuple[str, int]] = []
     arrays: dict[str, np.ndarray] = {}
     for field in (rollup.OBS, *fields):
         rows = db.execute(sql, [field, first, last, *(stations or [])]).fetchall()
+        if field == rollup.OBS:
+            rows.sort(key=lambda row: (row[0], row[1]))
         stats = len(rollup.stats_of(field))
         values = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f8").reshape(
             len(rows), stats, rollup.SLOTS

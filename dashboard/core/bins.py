@@ -153,32 +153,36 @@ def _median_gap_s(
     n - 1 gaps inside a bin of n readings count as (last - first) / (n - 1) each.
     """
     wanted = np.isin(codes, need)
-    station = codes[wanted]
+    station = codes[wanted].astype(np.int64)
     n = bins["n_obs"].to_numpy(np.int64)[wanted]
     first = bins["first_ms"].to_numpy(np.float64)[wanted] / 1000
     last = bins["last_ms"].to_numpy(np.float64)[wanted] / 1000
-    order = np.lexsort((first, station))
-    station, n, first, last = station[order], n[order], first[order], last[order]
+    # Bins come by station then time: sort only if they do not.
+    if not (
+        (station[1:] > station[:-1]) | ((station[1:] == station[:-1]) & (first[1:] >= first[:-1]))
+    ).all():
+        order = np.lexsort((first, station))
+        station, n, first, last = station[order], n[order], first[order], last[order]
     between = station[1:] == station[:-1]
     inside = n >= 2
-    gaps = pd.DataFrame(
-        {
-            "station": np.concatenate([station[1:][between], station[inside]]),
-            "gap": np.concatenate(
-                [first[1:][between] - last[:-1][between], (last - first)[inside] / (n[inside] - 1)]
-            ),
-            "weight": np.concatenate([np.ones(int(between.sum()), np.int64), n[inside] - 1]),
-        }
+    station = np.concatenate([station[1:][between], station[inside]])
+    gap = np.concatenate(
+        [first[1:][between] - last[:-1][between], (last - first)[inside] / (n[inside] - 1)]
     )
+    weight = np.concatenate([np.ones(int(between.sum()), np.int64), n[inside] - 1])
     # Zero gaps (repeated times) do not count, as in `nominal_interval_s`.
-    gaps = gaps[gaps["gap"] > 0].sort_values(["station", "gap"], kind="stable")
-    by_station = gaps.groupby("station")["weight"]
-    upto = by_station.cumsum().to_numpy()
-    total = by_station.transform("sum").to_numpy()
-    before = upto - gaps["weight"].to_numpy()
-    # The median of W weighted values: the mean of the values at ranks (W - 1) // 2 and W // 2.
-    middle = [
-        gaps["gap"][hit].groupby(gaps["station"][hit]).first()
-        for hit in ((before <= rank) & (rank < upto) for rank in ((total - 1) // 2, total // 2))
-    ]
-    return (middle[0] + middle[1]) / 2
+    counted = gap > 0
+    station, gap, weight = station[counted], gap[counted], weight[counted]
+    order = np.lexsort((gap, station))
+    station, gap, weight = station[order], gap[order], weight[order]
+    if not station.size:
+        return pd.Series(dtype=np.float64)
+    # The median of W weighted values: the mean of the values at ranks (W - 1) // 2 and W // 2,
+    # found in the running total of the weights (one for all stations, in station order).
+    upto = np.cumsum(weight)
+    heads = np.flatnonzero(np.r_[True, station[1:] != station[:-1]])
+    before = upto[heads] - weight[heads]
+    total = np.r_[upto[heads[1:] - 1], upto[-1]] - before
+    low = np.searchsorted(upto, before + (total - 1) // 2, side="right")
+    high = np.searchsorted(upto, before + total // 2, side="right")
+    return pd.Series((gap[low] + gap[high]) / 2, index=station[heads])
