@@ -187,7 +187,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--code", type=Path, action="append", help="checkout(s) to measure")
     parser.add_argument("--store-dir", type=Path, default=Path("/tmp/classnet-bench"))
-    parser.add_argument("--only", metavar="TEXT", help="only the views whose name holds TEXT")
+    parser.add_argument(
+        "--only",
+        metavar="TEXT",
+        action="append",
+        help="only the views whose name holds TEXT (repeatable)",
+    )
     parser.add_argument(
         "--history",
         type=int,
@@ -227,7 +232,7 @@ def main() -> None:
     print("|---|---|--:|--:|--:|--:|")
     for code in args.code or [ROOT]:
         for name, view in VIEWS.items():
-            if args.only and args.only not in name:
+            if args.only and not any(text in name for text in args.only):
                 continue
             runs = [measure(code.resolve(), url, now_s, view) for _ in range(args.runs)]
             median = statistics.median(r["s"] for r in runs)
