@@ -29,6 +29,7 @@ import importlib.util
 import json
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -122,8 +123,6 @@ def roll(path: Path) -> None:
         print(f"\nbins rolled in {time.perf_counter() - started:.0f} s", flush=True)
     # As a live store is between two of a gateway's rolls: every school's last minute written
     # since, so the pages compute the bins it changes (the last hour or two) from raw rows.
-    import sqlite3
-
     with sqlite3.connect(path) as db:
         db.execute(
             "INSERT OR REPLACE INTO bins_dirty"
@@ -137,8 +136,6 @@ def add_history(path: Path, schools: int, days: int) -> None:
     and rolled by `rollup.roll`, as a gateway rolls them, but not stored as rows (a year of 500
     schools is 262 M rows: about 10 GB and an hour to write and roll). Outside the last hour
     or two the pages read only bins, so what they cost depends on the bins a period holds."""
-    import sqlite3
-
     from ingest import rollup, sqlite_bins
     from ingest.base import obs_frame
     from simulators import towns
@@ -214,12 +211,12 @@ def main() -> None:
     if not path.exists():
         # The same readings with history before them: both stores answer in one run.
         roll(base)
+        with sqlite3.connect(base) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the copy must hold every page
         shutil.copyfile(base, path)
         add_history(path, args.schools, args.history)
     url = f"sqlite:///{path}"
     roll(path)
-    import sqlite3
-
     with sqlite3.connect(path) as db:
         (last_ms,) = db.execute("SELECT max(ts_ms) FROM obs").fetchone()
     now_s = last_ms / 1000 + 60
