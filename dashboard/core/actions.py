@@ -156,6 +156,14 @@ def render_summary(summary: pd.DataFrame, fmt: SummaryFormat) -> str:
     raise CoreInputError(f"format {fmt!r} is not one of csv, table, json")
 
 
+def _iso(times: pd.Series) -> pd.Series:
+    """Naive times as ISO 8601 to the second, NaT as a gap: numpy's formatter, twice as fast as
+    `strftime` (an export of 500 schools' month is 21.6 M rows, each with two times)."""
+    text = np.datetime_as_string(times.to_numpy("datetime64[s]"), unit="s").astype(object)
+    text[times.isna().to_numpy()] = None
+    return pd.Series(text, index=times.index)
+
+
 class ExportWriter:
     """Export tables (`export_table`), written one after another to a binary stream as one CSV
     (UTF-8, ISO times, one header) or one Parquet file: a long export is read and written a few
@@ -187,8 +195,8 @@ class ExportWriter:
             # Spreadsheets read ISO 8601; the Z marks UTC, the local time is the school's clock.
             text = cells(
                 part.assign(
-                    time=part["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    local_time=part["local_time"].dt.strftime("%Y-%m-%dT%H:%M:%S"),
+                    time=_iso(part["time"].dt.tz_convert(None)) + "Z",
+                    local_time=_iso(part["local_time"]),
                 )
             ).to_csv(index=False, header=self.rows == 0)
             self.out.write(text.encode())

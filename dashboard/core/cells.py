@@ -29,8 +29,16 @@ def cells(frame: pd.DataFrame) -> pd.DataFrame:
         for c in frame.columns
         if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
     ]
-    if not text:
-        return frame
-    return frame.assign(
-        **{c: frame[c].map(lambda v: cell(v) if isinstance(v, str) else v) for c in text}
-    )
+    changed = {}
+    for column in text:
+        # Vectorised: an export of 500 schools' month is 21.6 M rows of three text columns.
+        values = frame[column]
+        try:
+            risky = values.str.startswith(_TRIGGERS, na=False).to_numpy(bool)
+        except AttributeError:  # pandas found no text in it (numbers or nothing as objects)
+            continue
+        if risky.any():
+            inert = values.to_numpy(object).copy()
+            inert[risky] = ["'" + v for v in inert[risky]]
+            changed[column] = pd.Series(inert, index=frame.index)
+    return frame.assign(**changed) if changed else frame

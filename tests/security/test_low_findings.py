@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from dashboard.core.actions import ExportWriter
+from dashboard.core.cells import cells
 from dashboard.pages.compare import to_csv
 from gateway.cli import main as classnet
 from gateway.decode_batch import decode_messages
@@ -49,6 +50,28 @@ def test_export_cells_are_not_formulas() -> None:
         writer.write(export)
     rows = list(csv.reader(io.StringIO(out.getvalue().decode())))
     assert rows[1][3].startswith("'@") and rows[1][4] == "-3.5"
+
+
+def test_cells_of_every_kind_of_column() -> None:
+    """Text among numbers and gaps, text in a pyarrow or categorical column, and object columns
+    of numbers or of nothing (pandas's string methods refuse those): only text is touched."""
+    frame = pd.DataFrame(
+        {
+            "mixed": pd.Series([1, "=1+1", None, 2.5], dtype=object),
+            "arrow": pd.Series(["@x", "z", None, "-"], dtype="string[pyarrow]"),
+            "category": pd.Series(["\tq", "a", "\tq", "b"], dtype="category"),
+            "numbers": pd.Series([1, 2, 3, 4], dtype=object),
+            "nothing": pd.Series([None] * 4, dtype=object),
+            "negative": [-1.0, -2.0, 3.0, 4.0],
+        }
+    )
+    rows = list(csv.reader(io.StringIO(cells(frame).to_csv(index=False))))
+    assert rows[1:] == [
+        ["1", "'@x", "'\tq", "1", "", "-1.0"],
+        ["'=1+1", "z", "a", "2", "", "-2.0"],
+        ["", "", "'\tq", "3", "", "3.0"],
+        ["2.5", "'-", "b", "4", "", "4.0"],
+    ]
 
 
 def test_rejects_shows_control_characters_escaped(tmp_path: Path, capsys) -> None:
