@@ -72,14 +72,17 @@ class Climate:
         start = min(through.get(s, FIRST_DAY - timedelta(days=1)) for s in today)
         last = max(today.values()) - timedelta(days=1)
         first = start + timedelta(days=1)
-        days = (
-            read_climate_days(
-                self.data.store, meta, first, last, list(meta.index), self.data.corrections()
+        # A year at a time: each read takes as many schools as its window allows (`split_reads`),
+        # so the years before a network began cost a query, and seven years since 2020 are not
+        # read four schools at a time.
+        while first <= last:
+            upto = min(first + timedelta(days=365), last)
+            days = read_climate_days(
+                self.data.store, meta, first, upto, list(meta.index), self.data.corrections()
             )
-            if first <= last
-            else pd.DataFrame()
-        )
-        if not days.empty:
+            first = upto + timedelta(days=1)
+            if days.empty:
+                continue
             day = days["date"].dt.date
             fresh = (day < days["station"].map(today)) & (
                 day > days["station"].map(lambda s: through.get(s, FIRST_DAY - timedelta(days=1)))
