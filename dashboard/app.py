@@ -17,6 +17,7 @@ import dash
 from dash import Dash
 
 from dashboard import plotly_bundle, shell
+from dashboard.climate_data import CLIMATE_KEY, Climate
 from dashboard.data import Data
 from dashboard.hardening import harden
 from dashboard.i18n import html_lang, t
@@ -69,6 +70,9 @@ def create_app(data: Data, refresh_s: float = 15.0) -> Dash:
         compress=True,
     )
     app.server.config[DATA_KEY] = data
+    # Every school's records are read while the first visitor is still on the way.
+    climate = app.server.config[CLIMATE_KEY] = Climate(data)
+    climate.warm()
     # A network-wide view is reused for one live tick: no tab could be shown anything newer.
     data.views.ttl_s = refresh_s
     for page in PAGES:

@@ -8,6 +8,7 @@ the records on each refresh, so a live refresh reads only the last day.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from dashboard.data import Data, utcnow
 from dashboard.report_actions import Period, period_report
 
 CLIMATE_KEY = "CLASSNET_CLIMATE"
+log = logging.getLogger("classnet.dashboard")
 # The earliest day a ClassNet station can have measured (the network began in 2024).
 FIRST_DAY = date(2020, 1, 1)
 
@@ -48,6 +50,10 @@ class Climate:
 
     data: Data
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # One history read and one records computation at a time: the tabs of a class opening the
+    # dashboard together wait for the one read (a year of 500 schools), then share it.
+    _reading: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _computing: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # (each school's local today, records before it, the last day read per school)
     _history: tuple[dict[str, date], pd.DataFrame, dict[str, date]] | None = field(
         default=None, repr=False
@@ -62,6 +68,10 @@ class Climate:
     def _records_before_today(self, meta: pd.DataFrame, today: dict[str, date]) -> pd.DataFrame:
         """Records of every school's days before its local today. The whole history is read
         once; after that, at each school's midnight, only the days not read yet."""
+        with self._reading:
+            return self._read_records(meta, today)
+
+    def _read_records(self, meta: pd.DataFrame, today: dict[str, date]) -> pd.DataFrame:
         with self._lock:
             cached = self._history
         if cached is not None and cached[0] == today:
@@ -101,18 +111,33 @@ class Climate:
         if now is not None:
             return self._records(now)
         version = self.data.version()
-        with self._lock:
-            recent = self._recent
-        if (
-            recent is not None
-            and recent[1] == version
-            and time.monotonic() - recent[0] < self.data.registry_ttl_s
-        ):
-            return recent[2]
-        found = self._records(utcnow())
-        with self._lock:
-            self._recent = (time.monotonic(), version, found)
-        return found
+        with self._computing:
+            with self._lock:
+                recent = self._recent
+            if (
+                recent is not None
+                and recent[1] == version
+                and time.monotonic() - recent[0] < self.data.registry_ttl_s
+            ):
+                return recent[2]
+            found = self._records(utcnow())
+            with self._lock:
+                self._recent = (time.monotonic(), version, found)
+            return found
+
+    def warm(self) -> threading.Thread:
+        """Read every school's history now, in the background, so that the first page drawn
+        after the dashboard starts does not wait for it (its records banner needs it)."""
+
+        def read() -> None:
+            try:
+                self.records()
+            except Exception:  # the page that asks next says what is wrong, in its own words
+                log.warning("records not read ahead of the first page", exc_info=True)
+
+        thread = threading.Thread(target=read, name="classnet-records", daemon=True)
+        thread.start()
+        return thread
 
     def _records(self, now: datetime) -> dict[str, Any]:
         meta = self._outdoor(now)

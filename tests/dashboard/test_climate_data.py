@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ from dashboard.climate_data import Climate
 from dashboard.data import Data
 from ingest import open_store
 from ingest.batch import Batch, empty_obs
+from tests.waiting import wait_until
 
 SCHOOLS = {
     "fi-partner-01": {"name": "Tampere partner", "lat": 61.5, "lon": 23.8, "elevation_m": 100.0,
@@ -119,6 +122,47 @@ def test_records_of_the_same_moment_read_once(
     later.records()
     later.records()
     assert len(reads) > 2 * once  # no time to live: each asks the store
+
+
+def _counting_reads(store: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The store's reads (raw rows and bins) as they happen; the store still answers them."""
+    reads: list[str] = []
+    for name in ("read", "read_bins"):
+        real = getattr(store, name)
+        monkeypatch.setattr(
+            store,
+            name,
+            lambda *a, _real=real, _name=name, **k: reads.append(_name) or _real(*a, **k),
+        )
+    return reads
+
+
+def test_tabs_opened_together_share_one_history_read(
+    climate: Climate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A class opening the dashboard at once: one read of every school's history, which the
+    other tabs wait for and share (a year of 500 schools is a minute and hundreds of MB)."""
+    reads = _counting_reads(climate.data.store, monkeypatch)
+    alone = Climate(climate.data)
+    want = alone.records()
+    once = len(reads)
+    assert once and want["records"]
+    reads.clear()
+    together = Climate(climate.data)
+    with ThreadPoolExecutor(8) as tabs:
+        got = list(tabs.map(lambda _: together.records(), range(8)))
+    assert all(g == want for g in got)
+    assert len(reads) == once, "eight tabs, one computation"
+
+
+def test_the_history_is_read_ahead_when_the_dashboard_starts(climate: Climate) -> None:
+    from dashboard.app import create_app
+    from dashboard.climate_data import CLIMATE_KEY
+
+    app = create_app(climate.data)
+    started = app.server.config[CLIMATE_KEY]
+    wait_until(lambda: started._history is not None, 30, "the records read ahead")
+    assert not started._history[1].empty
 
 
 def test_report_page_escapes_what_the_student_typed() -> None:
