@@ -8,7 +8,6 @@ the records on each refresh, so a live refresh reads only the last day.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,9 +28,9 @@ from dashboard.core.indices import INDICES, climate_indices
 from dashboard.core.records import broken_records, merge_records, station_records
 from dashboard.data import Data, utcnow
 from dashboard.report_actions import Period, period_report
+from ingest import StoreError
 
 CLIMATE_KEY = "CLASSNET_CLIMATE"
-log = logging.getLogger("classnet.dashboard")
 # The earliest day a ClassNet station can have measured (the network began in 2024).
 FIRST_DAY = date(2020, 1, 1)
 
@@ -132,8 +131,10 @@ class Climate:
         def read() -> None:
             try:
                 self.records()
-            except Exception:  # the page that asks next says what is wrong, in its own words
-                log.warning("records not read ahead of the first page", exc_info=True)
+            except StoreError:
+                # Not logged here: the first page's request reports the outage, once (`Data`),
+                # and its banner says it; the records are then read when a page asks.
+                return
 
         thread = threading.Thread(target=read, name="classnet-records", daemon=True)
         thread.start()
