@@ -61,7 +61,7 @@ def read_climate_summary(
     fields = list(CLIMATE_FIELDS)
     calibrated = {c.station for c in corrections if c.field in fields}
     known = [s for s in stations if s in meta.index]
-    from_bins, from_rows = split_reads(store, known, calibrated, start, end)
+    from_bins, from_rows = split_reads(store, known, calibrated, start, end, len(fields))
     parts = []
     for group in from_bins:
         assert isinstance(store, KeepsBins)

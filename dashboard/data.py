@@ -42,10 +42,11 @@ MAX_POINTS: Final = 2000
 # Network-wide views read raw rows a few stations at a time, about this many rows at one reading
 # a minute (~400 bytes each in memory), so a dashboard stays small whatever the network's size.
 READ_ROWS: Final = 500_000
-# Bins read at once from a store that keeps them (96 a school and day): a month of 350 schools,
-# ten days of 1,000 (about 100 MB as a frame). Fewer reads of more schools each: the fixed cost
-# of a read and its computation is paid per group.
-BINS_ROWS: Final = 1_000_000
+# Bins of one field read at once from a store that keeps them (96 a school and day): a month of
+# 170 schools, ten days of 500; a read of four fields takes a quarter of the schools. A month of
+# 500 schools in three reads peaks at about 390 MiB (two reads: 500 MiB, issue #17's limit);
+# the fixed cost of a read and its computation is paid per group.
+BINS_ROWS: Final = 500_000
 
 
 def station_groups(stations: Sequence[str], start: datetime, end: datetime) -> list[list[str]]:
@@ -68,15 +69,18 @@ def split_reads(
     calibrated: Collection[str],
     start: datetime,
     end: datetime,
+    fields: int = 1,
 ) -> tuple[list[list[str]], list[list[str]]]:
-    """`stations` in groups read from the store's 15-minute bins (`BINS_ROWS` at a time) and
+    """`stations` in groups read from the store's 15-minute bins (`BINS_ROWS` of each of
+    `fields` fields at a time) and
     groups read as raw rows (`station_groups`): all of them raw on a store without bins, and a
     school in `calibrated` (one with a correction of a field read: bins hold raw values, and a
     correction applies before QC)."""
     if not isinstance(store, KeepsBins):
         return [], station_groups(stations, start, end)
     binned = [s for s in stations if s not in calibrated]
-    size = max(1, int(BINS_ROWS // (96 * max((end - start) / timedelta(days=1), 1.0))))
+    days = max((end - start) / timedelta(days=1), 1.0)
+    size = max(1, int(BINS_ROWS // (96 * days * max(fields, 1))))
     groups = [binned[at : at + size] for at in range(0, len(binned), size)]
     return groups, station_groups([s for s in stations if s in calibrated], start, end)
 
@@ -222,7 +226,7 @@ class Data:
         self, stations: Sequence[str], fields: Sequence[str], start: datetime, end: datetime
     ) -> tuple[list[list[str]], list[list[str]]]:
         calibrated = {c.station for c in self.corrections() if c.field in fields}
-        return split_reads(self.store, stations, calibrated, start, end)
+        return split_reads(self.store, stations, calibrated, start, end, len(set(fields)))
 
     def _bins(
         self, start: datetime, end: datetime, stations: Sequence[str], fields: Sequence[str]
