@@ -47,6 +47,9 @@ MARK_TAIL = (
 # tens of milliseconds of the write lock. A longer span (a rebuild) goes a week at a time,
 # stretches without readings skipped.
 SPAN_MS = 7 * rollup.DAY_MS
+# Arrays a school keeps a day (its readings and the fields it reports): what a seek by school
+# visits for each one it keeps of a field.
+FIELDS_PER_DAY = 8
 STATIONS_PER_TRANSACTION = 500
 # Raw rows (at one a minute) rolled in one pass: a live network's hundreds of schools together, a
 # rebuild's weeks a few schools at a time.
@@ -271,12 +274,18 @@ def _kept_stack(
     stations: Sequence[str] | None,
     fields: Sequence[str],
 ) -> rollup.Stack:
-    where = "field = ? AND day BETWEEN ? AND ?"
+    where, index = "field = ? AND day BETWEEN ? AND ?", ""
     if stations is not None:
         where += f" AND station IN ({', '.join('?' for _ in stations)})"
+        # A few schools of many: seek each school's days rather than scan every school's in the
+        # primary key's order (a year of 4 schools of 500: 0.02 s a field, not 0.08 s); a wide
+        # group the other way round (a month of 170: 0.07 s, not 0.15 s).
+        (network,) = db.execute("SELECT count(*) FROM registry").fetchone()
+        if len(stations) * FIELDS_PER_DAY < network:
+            index = "INDEXED BY bins_by_station"
     # Sorted here, not by SQL: its sorter would move every blob (a month of 250 schools' field:
     # 0.11 s with ORDER BY, 0.03 s without).
-    sql = f"SELECT station, day, stats FROM bins WHERE {where}"
+    sql = f"SELECT station, day, stats FROM bins {index} WHERE {where}"
     keys: list[tuple[str, int]] = []
     arrays: dict[str, np.ndarray] = {}
     for field in (rollup.OBS, *fields):

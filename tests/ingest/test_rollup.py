@@ -232,6 +232,17 @@ def test_bins_read_between_rolls_are_those_of_every_reading_stored(tmp_path: Pat
         & (everything["time"] < end)
     ]
     assert_same_bins(some, expected)
+    # The same two as a few schools of many: each school's days sought, the same bins.
+    with store._db:
+        store._db.executemany(
+            "INSERT INTO registry (station) VALUES (?)", [(f"xx-s-{i:02d}",) for i in range(20)]
+        )
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert_same_bins(
+        store.read_bins(start, end, ["np-ktm", "de-ber"], ["temp_c", "rain_mm"]), expected
+    )
+    assert any("INDEXED BY bins_by_station" in sql for sql in statements)
     store.close()
 
 
