@@ -12,6 +12,7 @@ never incremented, so they equal a rebuild from the raw rows.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -264,7 +265,17 @@ def read(
         stale = [(at, station) for at, station in stale if at >= lo + rollup.DAY_MS]
         obs = _context(db, together, rollup.context(lo, hi), fields)
         fresh.extend(rollup.roll(obs, lo, hi, fields))
-    return rollup.to_frame(_spliced(stack, fresh, fields), fields, start_ms, end_ms)
+    bins = _spliced(stack, fresh, fields)
+    if not len(bins.days):
+        # The years before a network began: a records read asks for them a few schools a time.
+        return _nothing(tuple(fields)).copy()
+    return rollup.to_frame(bins, fields, start_ms, end_ms)
+
+
+@functools.lru_cache(maxsize=16)
+def _nothing(fields: tuple[str, ...]) -> pd.DataFrame:
+    """The frame of no bins, with the columns of `fields` (one per field set asked for)."""
+    return rollup.to_frame(rollup.Stack.of([], fields), fields, 0, 0)
 
 
 def _kept_stack(
@@ -291,6 +302,8 @@ def _kept_stack(
     for field in (rollup.OBS, *fields):
         rows = db.execute(sql, [field, first, last, *(stations or [])]).fetchall()
         if field == rollup.OBS:
+            if not rows:  # no day kept: no field has one either
+                return rollup.Stack.of([], fields)
             rows.sort(key=lambda row: (row[0], row[1]))
         stats = len(rollup.stats_of(field))
         values = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f8").reshape(
