@@ -79,4 +79,4 @@ def read_climate_summary(
     summary = pd.concat(parts, ignore_index=True)
     order = {station: i for i, station in enumerate(meta.index)}
     rank = summary["station"].astype(str).map(order)
-    return summary.iloc[pd.Series(rank).argsort(kind="stable").to_numpy()].reset_index(drop=True)
+    return summary.iloc[rank.argsort(kind="stable").to_numpy()].reset_index(drop=True)

@@ -72,10 +72,9 @@ def split_reads(
     fields: int = 1,
 ) -> tuple[list[list[str]], list[list[str]]]:
     """`stations` in groups read from the store's 15-minute bins (`BINS_ROWS` of each of
-    `fields` fields at a time) and
-    groups read as raw rows (`station_groups`): all of them raw on a store without bins, and a
-    school in `calibrated` (one with a correction of a field read: bins hold raw values, and a
-    correction applies before QC)."""
+    `fields` fields at a time) and groups read as raw rows (`station_groups`): all of them raw
+    on a store without bins, and a school in `calibrated` (one with a correction of a field
+    read: bins hold raw values, and a correction applies before QC)."""
     if not isinstance(store, KeepsBins):
         return [], station_groups(stations, start, end)
     binned = [s for s in stations if s not in calibrated]
