@@ -93,12 +93,15 @@ def _deliver(store: Any, stations: tuple[towns.Station, ...], end_s: int) -> Non
         )
 
 
-def _six_schools(tmp_path, days: int) -> tuple[str, datetime, tuple[towns.Station, ...]]:
-    """A SQLite store of six schools on both continents, `days` days of readings up to now."""
+def _six_schools(
+    tmp_path, days: int, now: datetime | None = None
+) -> tuple[str, datetime, tuple[towns.Station, ...]]:
+    """A SQLite store of six schools on both continents, `days` days of readings up to `now`
+    (the clock's when not given)."""
     url = f"sqlite:///{tmp_path / 'views.db'}"
     fleet = towns.stations(6, only=("tampere", "berlin", "lisbon", "manila", "tokyo", "bangkok"))
     writer = open_store(url)
-    now = utcnow()
+    now = now or utcnow()
     for days_back in range(days):
         _deliver(writer, fleet, int(now.timestamp()) - 120 - days_back * 86400)
     writer.close()
@@ -147,7 +150,9 @@ def test_the_leaderboard_read_a_few_schools_at_a_time_equals_all_at_once(
     tmp_path, monkeypatch
 ) -> None:
     # Every school has the same readings: every board is a tie, ordered by station either way.
-    url, now, fleet = _six_schools(tmp_path, days=11)  # ten days and today: the anomaly's reach
+    # At 06:00 UTC every school's today has begun hours ago (at 15:00 UTC Tokyo's had not, and
+    # its board had five schools): ten days and today, the anomaly's reach.
+    url, now, fleet = _six_schools(tmp_path, days=11, now=datetime(2026, 6, 15, 6, tzinfo=UTC))
     data = Data(open_store(url, read_only=True))
     whole = data.leaderboard(now=now, top=6)
     monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 14401)  # two schools' ten days a time
