@@ -98,6 +98,10 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+# (the time to ask from next, {station: (first UTC day, last UTC day)}), in Unix ms.
+BinsChanges = tuple[int, dict[str, tuple[int, int]]]
+
+
 @runtime_checkable
 class KeepsBins(Protocol):
     """A store that keeps 15-minute bins beside its raw rows (ingest/rollup.py; SQLite)."""
@@ -110,6 +114,12 @@ class KeepsBins(Protocol):
         fields: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """The bins starting in [start, end) of every reading stored (`rollup.to_frame`)."""
+        ...
+
+    def bins_changes(self, since_ms: int | None) -> BinsChanges | None:
+        """The time to ask from next and, per station, the first and last UTC day (Unix ms) of
+        the bins changed since `since_ms` (that time from an earlier answer; None: only the
+        time). None when the store cannot tell."""
         ...
 
 

@@ -24,6 +24,7 @@ from ingest import rollup, sqlite_bins
 from ingest.base import (
     REJECT_COLUMNS,
     REJECT_COUNT_COLUMNS,
+    BinsChanges,
     StoreError,
     check_fields,
     check_stations,
@@ -366,6 +367,20 @@ class SQLiteStore:
             return sqlite_bins.read(
                 self._db, to_ms(start), to_ms(end), check_stations(stations), names
             )
+
+    def bins_changes(self, since_ms: int | None) -> BinsChanges | None:
+        """Per station, the UTC days whose bins changed since an earlier answer's `since_ms`
+        (`sqlite_bins.changes`); None for a store whose bins do not say when they were rolled
+        (one from before, opened read-only)."""
+        with self._reading:
+            try:
+                return sqlite_bins.changes(self._db, since_ms)
+            except sqlite3.OperationalError as exc:
+                if "rolled_ms" in str(exc) or "no such table" in str(exc):
+                    return None
+                raise StoreError(
+                    f"{self.url}: reading what changed failed ({exc})", retryable=True
+                ) from None
 
     def stations(self, path: Path | None = None) -> pd.DataFrame:
         with self._reading:

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS bins (
     day INTEGER NOT NULL,
     station TEXT NOT NULL,
     stats BLOB NOT NULL,
+    rolled_ms INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (field, day, station)
 );
 -- A roll rewrites one station's day, every field: found by this, not by a scan of the table.
@@ -55,6 +56,9 @@ STATIONS_PER_TRANSACTION = 500
 # Raw rows (at one a minute) rolled in one pass: a live network's hundreds of schools together, a
 # rebuild's weeks a few schools at a time.
 GROUP_ROWS = 400_000
+
+# How far the clocks of gateways rolling one store may disagree (`changes`).
+CLOCK_SKEW_MS = 60_000
 
 # Raw rows of one station in [start, end) and the reading just before them (rain's limit needs
 # the gap to it).
@@ -121,6 +125,10 @@ def create(db: sqlite3.Connection) -> None:
     if not had:
         with db:
             db.execute(_MARK_ALL)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(bins)")}
+    if "rolled_ms" not in columns:  # bins kept before they said when they were rolled
+        db.execute("ALTER TABLE bins ADD COLUMN rolled_ms INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE INDEX IF NOT EXISTS bins_by_rolled ON bins (rolled_ms)")
 
 
 def marks(obs: pd.DataFrame) -> list[object]:
@@ -201,7 +209,9 @@ def _groups(marks: Sequence[tuple[str, int, int]]) -> list[list[tuple[str, int, 
 
 
 def write_days(db: sqlite3.Connection, days: Iterable[rollup.DayBins]) -> None:
-    """Write recomputed slots over what the store keeps; a day left with no reading goes."""
+    """Write recomputed slots over what the store keeps, stamped with the time they were rolled
+    (`changes`); a day left with no reading goes."""
+    rolled_ms = time.time_ns() // 1_000_000
     for day in days:
         arrays = day.arrays
         if not day.whole_day:
@@ -212,13 +222,39 @@ def write_days(db: sqlite3.Connection, days: Iterable[rollup.DayBins]) -> None:
         if not arrays[rollup.OBS][0].any():
             continue
         db.executemany(
-            "INSERT INTO bins (field, day, station, stats) VALUES (?, ?, ?, ?)",
+            "INSERT INTO bins (field, day, station, stats, rolled_ms) VALUES (?, ?, ?, ?, ?)",
             [
-                (field, day.day, day.station, rollup.pack(array))
+                (field, day.day, day.station, rollup.pack(array), rolled_ms)
                 for field, array in arrays.items()
                 if field == rollup.OBS or _has_values(field, array)
             ],
         )
+
+
+def changes(db: sqlite3.Connection, since_ms: int | None) -> tuple[int, dict[str, tuple[int, int]]]:
+    """What changed since `since_ms`, the time of an earlier answer: per station, the first and
+    last UTC day (ms) of its bins rolled since or still marked for a roll; and the time to ask
+    from next. Without `since_ms`, only that time (where a reader's first read begins).
+
+    A roll's transaction holds the write lock from before its stamp to its commit, so asking
+    again from the newest stamp seen misses nothing; `CLOCK_SKEW_MS` more covers gateways whose
+    clocks disagree a little (rolls seen twice cost a re-read, not a wrong answer)."""
+    (newest,) = db.execute("SELECT coalesce(max(rolled_ms), 0) FROM bins").fetchone()
+    found: dict[str, tuple[int, int]] = {}
+    if since_ms is None:
+        return newest, found
+    rolled = db.execute(
+        "SELECT station, min(day), max(day) FROM bins INDEXED BY bins_by_rolled"
+        " WHERE rolled_ms > ? GROUP BY station",
+        (since_ms - CLOCK_SKEW_MS,),
+    )
+    for station, first, last in rolled:
+        found[station] = (first * rollup.DAY_MS, last * rollup.DAY_MS)
+    for station, first, last in db.execute("SELECT station, from_ms, to_ms FROM bins_dirty"):
+        day = (first // rollup.DAY_MS * rollup.DAY_MS, last // rollup.DAY_MS * rollup.DAY_MS)
+        known = found.get(station, day)
+        found[station] = (min(known[0], day[0]), max(known[1], day[1]))
+    return max(newest, since_ms), found
 
 
 def _has_values(field: str, array: np.ndarray) -> bool:

@@ -3,6 +3,7 @@ repeated, replaced and out-of-order readings, and equal to a rebuild from the ra
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from firmware import wire
 from gateway import cli
-from ingest import rollup
+from ingest import rollup, sqlite_bins
 from ingest.batch import Batch, empty_obs
 from ingest.domain import qc
 from ingest.sqlite import SQLiteStore
@@ -332,4 +333,56 @@ def test_a_mark_jumps_over_a_stretch_without_readings(tmp_path: Path) -> None:
     assert passes <= 2
     everything = pd.concat([everything, another], ignore_index=True)
     assert_same_bins(store.read_bins(*EVER, None, FIELDS), whole(everything, FIELDS))
+    store.close()
+
+
+def test_bins_changes_name_the_days_a_late_reading_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader that keeps day tables (the dashboard's climate) asks what changed since its last
+    answer: the UTC days of each station rolled since, or marked and not rolled yet."""
+    # The minute allowed for gateways' clocks would have this test wait for it.
+    monkeypatch.setattr(sqlite_bins, "CLOCK_SKEW_MS", 0)
+    obs = observations(hours=48)
+    store = SQLiteStore(tmp_path / "obs.db")
+    store.write(batch_of(obs))
+    store.roll(budget_s=60)
+    reader = SQLiteStore(tmp_path / "obs.db", read_only=True)
+    since, nothing = reader.bins_changes(None) or (0, {"?": (0, 0)})
+    assert since > 0 and nothing == {}
+    assert reader.bins_changes(since) == (since, {})
+    time.sleep(0.002)
+    # A late reading of the first day; the others' days are unchanged.
+    late = obs[obs["station"] == "fi-tre"].head(1).assign(temp_c=4.0)
+    store.write(batch_of(late))
+    day = int(START.floor("D").value // 1_000_000)
+    assert reader.bins_changes(since) == (since, {"fi-tre": (day, day)})  # marked, not rolled
+    store.roll(budget_s=60)
+    after, changed = reader.bins_changes(since) or (0, {})
+    assert after > since and changed == {"fi-tre": (day, day)}
+    assert reader.bins_changes(after) == (after, {})
+    reader.close()
+    store.close()
+
+
+def test_bins_kept_before_they_said_when_they_were_rolled_get_the_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_bins, "CLOCK_SKEW_MS", 0)
+    obs = observations(hours=6)
+    store = SQLiteStore(tmp_path / "obs.db")
+    store.write(batch_of(obs))
+    store.roll(budget_s=60)
+    store._db.executescript("DROP INDEX bins_by_rolled; ALTER TABLE bins DROP COLUMN rolled_ms;")
+    store.close()
+    reader = SQLiteStore(tmp_path / "obs.db", read_only=True)
+    assert reader.bins_changes(None) is None  # it cannot tell: the dashboard reads as before
+    reader.close()
+    store = SQLiteStore(tmp_path / "obs.db")  # the gateway opens it
+    assert store.bins_changes(0) == (0, {})  # the bins kept before count as rolled at 0
+    changed = obs.tail(1).assign(temp_c=3.0)
+    store.write(batch_of(changed))
+    store.roll(budget_s=60)
+    assert set((store.bins_changes(0) or (0, {}))[1]) == {changed["station"].iloc[0]}
+    assert_same_bins(read_all(store), whole(pd.concat([obs.iloc[:-1], changed]), FIELDS))
     store.close()
