@@ -1,15 +1,13 @@
 """What the dashboard's climate views read: reports, records and partner comparisons, as plain
-payloads for `dcc.Store`. Every figure comes from the climate day table (`climate_store`).
-
-Records need each school's whole history. It is read once; after each school's local midnight
-only the days not read yet are read and merged in, and today's running values are compared with
-the records on each refresh, so a live refresh reads only the last day.
+payloads for `dcc.Store`. Every figure comes from the climate day table: the days before each
+school's local today from those the dashboard keeps (`climate_kept`), today's read afresh.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from flask import current_app
 
+from dashboard.climate_kept import KeptDays, keep
 from dashboard.climate_render import render_html
 from dashboard.climate_store import read_climate_days, read_climate_summary
 from dashboard.context import data as current_data
@@ -25,14 +24,12 @@ from dashboard.core.climate_days import climate_days
 from dashboard.core.climate_report import Report
 from dashboard.core.compare import today_rows
 from dashboard.core.indices import INDICES, climate_indices
-from dashboard.core.records import broken_records, merge_records, station_records
+from dashboard.core.records import broken_records
 from dashboard.data import Data, utcnow
 from dashboard.report_actions import Period, period_report
 from ingest import StoreError
 
 CLIMATE_KEY = "CLASSNET_CLIMATE"
-# The earliest day a ClassNet station can have measured (the network began in 2024).
-FIRST_DAY = date(2020, 1, 1)
 
 
 def _local_today(meta: pd.DataFrame, now: datetime) -> dict[str, date]:
@@ -53,10 +50,7 @@ class Climate:
     # dashboard together wait for the one read (a year of 500 schools), then share it.
     _reading: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _computing: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    # (each school's local today, records before it, the last day read per school)
-    _history: tuple[dict[str, date], pd.DataFrame, dict[str, date]] | None = field(
-        default=None, repr=False
-    )
+    _kept: KeptDays | None = field(default=None, repr=False)
     # (when, data version, records()): a page's layout and its banner callback ask together.
     _recent: tuple[float, dict[str, int], dict[str, Any]] | None = field(default=None, repr=False)
 
@@ -64,43 +58,45 @@ class Climate:
         reg = self.data.registry(now)
         return reg[reg["exposure"] == "outdoor"]
 
-    def _records_before_today(self, meta: pd.DataFrame, today: dict[str, date]) -> pd.DataFrame:
-        """Records of every school's days before its local today. The whole history is read
-        once; after that, at each school's midnight, only the days not read yet."""
+    def _kept_days(self, meta: pd.DataFrame, today: dict[str, date]) -> KeptDays:
+        """The kept days brought up to `today` (`climate_kept.keep`), one request at a time."""
         with self._reading:
-            return self._read_records(meta, today)
+            with self._lock:
+                kept = self._kept
+            kept = keep(
+                self.data.store, meta, today, self.data.corrections(), kept, time.monotonic()
+            )
+            with self._lock:
+                self._kept = kept
+            return kept
 
-    def _read_records(self, meta: pd.DataFrame, today: dict[str, date]) -> pd.DataFrame:
-        with self._lock:
-            cached = self._history
-        if cached is not None and cached[0] == today:
-            return cached[1]
-        records, through = (
-            (cached[1], cached[2]) if cached else (station_records(pd.DataFrame()), {})
+    def days(
+        self, first: date, last: date, stations: Sequence[str], now: datetime | None = None
+    ) -> pd.DataFrame:
+        """The climate day table of `stations` from `first` to `last`, as `read_climate_days`
+        gives it: kept days, and today's (incomplete until its end) read from the store."""
+        now = now or utcnow()
+        meta = self._outdoor(now)
+        known = [s for s in stations if s in meta.index]
+        today = _local_today(meta, now)
+        days = self._kept_days(meta, today).between(first, last, known)
+        current = [s for s in known if first <= today[s] <= last]
+        if not current:
+            return days
+        fresh = read_climate_days(
+            self.data.store,
+            meta,
+            min(today[s] for s in current),
+            last,
+            current,
+            self.data.corrections(),
         )
-        start = min(through.get(s, FIRST_DAY - timedelta(days=1)) for s in today)
-        last = max(today.values()) - timedelta(days=1)
-        first = start + timedelta(days=1)
-        # A year at a time: each read takes as many schools as its window allows (`split_reads`),
-        # so the years before a network began cost a query, and seven years since 2020 are not
-        # read four schools at a time.
-        while first <= last:
-            upto = min(first + timedelta(days=365), last)
-            days = read_climate_days(
-                self.data.store, meta, first, upto, list(meta.index), self.data.corrections()
-            )
-            first = upto + timedelta(days=1)
-            if days.empty:
-                continue
-            day = days["date"].dt.date
-            fresh = (day < days["station"].map(today)) & (
-                day > days["station"].map(lambda s: through.get(s, FIRST_DAY - timedelta(days=1)))
-            )
-            records = merge_records(records, station_records(days[fresh.to_numpy()]))
-        through = {s: d - timedelta(days=1) for s, d in today.items()}
-        with self._lock:
-            self._history = (dict(today), records, through)
-        return records
+        began = {s: pd.Timestamp(d) for s, d in today.items()}
+        fresh = fresh[(fresh["date"] >= fresh["station"].map(began)).to_numpy()]
+        both = pd.concat([d for d in (days, fresh) if not d.empty], ignore_index=True)
+        if both.empty:
+            return days
+        return both.sort_values(["station", "date"], kind="stable").reset_index(drop=True)
 
     def records(self, now: datetime | None = None) -> dict[str, Any]:
         """Every outdoor school's records before today, and those today's readings broke.
@@ -145,7 +141,8 @@ class Climate:
         out: dict[str, Any] = {"records": [], "broken": []}
         if meta.empty:
             return out
-        records = self._records_before_today(meta, _local_today(meta, now))
+        records = self._kept_days(meta, _local_today(meta, now)).records
+        records = records[records["station"].isin(list(meta.index)).to_numpy()]
         # Every school's local today began within the last 25 hours (a day clocks fall back).
         running = read_climate_summary(
             self.data.store,
@@ -181,9 +178,7 @@ class Climate:
         meta = self._outdoor(utcnow())
         if station not in meta.index:
             return None
-        days = read_climate_days(
-            self.data.store, meta, period.first, period.last, [station], self.data.corrections()
-        )
+        days = self.days(period.first, period.last, [station])
         return period_report(days, station, period), meta.loc[station]
 
     def report_html(self, station: str, period: Period, lang: str) -> str | None:
@@ -205,14 +200,7 @@ class Climate:
         reads = [(periods[0], list(meta.index)), (periods[1], chosen)]
         days = pd.concat(
             [
-                read_climate_days(
-                    self.data.store,
-                    meta,
-                    first.date(),
-                    (first + pd.offsets.MonthEnd(0)).date(),
-                    schools,
-                    self.data.corrections(),
-                )
+                self.days(first.date(), (first + pd.offsets.MonthEnd(0)).date(), schools)
                 for first, schools in reads
                 if schools
             ],

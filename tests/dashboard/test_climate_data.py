@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ def climate(tmp_path: Path) -> Climate:
     last_seen = int(datetime(2024, 7, 1, 12, tzinfo=UTC).timestamp() * 1000)
     batch.registry = {s: {**m, "last_seen_ms": last_seen} for s, m in SCHOOLS.items()}
     store.write(batch)
+    while store.roll(budget_s=60):  # as a gateway does
+        pass
     store.close()
     return Climate(Data(open_store(f"sqlite:///{tmp_path / 'partners.db'}", read_only=True)))
 
@@ -102,6 +104,41 @@ def test_records_read_once_then_day_by_day(climate: Climate) -> None:
     assert {r["record"]: r["value"] for r in later if r["station"] == "ph-partner-01"} == {
         "highest": 33.0, "lowest": 25.5, "wettest": 12.0, "windiest": 5.0,
     }  # fmt: skip
+
+
+def test_a_late_reading_reaches_the_kept_days_and_records(
+    climate: Climate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A station's outbox, replayed after an outage, lands on days the dashboard already keeps:
+    the store names them (`bins_changes`) and they are read again, those only."""
+    now = datetime(2024, 7, 1, 12, tzinfo=UTC)
+    monkeypatch.setattr("ingest.sqlite_bins.CLOCK_SKEW_MS", 0)  # no minute to wait for
+    before = climate.records(now=now)["records"]
+    highest = {r["station"]: r for r in before if r["record"] == "highest"}
+    assert (highest["fi-partner-01"]["value"], highest["fi-partner-01"]["date"]) == (
+        22.0, "2024-06-01",
+    )  # fmt: skip
+    writer = open_store(f"sqlite:///{tmp_path / 'partners.db'}")
+    late = _june("fi-partner-01", 2024, 11.0, 22.0, 5)
+    late = late[late["ts_ms"] == int(datetime(2024, 6, 15, 12, tzinfo=UTC).timestamp() * 1000)]
+    writer.write(Batch(obs=late.assign(temp_c=22.5)))
+    writer.roll(budget_s=60)
+    writer.close()
+    reads = _counting_reads(climate.data.store, monkeypatch)
+    assert climate.records(now=now)["records"] == before  # not asked again yet: LATE_CHECK_S
+    assert reads.count("read_bins") == 1  # today's running values only
+    monkeypatch.setattr("dashboard.climate_kept.LATE_CHECK_S", 0.0)
+    reads.clear()
+    after = climate.records(now=now)["records"]
+    highest = {r["station"]: r for r in after if r["record"] == "highest"}
+    assert (highest["fi-partner-01"]["value"], highest["fi-partner-01"]["date"]) == (
+        22.5, "2024-06-15",
+    )  # fmt: skip
+    assert reads.count("read_bins") == 2  # June 15th of one school, and today's running values
+    kept = climate.days(date(2024, 6, 1), date(2024, 6, 30), list(SCHOOLS), now=now)
+    assert kept.loc[kept["date"] == "2024-06-15", "tx_c"].tolist() == [22.5, 33.0]
+    fresh = Climate(climate.data).days(date(2024, 6, 1), date(2024, 6, 30), list(SCHOOLS), now=now)
+    pd.testing.assert_frame_equal(kept, fresh)
 
 
 def test_records_of_the_same_moment_read_once(
@@ -161,8 +198,8 @@ def test_the_history_is_read_ahead_when_the_dashboard_starts(climate: Climate) -
 
     app = create_app(climate.data)
     started = app.server.config[CLIMATE_KEY]
-    wait_until(lambda: started._history is not None, 30, "the records read ahead")
-    assert not started._history[1].empty
+    wait_until(lambda: started._kept is not None, 30, "the records read ahead")
+    assert not started._kept.records.empty
 
 
 def test_report_page_escapes_what_the_student_typed() -> None:

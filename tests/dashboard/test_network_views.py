@@ -353,6 +353,10 @@ def test_climate_from_the_stores_bins_equals_it_from_raw_rows(tmp_path) -> None:
     uncorrected = read_climate_days(store, meta, first, last, [calibrated])
     mine = days[days["station"] == calibrated].reset_index(drop=True)
     assert mine["tx_c"].to_numpy() == pytest.approx(uncorrected["tx_c"] + 1.5, nan_ok=True)
+    # The days the dashboard keeps (before each school's today) and today's read afresh: the same.
+    for climate in (binned, raw):
+        kept = climate.days(first, last, list(meta.index), now=now)
+        pd.testing.assert_frame_equal(kept, days, rtol=1e-9)
     _close(binned.records(now), raw.records(now))
     assert len(binned.records(now)["records"]) == 9 * 4
     schools = list(meta.index[:3])

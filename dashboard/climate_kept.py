@@ -1,0 +1,167 @@
+"""Every outdoor school's climate days before its local today, kept by the dashboard, so that the
+records, the reports, the partner months and a year's indices answer without reading the store.
+
+The whole history is read once (a year at a time, a few schools at a time: `climate_store`).
+After that a request reads only the days each school's local midnight has completed since, and
+the past days late readings changed (a station's outbox after an outage): a store that keeps
+bins names them (`KeepsBins.bins_changes`), asked at most every `LATE_CHECK_S`. A store that
+cannot (InfluxDB) has its new days read, but a late reading of a day already kept is seen only
+after the dashboard restarts.
+
+Memory: a row of eight numbers per school and day, about 80 bytes: 500 schools' year is 15 MB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from dashboard.climate_store import read_climate_days
+from dashboard.core.climate_days import DAY_COLUMNS
+from dashboard.core.records import merge_records, station_records
+from ingest.base import KeepsBins, Store
+from ingest.domain.calibration import Correction
+
+# The earliest day a ClassNet station can have measured (the network began in 2024).
+FIRST_DAY = date(2020, 1, 1)
+# How often the store is asked which kept days late readings changed: how long a replayed outbox
+# takes to reach the records and reports.
+LATE_CHECK_S = 300.0
+_DAY = timedelta(days=1)
+_DAY_MS = 86_400_000
+
+# station -> the first and last local date to read
+Ranges = dict[str, tuple[date, date]]
+
+
+@dataclass(frozen=True)
+class KeptDays:
+    """Each school's climate days (`DAY_COLUMNS`, by station and date) before its local
+    `today`, their records (`station_records`), and where the store's changes were last seen."""
+
+    today: dict[str, date]
+    days: pd.DataFrame
+    records: pd.DataFrame
+    since: int | None  # the store's time to ask for changes from (None: it cannot tell)
+    checked: float  # when it was last asked (`time.monotonic`)
+
+    def between(self, first: date, last: date, stations: Sequence[str]) -> pd.DataFrame:
+        """The kept days of `stations` from `first` to `last`."""
+        days = self.days
+        inside = (
+            days["station"].isin(list(stations))
+            & (days["date"] >= pd.Timestamp(first))
+            & (days["date"] <= pd.Timestamp(last))
+        )
+        return days[inside.to_numpy()].reset_index(drop=True)
+
+
+def late_ranges(
+    changed: dict[str, tuple[int, int]], timezones: pd.Series, today: dict[str, date]
+) -> Ranges:
+    """The local dates before each school's today that its changed UTC days (Unix ms of their
+    midnights, `bins_changes`) overlap. A school east of UTC has its day before today changed
+    while readings of today land on the UTC day both share: it is read again, at most every
+    `LATE_CHECK_S`.
+
+    >>> day = int(datetime(2026, 12, 7, tzinfo=UTC).timestamp() * 1000)
+    >>> zones = pd.Series({"jp-a": "Asia/Tokyo", "fi-b": "Europe/Helsinki"})
+    >>> late_ranges({"jp-a": (day, day), "fi-b": (day, day)}, zones,
+    ...             {"jp-a": date(2026, 12, 8), "fi-b": date(2026, 12, 7)})
+    {'jp-a': (datetime.date(2026, 12, 7), datetime.date(2026, 12, 7))}
+    """
+    ranges: Ranges = {}
+    for station, (first_ms, last_ms) in changed.items():
+        if station not in today:
+            continue
+        zone = ZoneInfo(str(timezones[station]))
+        first = datetime.fromtimestamp(first_ms / 1000, UTC).astimezone(zone).date()
+        end = datetime.fromtimestamp((last_ms + _DAY_MS - 1) / 1000, UTC).astimezone(zone)
+        first, last = max(first, FIRST_DAY), min(end.date(), today[station] - _DAY)
+        if first <= last:
+            ranges[station] = (first, last)
+    return ranges
+
+
+def keep(
+    store: Store,
+    meta: pd.DataFrame,
+    today: dict[str, date],
+    corrections: Sequence[Correction],
+    kept: KeptDays | None,
+    now_s: float,
+) -> KeptDays:
+    """`kept` brought up to each school's `today` (local dates; `now_s` a `time.monotonic`):
+    the whole history read when nothing is kept yet (or the clock went back), else the days
+    completed since and those late readings changed."""
+    if kept is None or any(today[s] < d for s, d in kept.today.items() if s in today):
+        since = _changes(store, None)
+        ranges = {s: (FIRST_DAY, d - _DAY) for s, d in today.items()}
+        days = _read(store, meta, ranges, corrections)
+        return KeptDays(dict(today), days, station_records(days), since, now_s)
+    ranges = {}
+    for station, day in today.items():
+        before = kept.today.get(station)
+        if before is None or before < day:  # a school new to the registry, or a new day
+            ranges[station] = (before or FIRST_DAY, day - _DAY)
+    since, checked = kept.since, kept.checked
+    if since is not None and now_s - checked >= LATE_CHECK_S:
+        answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
+        if answer is not None:
+            since, changed = answer
+            for station, (a, b) in late_ranges(changed, meta["timezone"], today).items():
+                was = ranges.get(station, (a, b))
+                ranges[station] = (min(a, was[0]), max(b, was[1]))
+        checked = now_s
+    ranges = {s: (a, b) for s, (a, b) in ranges.items() if a <= b}
+    today = {**kept.today, **today}
+    if not ranges:
+        return replace(kept, today=today, since=since, checked=checked)
+    fresh = _read(store, meta, ranges, corrections)
+    days = pd.concat([kept.days[~_within(kept.days, ranges)], fresh], ignore_index=True)
+    days = days.sort_values(["station", "date"], kind="stable").reset_index(drop=True)
+    touched = kept.records["station"].isin(list(ranges))
+    mine = days[days["station"].isin(list(ranges)).to_numpy()]
+    records = merge_records(kept.records[~touched.to_numpy()], station_records(mine))
+    return KeptDays(today, days, records, since, checked)
+
+
+def _changes(store: Store, since: int | None) -> int | None:
+    answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
+    return None if answer is None else answer[0]
+
+
+def _read(
+    store: Store, meta: pd.DataFrame, ranges: Ranges, corrections: Sequence[Correction]
+) -> pd.DataFrame:
+    """The climate days of each station in its range. Stations starting on the same date are
+    read together, a year at a time: each read takes as many schools as its window allows
+    (`split_reads`), so the years before a network began cost a query each."""
+    by_first: dict[date, list[str]] = {}
+    for station, (first, _) in ranges.items():
+        by_first.setdefault(first, []).append(station)
+    parts = []
+    for first, stations in by_first.items():
+        last = max(ranges[s][1] for s in stations)
+        while first <= last:
+            upto = min(first + timedelta(days=365), last)
+            days = read_climate_days(store, meta, first, upto, stations, corrections)
+            first = upto + _DAY
+            if not days.empty:
+                parts.append(days)
+    if not parts:
+        return pd.DataFrame(columns=list(DAY_COLUMNS))
+    fresh = pd.concat(parts, ignore_index=True)
+    return fresh[_within(fresh, ranges)].reset_index(drop=True)
+
+
+def _within(days: pd.DataFrame, ranges: Ranges) -> pd.Series:
+    """Which rows of `days` fall in their station's range."""
+    station = days["station"].astype(str)
+    first = station.map({s: pd.Timestamp(a) for s, (a, _) in ranges.items()})
+    last = station.map({s: pd.Timestamp(b) for s, (_, b) in ranges.items()})
+    return (days["date"] >= first) & (days["date"] <= last)
