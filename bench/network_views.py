@@ -69,17 +69,16 @@ def now_map(variable):
     points = page.points_of(data.latest(variable, now=now), variable)
     return page.render_map(points, [], "en", units.DEFAULT_UNITS).to_plotly_json()
 from dashboard.climate_data import Climate
-from dashboard.climate_store import read_climate_days
 from dashboard.core.indices import climate_indices
 climate = Climate(data)
 def partners():
     month = now.replace(day=1) - timedelta(days=1)
     schools = list(data.registry(now).index[:2])
-    return climate.partners(schools, month.year, month.month)
+    return climate.partners(schools, month.year, month.month, now=now)
 def indices():
     meta = data.registry(now)
     last = now.date() - timedelta(days=1)
-    days = read_climate_days(data.store, meta, last - timedelta(days=364), last, list(meta.index))
+    days = climate.days(last - timedelta(days=364), last, list(meta.index), now=now)
     return [climate_indices(days, "month").to_json(), climate_indices(days, "year").to_json()]
 start = time.perf_counter()
 result = {view}

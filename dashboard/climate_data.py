@@ -186,10 +186,13 @@ class Climate:
         built = self.report(station, period)
         return None if built is None else render_html(*built, lang)
 
-    def partners(self, stations: list[str], year: int, month: int) -> dict[str, Any]:
+    def partners(
+        self, stations: list[str], year: int, month: int, now: datetime | None = None
+    ) -> dict[str, Any]:
         """The month's indices of `stations` side by side, this year and the year before (when
         data exist), and every school's month averaged per region (Asia vs Europe)."""
-        meta = self._outdoor(utcnow())
+        now = now or utcnow()
+        meta = self._outdoor(now)
         out: dict[str, Any] = {"schools": [], "regions": []}
         if meta.empty:
             return out
@@ -200,7 +203,7 @@ class Climate:
         reads = [(periods[0], list(meta.index)), (periods[1], chosen)]
         days = pd.concat(
             [
-                self.days(first.date(), (first + pd.offsets.MonthEnd(0)).date(), schools)
+                self.days(first.date(), (first + pd.offsets.MonthEnd(0)).date(), schools, now)
                 for first, schools in reads
                 if schools
             ],
