@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask import current_app
 
-from dashboard.climate_kept import KeptDays, keep
+from dashboard.climate_kept import DayKeeper, KeptDays, local_today
 from dashboard.climate_render import render_html
 from dashboard.climate_store import read_climate_days, read_climate_summary
 from dashboard.context import data as current_data
@@ -32,10 +31,6 @@ from ingest import StoreError
 CLIMATE_KEY = "CLASSNET_CLIMATE"
 
 
-def _local_today(meta: pd.DataFrame, now: datetime) -> dict[str, date]:
-    return {str(s): now.astimezone(ZoneInfo(str(tz))).date() for s, tz in meta["timezone"].items()}
-
-
 def _f(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else round(float(value), 2)
 
@@ -48,9 +43,8 @@ class Climate:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # One history read and one records computation at a time: the tabs of a class opening the
     # dashboard together wait for the one read (a year of 500 schools), then share it.
-    _reading: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _days: DayKeeper = field(default_factory=DayKeeper, repr=False)
     _computing: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _kept: KeptDays | None = field(default=None, repr=False)
     # (when, data version, records()): a page's layout and its banner callback ask together.
     _recent: tuple[float, dict[str, int], dict[str, Any]] | None = field(default=None, repr=False)
 
@@ -59,16 +53,7 @@ class Climate:
         return reg[reg["exposure"] == "outdoor"]
 
     def _kept_days(self, meta: pd.DataFrame, today: dict[str, date]) -> KeptDays:
-        """The kept days brought up to `today` (`climate_kept.keep`), one request at a time."""
-        with self._reading:
-            with self._lock:
-                kept = self._kept
-            kept = keep(
-                self.data.store, meta, today, self.data.corrections(), kept, time.monotonic()
-            )
-            with self._lock:
-                self._kept = kept
-            return kept
+        return self._days.days(self.data.store, meta, today, self.data.corrections())
 
     def days(
         self, first: date, last: date, stations: Sequence[str], now: datetime | None = None
@@ -78,7 +63,7 @@ class Climate:
         now = now or utcnow()
         meta = self._outdoor(now)
         known = [s for s in stations if s in meta.index]
-        today = _local_today(meta, now)
+        today = local_today(meta, now)
         days = self._kept_days(meta, today).between(first, last, known)
         current = [s for s in known if first <= today[s] <= last]
         if not current:
@@ -141,7 +126,7 @@ class Climate:
         out: dict[str, Any] = {"records": [], "broken": []}
         if meta.empty:
             return out
-        records = self._kept_days(meta, _local_today(meta, now)).records
+        records = self._kept_days(meta, local_today(meta, now)).records
         records = records[records["station"].isin(list(meta.index)).to_numpy()]
         # Every school's local today began within the last 25 hours (a day clocks fall back).
         running = read_climate_summary(

@@ -1,20 +1,25 @@
 """Every outdoor school's climate days before its local today, kept by the dashboard, so that the
-records, the reports, the partner months and a year's indices answer without reading the store.
+records, the reports, the partner months, a year's indices and the leaderboard's days before
+today answer without reading the store.
 
-The whole history is read once (a year at a time, a few schools at a time: `climate_store`).
-After that a request reads only the days each school's local midnight has completed since, and
-the past days late readings changed (a station's outbox after an outage): a store that keeps
-bins names them (`KeepsBins.bins_changes`), asked at most every `LATE_CHECK_S`. A store that
-cannot (InfluxDB) has its new days read, but a late reading of a day already kept is seen only
-after the dashboard restarts.
+The whole history (or the days a view needs: `DayKeeper.back`) is read once, a year at a time
+and a few schools at a time (`climate_store`). After that a request reads only the days each
+school's local midnight has completed since, and the past days late readings changed (a
+station's outbox after an outage): a store that keeps bins names them
+(`KeepsBins.bins_changes`), asked at most every `LATE_CHECK_S`. A store that cannot (InfluxDB)
+has its new days read, but a late reading of a day already kept is seen only after the
+dashboard restarts.
 
-Memory: a row of eight numbers per school and day, about 80 bytes: 500 schools' year is 15 MB.
+Memory: a row of eight numbers per school and day, about 80 bytes: 500 schools' year is 15 MB;
+a keeper with `back` keeps only that many days before today.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,6 +41,11 @@ _DAY_MS = 86_400_000
 
 # station -> the first and last local date to read
 Ranges = dict[str, tuple[date, date]]
+
+
+def local_today(meta: pd.DataFrame, now: datetime) -> dict[str, date]:
+    """Each school's local date at `now` (`meta` indexed by station, with its time zone)."""
+    return {str(s): now.astimezone(ZoneInfo(str(tz))).date() for s, tz in meta["timezone"].items()}
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,33 @@ def late_ranges(
     return ranges
 
 
+@dataclass
+class DayKeeper:
+    """The kept days of a dashboard's outdoor schools, brought up to date by whichever request
+    asks first (`keep`); the others wait for that one read and share it. `back`: the days before
+    today kept (None: the whole history); `with_records`: keep each school's records too."""
+
+    back: int | None = None
+    with_records: bool = True
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    kept: KeptDays | None = field(default=None, repr=False)
+
+    def days(
+        self,
+        store: Store,
+        meta: pd.DataFrame,
+        today: dict[str, date],
+        corrections: Sequence[Correction],
+    ) -> KeptDays:
+        """The days before each school's local `today` (`meta`: the outdoor schools)."""
+        with self._lock:
+            self.kept = keep(
+                store, meta, today, corrections, self.kept, time.monotonic(), self.back,
+                self.with_records,
+            )  # fmt: skip
+            return self.kept
+
+
 def keep(
     store: Store,
     meta: pd.DataFrame,
@@ -94,20 +131,30 @@ def keep(
     corrections: Sequence[Correction],
     kept: KeptDays | None,
     now_s: float,
+    back: int | None = None,
+    with_records: bool = True,
 ) -> KeptDays:
     """`kept` brought up to each school's `today` (local dates; `now_s` a `time.monotonic`):
-    the whole history read when nothing is kept yet (or the clock went back), else the days
-    completed since and those late readings changed."""
+    the days since `back` days before today (None: since `FIRST_DAY`) read when nothing is kept
+    yet (or the clock went back), else the days completed since and those late readings
+    changed; days older than `back` dropped."""
+
+    def first(day: date) -> date:
+        return FIRST_DAY if back is None else max(FIRST_DAY, day - timedelta(days=back))
+
+    def records_of(days: pd.DataFrame) -> pd.DataFrame:
+        return station_records(days if with_records else days.iloc[:0])
+
     if kept is None or any(today[s] < d for s, d in kept.today.items() if s in today):
         since = _changes(store, None)
-        ranges = {s: (FIRST_DAY, d - _DAY) for s, d in today.items()}
+        ranges = {s: (first(d), d - _DAY) for s, d in today.items()}
         days = _read(store, meta, ranges, corrections)
-        return KeptDays(dict(today), days, station_records(days), since, now_s)
+        return KeptDays(dict(today), days, records_of(days), since, now_s)
     ranges = {}
     for station, day in today.items():
         before = kept.today.get(station)
         if before is None or before < day:  # a school new to the registry, or a new day
-            ranges[station] = (before or FIRST_DAY, day - _DAY)
+            ranges[station] = (max(before or FIRST_DAY, first(day)), day - _DAY)
     since, checked = kept.since, kept.checked
     if since is not None and now_s - checked >= LATE_CHECK_S:
         answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
@@ -115,7 +162,7 @@ def keep(
             since, changed = answer
             for station, (a, b) in late_ranges(changed, meta["timezone"], today).items():
                 was = ranges.get(station, (a, b))
-                ranges[station] = (min(a, was[0]), max(b, was[1]))
+                ranges[station] = (max(min(a, was[0]), first(today[station])), max(b, was[1]))
         checked = now_s
     ranges = {s: (a, b) for s, (a, b) in ranges.items() if a <= b}
     today = {**kept.today, **today}
@@ -123,10 +170,12 @@ def keep(
         return replace(kept, today=today, since=since, checked=checked)
     fresh = _read(store, meta, ranges, corrections)
     days = pd.concat([kept.days[~_within(kept.days, ranges)], fresh], ignore_index=True)
+    if back is not None:
+        days = days[days["date"] >= pd.Timestamp(first(min(today.values())))]
     days = days.sort_values(["station", "date"], kind="stable").reset_index(drop=True)
     touched = kept.records["station"].isin(list(ranges))
     mine = days[days["station"].isin(list(ranges)).to_numpy()]
-    records = merge_records(kept.records[~touched.to_numpy()], station_records(mine))
+    records = merge_records(kept.records[~touched.to_numpy()], records_of(mine))
     return KeptDays(today, days, records, since, checked)
 
 

@@ -1,7 +1,7 @@
 """The climate day table read from a store: the one place the climate layer touches storage.
 
 A store that keeps 15-minute bins (issue #17) answers from them: a year of a school is 35,000
-bins instead of 525,600 readings. Schools are read a few at a time (`data.split_reads`), so a
+bins instead of 525,600 readings. Schools are read a few at a time (`reads.split_reads`), so a
 network's whole history, which the records need, never sits in memory at once; a calibrated
 school is read as raw rows (a correction applies before QC, and bins hold raw values).
 """
@@ -19,7 +19,7 @@ from dashboard.core.calibration import apply_corrections
 from dashboard.core.climate_days import DAY_COLUMNS, climate_days
 from dashboard.core.daily import CLIMATE_SPECS, daily_summary
 from dashboard.core.resample import DEFAULT_MIN_COVERAGE
-from dashboard.data import split_reads
+from dashboard.reads import split_reads
 from ingest.base import KeepsBins, Store
 from ingest.domain.calibration import Correction
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from tsdownsample import MinMaxDownsampler
 
+from dashboard.climate_kept import DayKeeper, local_today
 from dashboard.core import compare as core_compare
 from dashboard.core import derived
 from dashboard.core.bins import daily_summary_bins, resample_bins
@@ -30,6 +31,7 @@ from dashboard.core.resample import Clock, flagged_readings, resample
 from dashboard.core.siting import siting_class, siting_view
 from dashboard.core.solar import sun_times
 from dashboard.privacy import coarsen
+from dashboard.reads import split_reads
 from dashboard.viewcache import ViewCache
 from ingest import Store, StoreError
 from ingest.base import KeepsBins
@@ -39,51 +41,6 @@ from ingest.domain.siting import Siting
 log = logging.getLogger("classnet.dashboard")
 
 MAX_POINTS: Final = 2000
-# Network-wide views read raw rows a few stations at a time, about this many rows at one reading
-# a minute (~400 bytes each in memory), so a dashboard stays small whatever the network's size.
-READ_ROWS: Final = 500_000
-# Bins of one field read at once from a store that keeps them (96 a school and day): a month of
-# 170 schools, ten days of 500; a read of four fields takes a quarter of the schools. A month of
-# 500 schools in three reads peaks at about 390 MiB (two reads: 500 MiB, issue #17's limit);
-# the fixed cost of a read and its computation is paid per group.
-BINS_ROWS: Final = 500_000
-
-
-def station_groups(stations: Sequence[str], start: datetime, end: datetime) -> list[list[str]]:
-    """`stations` in groups whose raw rows over [start, end) come to about `READ_ROWS` at one
-    reading a minute, in order.
-
-    >>> t = datetime(2024, 6, 1, tzinfo=UTC)
-    >>> station_groups(["a", "b", "c"], t, t + timedelta(days=200))
-    [['a'], ['b'], ['c']]
-    >>> station_groups(["a", "b", "c"], t, t + timedelta(days=1))
-    [['a', 'b', 'c']]
-    """
-    size = max(1, READ_ROWS // max(1, int((end - start) / timedelta(minutes=1))))
-    return [list(stations[at : at + size]) for at in range(0, len(stations), size)]
-
-
-def split_reads(
-    store: Store,
-    stations: Sequence[str],
-    calibrated: Collection[str],
-    start: datetime,
-    end: datetime,
-    fields: int = 1,
-) -> tuple[list[list[str]], list[list[str]]]:
-    """`stations` in groups read from the store's 15-minute bins (`BINS_ROWS` of each of
-    `fields` fields at a time) and groups read as raw rows (`station_groups`): all of them raw
-    on a store without bins, and a school in `calibrated` (one with a correction of a field
-    read: bins hold raw values, and a correction applies before QC)."""
-    if not isinstance(store, KeepsBins):
-        return [], station_groups(stations, start, end)
-    binned = [s for s in stations if s not in calibrated]
-    days = max((end - start) / timedelta(days=1), 1.0)
-    size = max(1, int(BINS_ROWS // (96 * days * max(fields, 1))))
-    groups = [binned[at : at + size] for at in range(0, len(binned), size)]
-    return groups, station_groups([s for s in stations if s in calibrated], start, end)
-
-
 # A station that sent nothing for this long is shown as late, then as offline.
 STALE_AFTER: Final = timedelta(minutes=15)
 OFFLINE_AFTER: Final = timedelta(hours=1)
@@ -139,6 +96,10 @@ class Data:
     _last_state: dict[str, str] = field(default_factory=dict, compare=False)
     # Network-wide views: one computation at a time, shared by every tab (dashboard/viewcache.py).
     views: ViewCache = field(default_factory=ViewCache, compare=False)
+    # The leaderboard's days before today: yesterday and the week before it, and a day's margin.
+    recent_days: DayKeeper = field(
+        default_factory=lambda: DayKeeper(back=9, with_records=False), compare=False
+    )
 
     def _stations(self) -> pd.DataFrame:
         hit = self._cached.get("stations")
@@ -469,8 +430,9 @@ class Data:
         self, start: datetime, end: datetime, meta: pd.DataFrame, field: str, clock: Clock
     ) -> pd.DataFrame:
         """Hourly bins of `field` for the stations of `meta`, read and binned a few stations at a
-        time (`READ_ROWS`): a month of 500 schools is 21.6 M raw rows (8 GB as one frame, issue
-        #17) but 360,000 bins. The same bins as all at once: QC and binning are per station."""
+        time (`reads.split_reads`): a month of 500 schools is 21.6 M raw rows (8 GB as one frame,
+        issue #17) but 360,000 bins. The same bins as all at once: QC and binning are per
+        station."""
         start = pd.Timestamp(start).floor("15min").to_pydatetime()
         parts = []
         groups, raw = self._by_bins(list(meta.index), [field], start, end)
@@ -535,18 +497,16 @@ class Data:
         windiest = [r["station"] for r in out["categories"]["windiest"]]
         out["notes"] = siting_view(windiest, sited, "wind_gust_ms", False).notes
         table = table.sort_values("anomaly_c", ascending=False, na_position="last")
+        names = meta["name"].astype(str)
+        columns = ["now_c", "today_max_c", "yesterday_c", "baseline_c", "anomaly_c"]
         out["anomaly"] = [
-            {
-                "station": str(station),
-                "name": str(meta.at[station, "name"]) if station in meta.index else str(station),
-                "now": _f(row["now_c"]),
-                "today_max": _f(row["today_max_c"]),
-                "value": _f(row["yesterday_c"]),
-                "baseline": _f(row["baseline_c"]),
-                "anomaly": _f(row["anomaly_c"]),
-            }
-            for station, row in table.iterrows()
-        ]
+            {"station": station, "name": names.get(station, station), "now": _f(now_c),
+             "today_max": _f(today_max), "value": _f(yesterday), "baseline": _f(baseline),
+             "anomaly": _f(departure)}
+            for station, now_c, today_max, yesterday, baseline, departure in zip(
+                table.index.astype(str), *(table[c].to_numpy() for c in columns), strict=True
+            )
+        ]  # fmt: skip
         return out
 
     def _board_tables(
@@ -554,22 +514,34 @@ class Data:
     ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
         """The leaderboard's per-school tables (`core.compare.ranking_tables` and, for the
         schools in `temp_kept`, `school_table`), from ten days of readings read a few schools at
-        a time (`READ_ROWS`); table None when no school has a reading."""
+        a time (`reads.READ_ROWS`); table None when no school has a reading."""
         start = pd.Timestamp(now - timedelta(days=10)).floor("15min").to_pydatetime()
         end = now + timedelta(minutes=1)
+        # Every school's local today began within the last 25 hours (a day clocks fall back).
+        today_start = pd.Timestamp(now - timedelta(hours=26)).floor("15min").to_pydatetime()
         fields = ["temp_c", "rain_mm", "wind_gust_ms"]
         sited_for_temp = set(temp_kept)
         parts: dict[str, list[pd.DataFrame]] = {"now": [], "today": [], "table": []}
-        groups, raw = self._by_bins(list(meta.index), fields, start, end)
+        groups, raw = self._by_bins(list(meta.index), fields, today_start, end)
+        if groups:
+            # The days before today (yesterday's mean and the week's before it) are kept
+            # (`climate_kept`): a refresh reads today's bins only.
+            binned = meta.loc[[s for chunk in groups for s in chunk]]
+            kept = self.recent_days.days(
+                self.store, binned, local_today(binned, now), self.corrections()
+            ).days
+            before = pd.DataFrame(
+                {"station": kept["station"], "date": kept["date"], "temp_c_mean": kept["tg_c"]}
+            )
         for chunk in groups:
-            # Days from the bins; the last hour's raw rows for "now".
-            bins = self._bins(start, end, chunk, fields)
+            # Today from the bins, the days before from those kept, "now" from the last hour.
+            bins = self._bins(today_start, end, chunk, fields)
             if bins.empty:
                 continue
             chunk_meta = meta.loc[chunk]
             days = (
                 daily_summary_bins(bins, chunk_meta, min_coverage=0.0),
-                daily_summary_bins(bins, chunk_meta),
+                before[before["station"].isin(chunk).to_numpy()],
             )
             recent = self._read(now - timedelta(hours=1), end, chunk, fields)
             for period, frame in core_compare.ranking_tables(

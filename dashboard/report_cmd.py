@@ -27,7 +27,7 @@ from dashboard.core.actions import (
 )
 from dashboard.core.bins import daily_summary_bins
 from dashboard.core.frames import CoreInputError
-from dashboard.data import station_groups
+from dashboard.reads import station_groups
 from firmware import wire
 from ingest.base import KeepsBins
 from ingest.command import Progress, opened_store
@@ -165,7 +165,7 @@ def load_in_parts(
     args: argparse.Namespace, fields: list[str] | None, bins: bool = False
 ) -> Iterator[Part]:
     """The observations of a summary or an export, a few stations at a time
-    (`dashboard.data.station_groups`): a month of 500 schools is 21.6 M rows, 8.6 GB read at
+    (`dashboard.reads.station_groups`): a month of 500 schools is 21.6 M rows, 8.6 GB read at
     once (issue #17). Each part holds some observations; nothing stored in that window (or for
     those stations) is a sentence saying so, not an empty table."""
     try:

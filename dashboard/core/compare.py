@@ -154,8 +154,9 @@ def school_table(
     - `anomaly_c`: yesterday minus its baseline.
 
     `obs` must reach back `baseline_days + 2` local days, unless `days` gives the daily
-    summaries (with no coverage minimum, and with the usual one) of that span, e.g. from a
-    store's bins: then the last hour of `obs` is enough. Indexed by station.
+    summaries, e.g. from a store's bins: today's with no coverage minimum, and the days before
+    it with the usual one (`temp_c_mean` is all this needs of them); then the last hour of `obs`
+    is enough. Indexed by station.
     """
     weather = outdoor(obs, meta)
     columns = ["now_c", "today_max_c", "today_min_c", "yesterday_c", "baseline_c", "anomaly_c"]

@@ -198,8 +198,8 @@ def test_the_history_is_read_ahead_when_the_dashboard_starts(climate: Climate) -
 
     app = create_app(climate.data)
     started = app.server.config[CLIMATE_KEY]
-    wait_until(lambda: started._kept is not None, 30, "the records read ahead")
-    assert not started._kept.records.empty
+    wait_until(lambda: started._days.kept is not None, 30, "the records read ahead")
+    assert not started._days.kept.records.empty
 
 
 def test_report_page_escapes_what_the_student_typed() -> None:

@@ -139,8 +139,8 @@ def test_asia_vs_europe_read_a_few_schools_at_a_time_equals_all_at_once(
     data = Data(open_store(url, read_only=True))
     for clock in ("utc", "local", "solar"):
         whole = data.regions("temp_c", "day", clock, now=now)
-        monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 1440)  # two schools' day a time
-        monkeypatch.setattr("dashboard.data.BINS_ROWS", 2 * 96)  # two schools' bins a time
+        monkeypatch.setattr("dashboard.reads.READ_ROWS", 2 * 1440)  # two schools' day a time
+        monkeypatch.setattr("dashboard.reads.BINS_ROWS", 2 * 96)  # two schools' bins a time
         assert data.regions("temp_c", "day", clock, now=now) == whole, clock
         monkeypatch.undo()
         assert len(whole["sides"]) == 2 and max(whole["sides"][0]["n"]) == 3
@@ -155,8 +155,8 @@ def test_the_leaderboard_read_a_few_schools_at_a_time_equals_all_at_once(
     url, now, fleet = _six_schools(tmp_path, days=11, now=datetime(2026, 6, 15, 6, tzinfo=UTC))
     data = Data(open_store(url, read_only=True))
     whole = data.leaderboard(now=now, top=6)
-    monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 14401)  # two schools' ten days a time
-    monkeypatch.setattr("dashboard.data.BINS_ROWS", 2 * 96 * 11)  # two schools' ten days a time
+    monkeypatch.setattr("dashboard.reads.READ_ROWS", 2 * 14401)  # two schools' ten days a time
+    monkeypatch.setattr("dashboard.reads.BINS_ROWS", 2 * 96 * 11)  # two schools' ten days a time
     assert data.leaderboard(now=now, top=6) == whole
     assert len(whole["categories"]["hottest"]) == 6 and len(whole["anomaly"]) == 6
     assert {r["station"] for r in whole["anomaly"] if r["anomaly"] is not None} == {
@@ -172,7 +172,7 @@ def test_classnet_summary_read_a_few_schools_at_a_time_equals_all_at_once(
     command = ["summary", "--store", store, "--start", first, "--end", last, "--format", "csv"]
     assert cli.main(command) == 0
     whole = capsys.readouterr().out
-    monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 4 * 1440)  # two schools a time
+    monkeypatch.setattr("dashboard.reads.READ_ROWS", 2 * 4 * 1440)  # two schools a time
     assert cli.main(command) == 0
     assert capsys.readouterr().out == whole
     assert {line.split(",")[0] for line in whole.splitlines()[1:]} == {s.station for s in fleet}
@@ -207,7 +207,7 @@ def test_classnet_export_written_a_few_schools_at_a_time_equals_one_read(
                    "--stations", str(stations), "--format", fmt]  # fmt: skip
         assert cli.main([*command, "-o", str(tmp_path / f"whole.{fmt}")]) == 0
         # two schools a time: the window is the two days and 26 hours of every time zone
-        monkeypatch.setattr("dashboard.data.READ_ROWS", 2 * 4440)
+        monkeypatch.setattr("dashboard.reads.READ_ROWS", 2 * 4440)
         reads = _noting_reads(monkeypatch)
         assert cli.main([*command, "-o", str(tmp_path / f"parts.{fmt}")]) == 0
         monkeypatch.undo()
@@ -323,6 +323,9 @@ def test_pages_from_the_stores_bins_equal_those_from_raw_rows(tmp_path) -> None:
     board = binned.leaderboard(now=now, top=9)
     _close(board, raw.leaderboard(now=now, top=9))
     assert len(board["categories"]["hottest"]) == 9 and len(board["anomaly"]) == 9
+    # Yesterday against the week before it, from the days the dashboard keeps (binned) and from
+    # ten days of raw rows: the same numbers, and there are numbers.
+    assert all(r["baseline"] is not None and r["value"] is not None for r in board["anomaly"])
     assert all(r["value"] < 40 for r in board["categories"]["hottest"])  # no spike tops it
     for period in ("week", "month"):
         for clock in ("utc", "local"):
