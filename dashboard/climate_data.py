@@ -1,6 +1,6 @@
 """What the dashboard's climate views read: reports, records and partner comparisons, as plain
 payloads for `dcc.Store`. Every figure comes from the climate day table: the days before each
-school's local today from those the dashboard keeps (`climate_kept`), today's read afresh.
+school's local today from those the dashboard keeps (`kept_days`), today's read afresh.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 from flask import current_app
 
-from dashboard.climate_kept import DayKeeper, KeptDays, local_today
 from dashboard.climate_render import render_html
 from dashboard.climate_store import read_climate_days, read_climate_summary
 from dashboard.context import data as current_data
@@ -25,6 +24,7 @@ from dashboard.core.compare import today_rows
 from dashboard.core.indices import INDICES, climate_indices
 from dashboard.core.records import broken_records
 from dashboard.data import Data, utcnow
+from dashboard.kept_days import DayKeeper, KeptDays, local_today
 from dashboard.report_actions import Period, period_report
 from ingest import StoreError
 

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 from tsdownsample import MinMaxDownsampler
 
-from dashboard.climate_kept import DayKeeper, local_today
 from dashboard.core import compare as core_compare
 from dashboard.core import derived
 from dashboard.core.bins import daily_summary_bins, resample_bins
@@ -30,6 +29,8 @@ from dashboard.core.daily import daily_summary
 from dashboard.core.resample import Clock, flagged_readings, resample
 from dashboard.core.siting import siting_class, siting_view
 from dashboard.core.solar import sun_times
+from dashboard.hourly import HourKeepers, kept_hourly
+from dashboard.kept_days import DayKeeper, local_today
 from dashboard.privacy import coarsen
 from dashboard.reads import split_reads
 from dashboard.viewcache import ViewCache
@@ -97,6 +98,8 @@ class Data:
     # Network-wide views: one computation at a time, shared by every tab (dashboard/viewcache.py).
     views: ViewCache = field(default_factory=ViewCache, compare=False)
     # The leaderboard's days before today: yesterday and the week before it, and a day's margin.
+    # Asia vs Europe's hours of the days before today, per field and clock (dashboard/hourly.py).
+    hour_days: HourKeepers = field(default_factory=HourKeepers, compare=False)
     recent_days: DayKeeper = field(
         default_factory=lambda: DayKeeper(back=9, with_records=False), compare=False
     )
@@ -436,19 +439,29 @@ class Data:
         start = pd.Timestamp(start).floor("15min").to_pydatetime()
         parts = []
         groups, raw = self._by_bins(list(meta.index), [field], start, end)
-        for chunk in groups:
-            bins = self._bins(start, end, chunk, [field])
-            if not bins.empty:
-                parts.append(resample_bins(bins, meta.loc[chunk], "1h", clock, fields=[field]))
+        binned = meta.loc[[s for chunk in groups for s in chunk]]
+        kept = (
+            kept_hourly(self.store, self.hour_days, start, end, binned, field, clock)
+            if groups
+            else None
+        )
+        if kept is not None:
+            parts.append(kept)
+        else:
+            for chunk in groups:
+                bins = self._bins(start, end, chunk, [field])
+                if not bins.empty:
+                    parts.append(resample_bins(bins, meta.loc[chunk], "1h", clock, fields=[field]))
         for chunk in raw:
             obs = self._read(start, end, chunk, [field])
             if not obs.empty:
                 parts.append(resample(obs, meta.loc[chunk], "1h", clock, fields=[field]))
+        parts = [p for p in parts if len(p)]
         if not parts:
             return pd.DataFrame()
-        binned = pd.concat(parts, ignore_index=True)
-        binned["station"] = pd.Categorical(binned["station"].astype(str), categories=meta.index)
-        return binned
+        hours = pd.concat(parts, ignore_index=True)
+        hours["station"] = pd.Categorical(hours["station"].astype(str), categories=meta.index)
+        return hours
 
     # -- leaderboard ------------------------------------------------------------------------
     def leaderboard(
@@ -525,7 +538,7 @@ class Data:
         groups, raw = self._by_bins(list(meta.index), fields, today_start, end)
         if groups:
             # The days before today (yesterday's mean and the week's before it) are kept
-            # (`climate_kept`): a refresh reads today's bins only.
+            # (`kept_days`): a refresh reads today's bins only.
             binned = meta.loc[[s for chunk in groups for s in chunk]]
             kept = self.recent_days.days(
                 self.store, binned, local_today(binned, now), self.corrections()

@@ -87,9 +87,10 @@ def merge_records(earlier: pd.DataFrame, later: pd.DataFrame) -> pd.DataFrame:
        value       date      since
     0   27.0 2024-07-09 2024-06-01
     """
-    both = pd.concat([f for f in (earlier, later) if not f.empty], ignore_index=True)
-    if both.empty:
+    frames = [f for f in (earlier, later) if not f.empty]
+    if not frames:  # schools without a usable day yet
         return pd.DataFrame(columns=list(RECORD_COLUMNS))
+    both = pd.concat(frames, ignore_index=True)
     since = both.groupby("station")["since"].min()
     frames = []
     for record, (_, highest) in RECORDS.items():

@@ -127,7 +127,7 @@ def test_a_late_reading_reaches_the_kept_days_and_records(
     reads = _counting_reads(climate.data.store, monkeypatch)
     assert climate.records(now=now)["records"] == before  # not asked again yet: LATE_CHECK_S
     assert reads.count("read_bins") == 1  # today's running values only
-    monkeypatch.setattr("dashboard.climate_kept.LATE_CHECK_S", 0.0)
+    monkeypatch.setattr("dashboard.kept_days.LATE_CHECK_S", 0.0)
     reads.clear()
     after = climate.records(now=now)["records"]
     highest = {r["station"]: r for r in after if r["record"] == "highest"}

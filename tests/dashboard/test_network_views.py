@@ -334,6 +334,40 @@ def test_pages_from_the_stores_bins_equal_those_from_raw_rows(tmp_path) -> None:
             assert [len(side["x"]) for side in sides["sides"]] > [100, 100]
 
 
+def test_asia_vs_europe_from_kept_hours_follows_new_days_and_late_readings(
+    tmp_path, monkeypatch
+) -> None:
+    """Asia vs Europe keeps the hours of the days before each school's today (dashboard/hourly.py):
+    two days later, and after a late reading of a kept day, it equals a fresh computation."""
+    monkeypatch.setattr("ingest.sqlite_bins.CLOCK_SKEW_MS", 0)  # no minute to wait for
+    url, now = _messy_network(tmp_path)
+    writer = SQLiteStore(tmp_path / "messy.db")
+    while writer.roll(budget_s=60):  # as a gateway does
+        pass
+    store = open_store(url, read_only=True)
+    data = Data(store)
+    earlier = now - timedelta(days=2, hours=5)
+    for moment in (earlier, now):
+        for clock in ("local", "utc"):
+            got = data.regions("temp_c", "month", clock, now=moment)
+            _close(got, Data(store).regions("temp_c", "month", clock, now=moment), clock)
+    # Readings of five days ago sent again, warmer (a station replaying its outbox).
+    school = str(store.stations(None).index[3])
+    old = store.read(now - timedelta(days=5, hours=3), now - timedelta(days=5), [school])
+    assert len(old) > 100
+    late = old.assign(temp_c=old["temp_c"] + 4.0)
+    late["ts_ms"] = pd.DatetimeIndex(late["time"]).as_unit("ms").asi8
+    writer.write(Batch(obs=late.reindex(columns=list(OBS_COLUMNS))))
+    writer.roll(budget_s=60)
+    before = data.regions("temp_c", "month", "local", now=now)
+    assert before == data.regions("temp_c", "month", "local", now=now)  # not asked yet
+    monkeypatch.setattr("dashboard.kept_days.LATE_CHECK_S", 0.0)
+    after = data.regions("temp_c", "month", "local", now=now)
+    _close(after, Data(store).regions("temp_c", "month", "local", now=now))
+    assert after != before
+    writer.close()
+
+
 def test_climate_from_the_stores_bins_equals_it_from_raw_rows(tmp_path) -> None:
     """The climate day table, the records (today's broken ones too) and the partner months, from
     bins and from raw rows: equal, with one school calibrated (read as rows either way)."""

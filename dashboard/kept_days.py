@@ -1,0 +1,232 @@
+"""Each outdoor school's days before its local today, kept by the dashboard: climate day rows for
+the records, the reports, the partner months, a year's indices and the leaderboard; hourly rows
+for Asia vs Europe. A refresh then reads today's bins only, not the month or the history.
+
+The days a view needs (`DayKeeper.back`; the whole history for the records) are read once, a
+year at a time and a few schools at a time. After that a request reads only the days each
+school's midnight has completed since, and the past days late readings changed (a station's
+outbox after an outage): a store that keeps bins names them (`KeepsBins.bins_changes`), asked
+at most every `LATE_CHECK_S`. A store that cannot (InfluxDB) has its new days read, but a late
+reading of a day already kept is seen only after the dashboard restarts.
+
+Memory: a climate day is a row of eight numbers, about 80 bytes: 500 schools' year is 15 MB. A
+month of hourly rows of one field is about 18 MB for 500 schools.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from dashboard.climate_store import read_climate_days
+from dashboard.core.records import merge_records, station_records
+from ingest.base import KeepsBins, Store
+from ingest.domain.calibration import Correction
+
+# The earliest day a ClassNet station can have measured (the network began in 2024).
+FIRST_DAY = date(2020, 1, 1)
+# How often the store is asked which kept days late readings changed: how long a replayed outbox
+# takes to reach the records and reports.
+LATE_CHECK_S = 300.0
+_DAY = timedelta(days=1)
+_DAY_MS = 86_400_000
+_DAY_ZERO = date(1970, 1, 1)  # a read of no station: the reader's empty frame
+
+# station -> the first and last local date to read
+Ranges = dict[str, tuple[date, date]]
+
+
+def local_today(meta: pd.DataFrame, now: datetime) -> dict[str, date]:
+    """Each school's local date at `now` (`meta` indexed by station, with its time zone)."""
+    return {str(s): now.astimezone(ZoneInfo(str(tz))).date() for s, tz in meta["timezone"].items()}
+
+
+@dataclass(frozen=True)
+class KeptDays:
+    """Each school's climate days (`DAY_COLUMNS`, by station and date) before its local
+    `today`, their records (`station_records`), and where the store's changes were last seen."""
+
+    today: dict[str, date]
+    days: pd.DataFrame
+    records: pd.DataFrame
+    since: int | None  # the store's time to ask for changes from (None: it cannot tell)
+    checked: float  # when it was last asked (`time.monotonic`)
+
+    def between(self, first: date, last: date, stations: Sequence[str]) -> pd.DataFrame:
+        """The kept days of `stations` from `first` to `last`."""
+        days = self.days
+        inside = (
+            days["station"].isin(list(stations))
+            & (days["date"] >= pd.Timestamp(first))
+            & (days["date"] <= pd.Timestamp(last))
+        )
+        return days[inside.to_numpy()].reset_index(drop=True)
+
+
+def late_ranges(
+    changed: dict[str, tuple[int, int]], timezones: pd.Series, today: dict[str, date]
+) -> Ranges:
+    """The local dates before each school's today that its changed UTC days (Unix ms of their
+    midnights, `bins_changes`) overlap. A school east of UTC has its day before today changed
+    while readings of today land on the UTC day both share: it is read again, at most every
+    `LATE_CHECK_S`.
+
+    >>> day = int(datetime(2026, 12, 7, tzinfo=UTC).timestamp() * 1000)
+    >>> zones = pd.Series({"jp-a": "Asia/Tokyo", "fi-b": "Europe/Helsinki"})
+    >>> late_ranges({"jp-a": (day, day), "fi-b": (day, day)}, zones,
+    ...             {"jp-a": date(2026, 12, 8), "fi-b": date(2026, 12, 7)})
+    {'jp-a': (datetime.date(2026, 12, 7), datetime.date(2026, 12, 7))}
+    """
+    ranges: Ranges = {}
+    for station, (first_ms, last_ms) in changed.items():
+        if station not in today:
+            continue
+        zone = ZoneInfo(str(timezones[station]))
+        first = datetime.fromtimestamp(first_ms / 1000, UTC).astimezone(zone).date()
+        end = datetime.fromtimestamp((last_ms + _DAY_MS - 1) / 1000, UTC).astimezone(zone)
+        first, last = max(first, FIRST_DAY), min(end.date(), today[station] - _DAY)
+        if first <= last:
+            ranges[station] = (first, last)
+    return ranges
+
+
+# Reads the rows of local dates first..last of the stations (each row's clock date in "date").
+Reader = Callable[[Store, pd.DataFrame, date, date, list[str], Sequence[Correction]], pd.DataFrame]
+
+
+@dataclass
+class DayKeeper:
+    """The kept days of a dashboard's outdoor schools, brought up to date by whichever request
+    asks first (`days`); the others wait for that one read and share it.
+
+    `reader` makes the rows (the climate day table by default); `utc`: its dates are UTC dates,
+    not each school's local ones; `back`: the days before today kept (None: the whole history);
+    `with_records`: keep each school's records too."""
+
+    reader: Reader = read_climate_days
+    utc: bool = False
+    back: int | None = None
+    with_records: bool = True
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    kept: KeptDays | None = field(default=None, repr=False)
+
+    def today(self, meta: pd.DataFrame, now: datetime) -> dict[str, date]:
+        """Each school's today on this keeper's clock."""
+        if self.utc:
+            return dict.fromkeys(map(str, meta.index), now.astimezone(UTC).date())
+        return local_today(meta, now)
+
+    def days(
+        self,
+        store: Store,
+        meta: pd.DataFrame,
+        today: dict[str, date],
+        corrections: Sequence[Correction],
+    ) -> KeptDays:
+        """The days before each school's `today` (`meta`: the outdoor schools)."""
+        with self._lock:
+            self.kept = self._keep(store, meta, today, corrections, self.kept, time.monotonic())
+            return self.kept
+
+    def _first(self, day: date) -> date:
+        return FIRST_DAY if self.back is None else max(FIRST_DAY, day - timedelta(days=self.back))
+
+    def _records(self, days: pd.DataFrame) -> pd.DataFrame:
+        return station_records(days if self.with_records else days.iloc[:0])
+
+    def _keep(
+        self,
+        store: Store,
+        meta: pd.DataFrame,
+        today: dict[str, date],
+        corrections: Sequence[Correction],
+        kept: KeptDays | None,
+        now_s: float,
+    ) -> KeptDays:
+        """`kept` brought up to each school's `today` (`now_s` a `time.monotonic`): the days
+        since `back` read when nothing is kept yet (or the clock went back), else the days
+        completed since and those late readings changed; days older than `back` dropped."""
+        if kept is None or any(today[s] < d for s, d in kept.today.items() if s in today):
+            since = _changes(store, None)
+            ranges = {s: (self._first(d), d - _DAY) for s, d in today.items()}
+            days = self._read(store, meta, ranges, corrections)
+            return KeptDays(dict(today), days, self._records(days), since, now_s)
+        ranges = {}
+        for station, day in today.items():
+            before = kept.today.get(station)
+            if before is None or before < day:  # a school new to the registry, or a new day
+                ranges[station] = (max(before or FIRST_DAY, self._first(day)), day - _DAY)
+        since, checked = kept.since, kept.checked
+        if since is not None and now_s - checked >= LATE_CHECK_S:
+            answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
+            if answer is not None:
+                since, changed = answer
+                zones = pd.Series("UTC", index=meta.index) if self.utc else meta["timezone"]
+                for station, (a, b) in late_ranges(changed, zones, today).items():
+                    was = ranges.get(station, (a, b))
+                    a = max(min(a, was[0]), self._first(today[station]))
+                    ranges[station] = (a, max(b, was[1]))
+            checked = now_s
+        ranges = {s: (a, b) for s, (a, b) in ranges.items() if a <= b}
+        today = {**kept.today, **today}
+        if not ranges:
+            return replace(kept, today=today, since=since, checked=checked)
+        fresh = self._read(store, meta, ranges, corrections)
+        days = pd.concat([kept.days[~_within(kept.days, ranges)], fresh], ignore_index=True)
+        if self.back is not None:
+            days = days[days["date"] >= pd.Timestamp(self._first(min(today.values())))]
+        # Stable: a day's rows come from one read, in their order (an hour's after another's).
+        days = days.sort_values(["station", "date"], kind="stable").reset_index(drop=True)
+        records = kept.records
+        if self.with_records:
+            touched = records["station"].isin(list(ranges))
+            mine = days[days["station"].isin(list(ranges)).to_numpy()]
+            records = merge_records(records[~touched.to_numpy()], station_records(mine))
+        return KeptDays(today, days, records, since, checked)
+
+    def _read(
+        self, store: Store, meta: pd.DataFrame, ranges: Ranges, corrections: Sequence[Correction]
+    ) -> pd.DataFrame:
+        """The rows of each station in its range. Stations starting on the same date are read
+        together, a year at a time: each read takes as many schools as its window allows
+        (`split_reads`), so the years before a network began cost a query each."""
+        by_first: dict[date, list[str]] = {}
+        for station, (first, _) in ranges.items():
+            by_first.setdefault(first, []).append(station)
+        parts = []
+        for first, stations in by_first.items():
+            last = max(ranges[s][1] for s in stations)
+            while first <= last:
+                upto = min(first + timedelta(days=365), last)
+                rows = self.reader(store, meta, first, upto, stations, corrections)
+                first = upto + _DAY
+                if not rows.empty:
+                    parts.append(rows)
+        if not parts:
+            return self.reader(store, meta, _DAY_ZERO, _DAY_ZERO, [], corrections)
+        fresh = pd.concat(parts, ignore_index=True)
+        return fresh[_within(fresh, ranges)].reset_index(drop=True)
+
+
+def _changes(store: Store, since: int | None) -> int | None:
+    answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
+    return None if answer is None else answer[0]
+
+
+def rows_within(rows: pd.DataFrame, ranges: Ranges) -> pd.DataFrame:
+    """The rows of `rows` (with a "date" column) in their station's range."""
+    return rows[_within(rows, ranges).to_numpy()].reset_index(drop=True)
+
+
+def _within(days: pd.DataFrame, ranges: Ranges) -> pd.Series:
+    """Which rows of `days` fall in their station's range."""
+    station = days["station"].astype(str)
+    first = station.map({s: pd.Timestamp(a) for s, (a, _) in ranges.items()})
+    last = station.map({s: pd.Timestamp(b) for s, (_, b) in ranges.items()})
+    return (days["date"] >= first) & (days["date"] <= last)
