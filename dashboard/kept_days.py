@@ -22,7 +22,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from dashboard.climate_store import read_climate_days
 from dashboard.core.records import merge_records, station_records
@@ -221,12 +223,21 @@ def _changes(store: Store, since: int | None) -> int | None:
 
 def rows_within(rows: pd.DataFrame, ranges: Ranges) -> pd.DataFrame:
     """The rows of `rows` (with a "date" column) in their station's range."""
-    return rows[_within(rows, ranges).to_numpy()].reset_index(drop=True)
+    return rows[_within(rows, ranges)].reset_index(drop=True)
 
 
-def _within(days: pd.DataFrame, ranges: Ranges) -> pd.Series:
-    """Which rows of `days` fall in their station's range."""
-    station = days["station"].astype(str)
-    first = station.map({s: pd.Timestamp(a) for s, (a, _) in ranges.items()})
-    last = station.map({s: pd.Timestamp(b) for s, (_, b) in ranges.items()})
-    return (days["date"] >= first) & (days["date"] <= last)
+def _within(days: pd.DataFrame, ranges: Ranges) -> NDArray[np.bool_]:
+    """Which rows of `days` fall in their station's range. By the stations' codes: a month of
+    500 schools' hours is 360,000 rows, and a lookup per row costs a tenth of a second."""
+    codes, names = pd.factorize(days["station"])
+    never = (np.datetime64("NaT", "ns"), np.datetime64("NaT", "ns"))
+    bounds = [ranges.get(str(name)) for name in names]
+    first, last = (
+        np.array(
+            [never[i] if b is None else np.datetime64(b[i], "ns") for b in bounds],
+            dtype="datetime64[ns]",
+        )
+        for i in (0, 1)
+    )
+    date = days["date"].to_numpy(dtype="datetime64[ns]")
+    return (date >= first[codes]) & (date <= last[codes])
