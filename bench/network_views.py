@@ -46,6 +46,8 @@ VIEWS = {
     "Now map (latest values and the figure)": "now_map('temp_c')",
     "Asia vs Europe, month, local clock": "data.regions('temp_c', 'month', 'local', now=now)",
     "Asia vs Europe, week, UTC": "data.regions('temp_c', 'week', 'utc', now=now)",
+    "Asia vs Europe, week, solar time (the page's default)": "data.regions('temp_c', 'week', "
+    "'solar', now=now)",
     "leaderboard": "data.leaderboard(now=now)",
     "classnet summary, 29 days": "cli.main(['summary', '--store', sys.argv[1], '--start', "
     "str((now - timedelta(days=29)).date()), '--end', str(now.date()), '--format', 'csv'])",

@@ -24,7 +24,7 @@ from dashboard.core.compare import today_rows
 from dashboard.core.indices import INDICES, climate_indices
 from dashboard.core.records import broken_records
 from dashboard.data import Data, utcnow
-from dashboard.kept_days import DayKeeper, KeptDays, local_today
+from dashboard.kept_days import DayKeeper, KeptDays, dates_today
 from dashboard.report_actions import Period, period_report
 from ingest import StoreError
 
@@ -63,7 +63,7 @@ class Climate:
         now = now or utcnow()
         meta = self._outdoor(now)
         known = [s for s in stations if s in meta.index]
-        today = local_today(meta, now)
+        today = dates_today(meta, now)
         days = self._kept_days(meta, today).between(first, last, known)
         current = [s for s in known if first <= today[s] <= last]
         if not current:
@@ -126,7 +126,7 @@ class Climate:
         out: dict[str, Any] = {"records": [], "broken": []}
         if meta.empty:
             return out
-        records = self._kept_days(meta, local_today(meta, now)).records
+        records = self._kept_days(meta, dates_today(meta, now)).records
         records = records[records["station"].isin(list(meta.index)).to_numpy()]
         # Every school's local today began within the last 25 hours (a day clocks fall back).
         running = read_climate_summary(

@@ -30,7 +30,7 @@ from dashboard.core.resample import Clock, flagged_readings, resample
 from dashboard.core.siting import siting_class, siting_view
 from dashboard.core.solar import sun_times
 from dashboard.hourly import HourKeepers, kept_hourly
-from dashboard.kept_days import DayKeeper, local_today
+from dashboard.kept_days import DayKeeper, dates_today
 from dashboard.privacy import coarsen
 from dashboard.reads import split_reads
 from dashboard.viewcache import ViewCache
@@ -544,7 +544,7 @@ class Data:
             # (`kept_days`): a refresh reads today's bins only.
             binned = meta.loc[[s for chunk in groups for s in chunk]]
             kept = self.recent_days.days(
-                self.store, binned, local_today(binned, now), self.corrections()
+                self.store, binned, dates_today(binned, now), self.corrections()
             ).days
             before = pd.DataFrame(
                 {"station": kept["station"], "date": kept["date"], "temp_c_mean": kept["tg_c"]}

@@ -98,7 +98,7 @@ class HourKeepers:
             key = (field_name, clock)
             keeper = self._keepers.pop(key, None) or DayKeeper(
                 reader=hourly_rows(field_name, clock),
-                utc=clock == "utc",
+                clock=clock,
                 back=31,
                 with_records=False,
             )
@@ -119,9 +119,8 @@ def kept_hourly(
 ) -> pd.DataFrame | None:
     """`read_hours` over [start, end) of the schools of `meta` (read from bins, uncorrected),
     with the whole days between the window's first day and today taken from those kept; None
-    where nothing is kept for it (a window of under two days, solar time, a network too large
-    to keep)."""
-    if clock == "solar" or end - start < _KEPT_FROM or len(meta) * 24 * 31 > HOURS_KEPT_MAX:
+    where nothing is kept for it (a window of under two days, a network too large to keep)."""
+    if end - start < _KEPT_FROM or len(meta) * 24 * 31 > HOURS_KEPT_MAX:
         return None
     keeper = keepers.get(field, clock)
     stations = [str(s) for s in meta.index]

@@ -28,6 +28,8 @@ from numpy.typing import NDArray
 
 from dashboard.climate_store import read_climate_days
 from dashboard.core.records import merge_records, station_records
+from dashboard.core.resample import Clock
+from dashboard.core.solar import local_solar_time
 from ingest.base import KeepsBins, Store
 from ingest.domain.calibration import Correction
 
@@ -44,9 +46,13 @@ _DAY_ZERO = date(1970, 1, 1)  # a read of no station: the reader's empty frame
 Ranges = dict[str, tuple[date, date]]
 
 
-def local_today(meta: pd.DataFrame, now: datetime) -> dict[str, date]:
-    """Each school's local date at `now` (`meta` indexed by station, with its time zone)."""
-    return {str(s): now.astimezone(ZoneInfo(str(tz))).date() for s, tz in meta["timezone"].items()}
+def dates_today(meta: pd.DataFrame, now: datetime, clock: Clock = "local") -> dict[str, date]:
+    """Each school's date at `now` on `clock` (`meta` indexed by station, with its time zone and
+    longitude): its local date by default."""
+    stations = [str(s) for s in meta.index]
+    now_ms = int(now.timestamp() * 1000)
+    dates = dates_at(meta, stations, [now_ms] * len(stations), clock)
+    return dict(zip(stations, dates, strict=True))
 
 
 @dataclass(frozen=True)
@@ -71,34 +77,52 @@ class KeptDays:
         return days[inside.to_numpy()].reset_index(drop=True)
 
 
+def dates_at(
+    meta: pd.DataFrame, stations: Sequence[str], ms: Sequence[int], clock: Clock
+) -> list[date]:
+    """The date on `clock` of each station at its Unix time in ms (`meta`: the stations' time
+    zones and longitudes): its local date, the UTC date, or its apparent solar date."""
+    if clock == "utc":
+        return [datetime.fromtimestamp(t / 1000, UTC).date() for t in ms]
+    if clock == "solar":
+        moments = pd.DatetimeIndex(pd.to_datetime(np.asarray(ms, np.int64), unit="ms", utc=True))
+        lon = meta["lon"].reindex(list(stations)).to_numpy(np.float64)
+        return [t.date() for t in local_solar_time(moments, lon).normalize()]
+    zones = meta["timezone"]
+    return [
+        datetime.fromtimestamp(t / 1000, UTC).astimezone(ZoneInfo(str(zones[s]))).date()
+        for s, t in zip(stations, ms, strict=True)
+    ]
+
+
 def late_ranges(
-    changed: dict[str, tuple[int, int]], timezones: pd.Series, today: dict[str, date]
+    changed: dict[str, tuple[int, int]], meta: pd.DataFrame, clock: Clock, today: dict[str, date]
 ) -> Ranges:
-    """The local dates before each school's today that its changed UTC days (Unix ms of their
-    midnights, `bins_changes`) overlap. A school east of UTC has its day before today changed
-    while readings of today land on the UTC day both share: it is read again, at most every
-    `LATE_CHECK_S`.
+    """The dates on `clock` before each school's today that its changed UTC days (Unix ms of
+    their midnights, `bins_changes`) overlap. A school east of UTC has its day before today
+    changed while readings of today land on the UTC day both share: it is read again, at most
+    every `LATE_CHECK_S`.
 
     >>> day = int(datetime(2026, 12, 7, tzinfo=UTC).timestamp() * 1000)
-    >>> zones = pd.Series({"jp-a": "Asia/Tokyo", "fi-b": "Europe/Helsinki"})
-    >>> late_ranges({"jp-a": (day, day), "fi-b": (day, day)}, zones,
+    >>> meta = pd.DataFrame({"timezone": ["Asia/Tokyo", "Europe/Helsinki"],
+    ...     "lon": [139.7, 23.8]}, index=["jp-a", "fi-b"])
+    >>> late_ranges({"jp-a": (day, day), "fi-b": (day, day)}, meta, "local",
     ...             {"jp-a": date(2026, 12, 8), "fi-b": date(2026, 12, 7)})
     {'jp-a': (datetime.date(2026, 12, 7), datetime.date(2026, 12, 7))}
     """
+    stations = [s for s in changed if s in today]
+    firsts = dates_at(meta, stations, [changed[s][0] for s in stations], clock)
+    ends = dates_at(meta, stations, [changed[s][1] + _DAY_MS - 1 for s in stations], clock)
     ranges: Ranges = {}
-    for station, (first_ms, last_ms) in changed.items():
-        if station not in today:
-            continue
-        zone = ZoneInfo(str(timezones[station]))
-        first = datetime.fromtimestamp(first_ms / 1000, UTC).astimezone(zone).date()
-        end = datetime.fromtimestamp((last_ms + _DAY_MS - 1) / 1000, UTC).astimezone(zone)
-        first, last = max(first, FIRST_DAY), min(end.date(), today[station] - _DAY)
+    for station, first, end in zip(stations, firsts, ends, strict=True):
+        first, last = max(first, FIRST_DAY), min(end, today[station] - _DAY)
         if first <= last:
             ranges[station] = (first, last)
     return ranges
 
 
-# Reads the rows of local dates first..last of the stations (each row's clock date in "date").
+# Reads the rows of dates first..last of the stations (each row's date on the keeper's clock in
+# "date").
 Reader = Callable[[Store, pd.DataFrame, date, date, list[str], Sequence[Correction]], pd.DataFrame]
 
 
@@ -107,12 +131,12 @@ class DayKeeper:
     """The kept days of a dashboard's outdoor schools, brought up to date by whichever request
     asks first (`days`); the others wait for that one read and share it.
 
-    `reader` makes the rows (the climate day table by default); `utc`: its dates are UTC dates,
-    not each school's local ones; `back`: the days before today kept (None: the whole history);
-    `with_records`: keep each school's records too."""
+    `reader` makes the rows (the climate day table by default); `clock`: whose dates they are
+    on (each school's local one, UTC, or its solar time); `back`: the days before today kept
+    (None: the whole history); `with_records`: keep each school's records too."""
 
     reader: Reader = read_climate_days
-    utc: bool = False
+    clock: Clock = "local"
     back: int | None = None
     with_records: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -120,9 +144,7 @@ class DayKeeper:
 
     def today(self, meta: pd.DataFrame, now: datetime) -> dict[str, date]:
         """Each school's today on this keeper's clock."""
-        if self.utc:
-            return dict.fromkeys(map(str, meta.index), now.astimezone(UTC).date())
-        return local_today(meta, now)
+        return dates_today(meta, now, self.clock)
 
     def days(
         self,
@@ -169,8 +191,7 @@ class DayKeeper:
             answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
             if answer is not None:
                 since, changed = answer
-                zones = pd.Series("UTC", index=meta.index) if self.utc else meta["timezone"]
-                for station, (a, b) in late_ranges(changed, zones, today).items():
+                for station, (a, b) in late_ranges(changed, meta, self.clock, today).items():
                     was = ranges.get(station, (a, b))
                     a = max(min(a, was[0]), self._first(today[station]))
                     ranges[station] = (a, max(b, was[1]))
