@@ -65,6 +65,7 @@ class KeptDays:
     records: pd.DataFrame
     since: int | None  # the store's time to ask for changes from (None: it cannot tell)
     checked: float  # when it was last asked (`time.monotonic`)
+    corrections: frozenset[Correction] = frozenset()  # stations.toml's, applied to these days
 
     def between(self, first: date, last: date, stations: Sequence[str]) -> pd.DataFrame:
         """The kept days of `stations` from `first` to `last`."""
@@ -176,16 +177,20 @@ class DayKeeper:
         """`kept` brought up to each school's `today` (`now_s` a `time.monotonic`): the days
         since `back` read when nothing is kept yet (or the clock went back), else the days
         completed since and those late readings changed; days older than `back` dropped."""
+        applied = frozenset(corrections)
         if kept is None or any(today[s] < d for s, d in kept.today.items() if s in today):
             since = _changes(store, None)
             ranges = {s: (self._first(d), d - _DAY) for s, d in today.items()}
             days = self._read(store, meta, ranges, corrections)
-            return KeptDays(dict(today), days, self._records(days), since, now_s)
+            return KeptDays(dict(today), days, self._records(days), since, now_s, applied)
         ranges = {}
         for station, day in today.items():
             before = kept.today.get(station)
             if before is None or before < day:  # a school new to the registry, or a new day
                 ranges[station] = (max(before or FIRST_DAY, self._first(day)), day - _DAY)
+        # A calibration added, changed or removed in stations.toml: that school's days again.
+        for station in {c.station for c in applied ^ kept.corrections} & set(today):
+            ranges[station] = (self._first(today[station]), today[station] - _DAY)
         since, checked = kept.since, kept.checked
         if since is not None and now_s - checked >= LATE_CHECK_S:
             answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
@@ -199,7 +204,7 @@ class DayKeeper:
         ranges = {s: (a, b) for s, (a, b) in ranges.items() if a <= b}
         today = {**kept.today, **today}
         if not ranges:
-            return replace(kept, today=today, since=since, checked=checked)
+            return replace(kept, today=today, since=since, checked=checked, corrections=applied)
         fresh = self._read(store, meta, ranges, corrections)
         days = pd.concat([kept.days[~_within(kept.days, ranges)], fresh], ignore_index=True)
         if self.back is not None:
@@ -211,7 +216,7 @@ class DayKeeper:
             touched = records["station"].isin(list(ranges))
             mine = days[days["station"].isin(list(ranges)).to_numpy()]
             records = merge_records(records[~touched.to_numpy()], station_records(mine))
-        return KeptDays(today, days, records, since, checked)
+        return KeptDays(today, days, records, since, checked, applied)
 
     def _read(
         self, store: Store, meta: pd.DataFrame, ranges: Ranges, corrections: Sequence[Correction]

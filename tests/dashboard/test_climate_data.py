@@ -17,6 +17,7 @@ from dashboard.climate_data import Climate
 from dashboard.data import Data
 from ingest import open_store
 from ingest.batch import Batch, empty_obs
+from ingest.domain.calibration import Correction, write_corrections
 from tests.waiting import wait_until
 
 SCHOOLS = {
@@ -139,6 +140,25 @@ def test_a_late_reading_reaches_the_kept_days_and_records(
     assert kept.loc[kept["date"] == "2024-06-15", "tx_c"].tolist() == [22.5, 33.0]
     fresh = Climate(climate.data).days(date(2024, 6, 1), date(2024, 6, 30), list(SCHOOLS), now=now)
     pd.testing.assert_frame_equal(kept, fresh)
+
+
+def test_a_calibration_added_reaches_the_kept_days(climate: Climate, tmp_path: Path) -> None:
+    """A coordinator adds a calibration to stations.toml while the dashboard runs: the school's
+    kept days are read again, corrected (they are kept as every reader shows them)."""
+    now = datetime(2024, 7, 1, 12, tzinfo=UTC)
+    stations = tmp_path / "stations.toml"
+    stations.write_text("", encoding="utf-8")
+    kept = Climate(dataclasses.replace(climate.data, stations_path=stations, registry_ttl_s=0.0))
+    highest = {r["station"]: r["value"] for r in kept.records(now=now)["records"]
+               if r["record"] == "highest"}  # fmt: skip
+    assert highest == {"fi-partner-01": 22.0, "ph-partner-01": 33.0}
+    since = datetime(2024, 1, 1, tzinfo=UTC)
+    write_corrections(stations, [Correction("fi-partner-01", "temp_c", since, 1.5)])
+    highest = {r["station"]: r["value"] for r in kept.records(now=now)["records"]
+               if r["record"] == "highest"}  # fmt: skip
+    assert highest == {"fi-partner-01": 23.5, "ph-partner-01": 33.0}
+    write_corrections(stations, [])
+    assert kept.records(now=now)["records"] == climate.records(now=now)["records"]
 
 
 def test_records_of_the_same_moment_read_once(
