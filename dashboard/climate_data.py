@@ -64,7 +64,12 @@ class Climate:
         meta = self._outdoor(now)
         known = [s for s in stations if s in meta.index]
         today = dates_today(meta, now)
-        days = self._kept_days(meta, today).between(first, last, known)
+        kept = self._kept_days(meta, today)
+        if first < kept.start:  # older than a large network keeps: read as it is asked
+            return read_climate_days(
+                self.data.store, meta, first, last, known, self.data.corrections()
+            )
+        days = kept.between(first, last, known)
         current = [s for s in known if first <= today[s] <= last]
         if not current:
             return days

@@ -41,6 +41,9 @@ LATE_CHECK_S = 300.0
 _DAY = timedelta(days=1)
 _DAY_MS = 86_400_000
 _DAY_ZERO = date(1970, 1, 1)  # a read of no station: the reader's empty frame
+# Rows a keeper keeps at most (about 80 bytes each: 120 MB). 500 schools keep their whole history
+# for eight years; 10,000 schools keep 150 days, and their records fold in the rest.
+MAX_ROWS = 1_500_000
 
 # station -> the first and last local date to read
 Ranges = dict[str, tuple[date, date]]
@@ -65,7 +68,9 @@ class KeptDays:
     records: pd.DataFrame
     since: int | None  # the store's time to ask for changes from (None: it cannot tell)
     checked: float  # when it was last asked (`time.monotonic`)
-    corrections: frozenset[Correction] = frozenset()  # stations.toml's, applied to these days
+    corrections: frozenset[Correction]  # stations.toml's, applied to these days
+    start: date  # the first day kept: days before it are only in the records (`before`)
+    before: pd.DataFrame  # the records of the days before `start`
 
     def between(self, first: date, last: date, stations: Sequence[str]) -> pd.DataFrame:
         """The kept days of `stations` from `first` to `last`."""
@@ -134,12 +139,15 @@ class DayKeeper:
 
     `reader` makes the rows (the climate day table by default); `clock`: whose dates they are
     on (each school's local one, UTC, or its solar time); `back`: the days before today kept
-    (None: the whole history); `with_records`: keep each school's records too."""
+    (None: as many as `max_rows` allows, the whole history for 500 schools); `with_records`:
+    keep each school's records too, over its whole history (the days older than those kept are
+    read once, a year at a time, into their records)."""
 
     reader: Reader = read_climate_days
     clock: Clock = "local"
     back: int | None = None
     with_records: bool = True
+    max_rows: int = MAX_ROWS
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     kept: KeptDays | None = field(default=None, repr=False)
 
@@ -159,11 +167,13 @@ class DayKeeper:
             self.kept = self._keep(store, meta, today, corrections, self.kept, time.monotonic())
             return self.kept
 
-    def _first(self, day: date) -> date:
-        return FIRST_DAY if self.back is None else max(FIRST_DAY, day - timedelta(days=self.back))
-
-    def _records(self, days: pd.DataFrame) -> pd.DataFrame:
-        return station_records(days if self.with_records else days.iloc[:0])
+    def _start(self, today: dict[str, date]) -> date:
+        """The first day kept: `back` days before the earliest today, or fewer for a network
+        whose days would pass `max_rows`."""
+        earliest = min(today.values())
+        back = min(self.max_rows // max(len(today), 1), max(0, (earliest - FIRST_DAY).days))
+        back = back if self.back is None else min(back, self.back)
+        return max(FIRST_DAY, earliest - timedelta(days=back))
 
     def _keep(
         self,
@@ -174,72 +184,105 @@ class DayKeeper:
         kept: KeptDays | None,
         now_s: float,
     ) -> KeptDays:
-        """`kept` brought up to each school's `today` (`now_s` a `time.monotonic`): the days
-        since `back` read when nothing is kept yet (or the clock went back), else the days
-        completed since and those late readings changed; days older than `back` dropped."""
+        """`kept` brought up to each school's `today` (`now_s` a `time.monotonic`): read when
+        nothing is kept yet (or the clock went back), else the days completed since, those late
+        readings changed and those of a school whose calibration changed; the days that left
+        the window folded into the records."""
         applied = frozenset(corrections)
+        start = self._start(today)
+        # Where a school's reading begins: its whole history when records are kept.
+        origin = FIRST_DAY if self.with_records else start
         if kept is None or any(today[s] < d for s, d in kept.today.items() if s in today):
             since = _changes(store, None)
-            ranges = {s: (self._first(d), d - _DAY) for s, d in today.items()}
-            days = self._read(store, meta, ranges, corrections)
-            return KeptDays(dict(today), days, self._records(days), since, now_s, applied)
-        ranges = {}
+            everything = {s: (origin, d - _DAY) for s, d in today.items()}
+            days, before = self._read(store, meta, everything, corrections, start)
+            records = merge_records(before, self._records(days))
+            return KeptDays(dict(today), days, records, since, now_s, applied, start, before)
+        ranges: Ranges = {}
+        anew = set()  # schools read from their beginning: their records before `start` anew
         for station, day in today.items():
-            before = kept.today.get(station)
-            if before is None or before < day:  # a school new to the registry, or a new day
-                ranges[station] = (max(before or FIRST_DAY, self._first(day)), day - _DAY)
-        # A calibration added, changed or removed in stations.toml: that school's days again.
-        for station in {c.station for c in applied ^ kept.corrections} & set(today):
-            ranges[station] = (self._first(today[station]), today[station] - _DAY)
+            was = kept.today.get(station)
+            if was is None or {c for c in applied ^ kept.corrections if c.station == station}:
+                ranges[station] = (origin, day - _DAY)  # new to the registry, or recalibrated
+                anew.add(station)
+            elif was < day:
+                ranges[station] = (max(was, start), day - _DAY)
         since, checked = kept.since, kept.checked
         if since is not None and now_s - checked >= LATE_CHECK_S:
             answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
             if answer is not None:
                 since, changed = answer
                 for station, (a, b) in late_ranges(changed, meta, self.clock, today).items():
-                    was = ranges.get(station, (a, b))
-                    a = max(min(a, was[0]), self._first(today[station]))
-                    ranges[station] = (a, max(b, was[1]))
+                    was_range = ranges.get(station, (a, b))
+                    a = max(min(a, was_range[0]), start)
+                    ranges[station] = (a, max(b, was_range[1]))
             checked = now_s
         ranges = {s: (a, b) for s, (a, b) in ranges.items() if a <= b}
         today = {**kept.today, **today}
+        days, before = kept.days, kept.before
+        if ranges:
+            fresh, fresh_before = self._read(store, meta, ranges, corrections, start)
+            days = pd.concat([days[~_within(days, ranges)], fresh], ignore_index=True)
+            # Stable: a day's rows come from one read, in order (an hour's after another's).
+            days = days.sort_values(["station", "date"], kind="stable").reset_index(drop=True)
+            if anew:
+                before = merge_records(before[~before["station"].isin(anew)], fresh_before)
+        left = (days["date"] < pd.Timestamp(start)).to_numpy()
+        if left.any():  # the window moved on: those days live on in the records
+            before = merge_records(before, self._records(days[left]))
+            days = days[~left].reset_index(drop=True)
         if not ranges:
-            return replace(kept, today=today, since=since, checked=checked, corrections=applied)
-        fresh = self._read(store, meta, ranges, corrections)
-        days = pd.concat([kept.days[~_within(kept.days, ranges)], fresh], ignore_index=True)
-        if self.back is not None:
-            days = days[days["date"] >= pd.Timestamp(self._first(min(today.values())))]
-        # Stable: a day's rows come from one read, in their order (an hour's after another's).
-        days = days.sort_values(["station", "date"], kind="stable").reset_index(drop=True)
+            return replace(
+                kept, today=today, since=since, checked=checked, corrections=applied,
+                start=start, days=days, before=before,
+            )  # fmt: skip
         records = kept.records
         if self.with_records:
-            touched = records["station"].isin(list(ranges))
-            mine = days[days["station"].isin(list(ranges)).to_numpy()]
-            records = merge_records(records[~touched.to_numpy()], station_records(mine))
-        return KeptDays(today, days, records, since, checked, applied)
+            touched = list(ranges)
+            mine = days[days["station"].isin(touched).to_numpy()]
+            records = merge_records(
+                records[~records["station"].isin(touched).to_numpy()],
+                merge_records(
+                    before[before["station"].isin(touched).to_numpy()], station_records(mine)
+                ),
+            )
+        return KeptDays(today, days, records, since, checked, applied, start, before)
+
+    def _records(self, days: pd.DataFrame) -> pd.DataFrame:
+        return station_records(days if self.with_records else days.iloc[:0])
 
     def _read(
-        self, store: Store, meta: pd.DataFrame, ranges: Ranges, corrections: Sequence[Correction]
-    ) -> pd.DataFrame:
-        """The rows of each station in its range. Stations starting on the same date are read
-        together, a year at a time: each read takes as many schools as its window allows
-        (`split_reads`), so the years before a network began cost a query each."""
+        self,
+        store: Store,
+        meta: pd.DataFrame,
+        ranges: Ranges,
+        corrections: Sequence[Correction],
+        start: date,
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The rows of each station in its range from `start` on, and the records of those
+        before it. Stations starting on the same date are read together, a year at a time: each
+        read takes as many schools as its window allows (`split_reads`), so the years before a
+        network began cost a query each, and a year's rows at most are in memory at once."""
         by_first: dict[date, list[str]] = {}
         for station, (first, _) in ranges.items():
             by_first.setdefault(first, []).append(station)
-        parts = []
+        parts, before = [], self._records(pd.DataFrame(columns=["station", "date"]))
         for first, stations in by_first.items():
             last = max(ranges[s][1] for s in stations)
             while first <= last:
                 upto = min(first + timedelta(days=365), last)
                 rows = self.reader(store, meta, first, upto, stations, corrections)
                 first = upto + _DAY
-                if not rows.empty:
+                rows = rows[_within(rows, ranges)]
+                older = (rows["date"] < pd.Timestamp(start)).to_numpy()
+                if older.any():
+                    before = merge_records(before, self._records(rows[older]))
+                    rows = rows[~older]
+                if len(rows):
                     parts.append(rows)
         if not parts:
-            return self.reader(store, meta, _DAY_ZERO, _DAY_ZERO, [], corrections)
-        fresh = pd.concat(parts, ignore_index=True)
-        return fresh[_within(fresh, ranges)].reset_index(drop=True)
+            return self.reader(store, meta, _DAY_ZERO, _DAY_ZERO, [], corrections), before
+        return pd.concat(parts, ignore_index=True), before
 
 
 def _changes(store: Store, since: int | None) -> int | None:

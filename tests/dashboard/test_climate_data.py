@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 
 from dashboard.climate_data import Climate
 from dashboard.data import Data
+from dashboard.kept_days import DayKeeper
 from ingest import open_store
 from ingest.batch import Batch, empty_obs
 from ingest.domain.calibration import Correction, write_corrections
@@ -159,6 +160,24 @@ def test_a_calibration_added_reaches_the_kept_days(climate: Climate, tmp_path: P
     assert highest == {"fi-partner-01": 23.5, "ph-partner-01": 33.0}
     write_corrections(stations, [])
     assert kept.records(now=now)["records"] == climate.records(now=now)["records"]
+
+
+def test_a_network_too_large_to_keep_its_history_keeps_its_records(climate: Climate) -> None:
+    """A keeper keeps at most `max_rows` days (10,000 schools: 150 days each); the days before
+    go into the records as they are read, and as they leave the window. Records, partner months
+    and the days asked for equal those of a keeper that keeps everything."""
+    small = Climate(climate.data, _days=DayKeeper(max_rows=2 * 100))  # 100 days a school
+    for now in (datetime(2024, 7, 1, 12, tzinfo=UTC), datetime(2024, 10, 20, 12, tzinfo=UTC)):
+        assert small.records(now=now) == climate.records(now=now)
+        kept = small._days.kept
+        assert kept is not None and kept.start == now.date() - timedelta(days=100)
+        assert (kept.days["date"] >= pd.Timestamp(kept.start)).all()  # the rest: records only
+        assert len(kept.days) == (62 if now.month == 7 else 0)  # June 2024's days, then none
+        pd.testing.assert_frame_equal(
+            small.days(date(2023, 6, 1), date(2024, 6, 30), list(SCHOOLS), now=now),
+            climate.days(date(2023, 6, 1), date(2024, 6, 30), list(SCHOOLS), now=now),
+        )
+    assert small.partners(list(SCHOOLS), 2024, 6) == climate.partners(list(SCHOOLS), 2024, 6)
 
 
 def test_records_of_the_same_moment_read_once(
