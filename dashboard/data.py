@@ -547,7 +547,11 @@ class Data:
                 self.store, binned, dates_today(binned, now), self.corrections()
             ).days
             before = pd.DataFrame(
-                {"station": kept["station"], "date": kept["date"], "temp_c_mean": kept["tg_c"]}
+                {
+                    "station": kept["station"].astype(str),
+                    "date": pd.to_datetime(kept["date"]),
+                    "temp_c_mean": kept["tg_c"].astype(np.float64),
+                }
             )
         for chunk in groups:
             # Today from the bins, the days before from those kept, "now" from the last hour.

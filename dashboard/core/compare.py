@@ -322,6 +322,14 @@ def anomaly(
     >>> anomaly(daily, baseline_days=3, min_days=3)["anomaly"].tolist()
     [nan, nan, nan, 8.0]
     """
+    if daily.empty:  # a network whose first day is today has no day to compare yet
+        return pd.DataFrame(
+            {
+                "station": pd.Series(dtype=object),
+                "date": pd.Series(dtype="datetime64[ns]"),
+                **{name: pd.Series(dtype=np.float64) for name in ("value", "baseline", "anomaly")},
+            }
+        )
     wide = daily.pivot_table(index="date", columns="station", values=column, observed=True)
     # Calendar days, not rows: a station's missing days must not stretch its baseline.
     wide = wide.asfreq("D")

@@ -78,9 +78,10 @@ def _registry(s: towns.Station, last_seen_ms: int) -> dict[str, dict[str, Any]]:
     }  # fmt: skip
 
 
-def _deliver(store: Any, stations: tuple[towns.Station, ...], end_s: int) -> None:
-    """A day of 10-minute readings up to `end_s` for each station, and its registry row."""
-    t = np.arange(end_s - 86400, end_s + 1, 600, dtype=np.int64)
+def _deliver(store: Any, stations: tuple[towns.Station, ...], end_s: int, hours: int = 24) -> None:
+    """`hours` (a day) of 10-minute readings up to `end_s` for each station, and its registry
+    row."""
+    t = np.arange(end_s - hours * 3600, end_s + 1, 600, dtype=np.int64)
     for s in stations:
         columns: dict[str, Any] = {name: np.nan for name in OBS_COLUMNS[2:]}
         temp = np.round(20 + 3 * np.sin(t / 7200), 2)  # a steady value would fail QC persistence
@@ -91,6 +92,21 @@ def _deliver(store: Any, stations: tuple[towns.Station, ...], end_s: int) -> Non
                 registry=_registry(s, int(t[-1]) * 1000),
             )
         )
+
+
+def test_the_leaderboard_of_a_network_whose_first_day_is_today(tmp_path) -> None:
+    """No school has a day before today yet, so nothing is kept for yesterday's comparison
+    (a new network, or the browser tests' three hours): the boards rank today all the same."""
+    now = datetime(2025, 6, 10, 20, 0, tzinfo=UTC)  # 02:00 in Tokyo, three hours after 23:00
+    fleet = towns.stations(4, only=("tampere", "berlin", "manila", "tokyo"))
+    writer = open_store(f"sqlite:///{tmp_path / 'new.db'}")
+    _deliver(writer, fleet, int(now.timestamp()) - 60, hours=3)
+    writer.close()
+    store = open_store(f"sqlite:///{tmp_path / 'new.db'}", read_only=True)
+    board = Data(store).leaderboard(now=now, top=4)
+    assert len(board["categories"]["hottest"]) == 4
+    assert all(row["value"] is None for row in board["anomaly"])  # no yesterday to compare
+    _close(board, Data(_WithoutBins(store)).leaderboard(now=now, top=4))
 
 
 def _six_schools(
