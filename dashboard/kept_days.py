@@ -10,7 +10,8 @@ at most every `LATE_CHECK_S`. A store that cannot (InfluxDB) has its new days re
 reading of a day already kept is seen only after the dashboard restarts.
 
 Memory: a climate day is a row of eight numbers, about 80 bytes: 500 schools' year is 15 MB. A
-month of hourly rows of one field is about 18 MB for 500 schools.
+month of hourly rows of one field is about 18 MB for 500 schools. A keeper keeps at most
+`MAX_ROWS`: a larger network keeps fewer days, and the records of the older ones.
 """
 
 from __future__ import annotations
