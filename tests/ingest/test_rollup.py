@@ -19,6 +19,7 @@ from ingest.batch import Batch, empty_obs
 from ingest.domain import qc
 from ingest.sqlite import SQLiteStore
 from tests.ingest.bins import assert_same_bins, whole
+from tests.waiting import wait_until
 
 START = pd.Timestamp("2025-03-29 18:00", tz="UTC")
 EVER = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
@@ -351,7 +352,8 @@ def test_bins_changes_name_the_days_a_late_reading_changed(
     since, nothing = reader.bins_changes(None) or (0, {"?": (0, 0)})
     assert since > 0 and nothing == {}
     assert reader.bins_changes(since) == (since, {})
-    time.sleep(0.002)
+    # The next roll's stamp must come after `since` (rolls within one millisecond share one).
+    wait_until(lambda: time.time_ns() // 1_000_000 > since, what="the clock past the last roll")
     # A late reading of the first day; the others' days are unchanged.
     late = obs[obs["station"] == "fi-tre"].head(1).assign(temp_c=4.0)
     store.write(batch_of(late))
