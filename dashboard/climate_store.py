@@ -16,7 +16,7 @@ import pandas as pd
 from dashboard.core.actions import utc_window
 from dashboard.core.bins import daily_summary_bins
 from dashboard.core.calibration import apply_corrections
-from dashboard.core.climate_days import DAY_COLUMNS, climate_days
+from dashboard.core.climate_days import climate_days, no_days
 from dashboard.core.daily import CLIMATE_SPECS, daily_summary
 from dashboard.core.resample import DEFAULT_MIN_COVERAGE
 from dashboard.reads import split_reads
@@ -41,7 +41,7 @@ def read_climate_days(
     start, end = utc_window(first, last)
     summary = read_climate_summary(store, meta, start, end, stations, corrections)
     if summary.empty:
-        return pd.DataFrame(columns=list(DAY_COLUMNS))
+        return no_days()
     days = climate_days(summary)
     inside = (days["date"] >= pd.Timestamp(first)) & (days["date"] <= pd.Timestamp(last))
     return days[inside].reset_index(drop=True)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from dashboard.core.actions import utc_window
@@ -76,9 +77,19 @@ def hourly_rows(field: str, clock: Clock) -> Reader:
     ) -> pd.DataFrame:
         start, end = utc_window(first, last)
         rows = read_hours(store, start, end, meta, stations, field, clock)
-        if rows.empty:
-            columns = ["station", CLOCK_COLUMN[clock], "n_obs", "coverage", field, "n_flagged"]
-            return pd.DataFrame(columns=[*columns, "date"])
+        if rows.empty:  # typed, so that hours joined to it later keep their types
+            moment = "datetime64[ns, UTC]" if clock == "utc" else "datetime64[ns]"
+            return pd.DataFrame(
+                {
+                    "station": pd.Series(dtype=str),
+                    CLOCK_COLUMN[clock]: pd.Series(dtype=moment),
+                    "n_obs": pd.Series(dtype=np.int64),
+                    "coverage": pd.Series(dtype=np.float64),
+                    field: pd.Series(dtype=np.float64),
+                    "n_flagged": pd.Series(dtype=np.int64),
+                    "date": pd.Series(dtype="datetime64[ns]"),
+                }
+            )
         rows = _dated(rows, clock)
         inside = (rows["date"] >= pd.Timestamp(first)) & (rows["date"] <= pd.Timestamp(last))
         return rows[inside.to_numpy()].reset_index(drop=True)

@@ -29,6 +29,19 @@ from dashboard.core.resample import DEFAULT_MIN_COVERAGE
 VALUE_COLUMNS: tuple[str, ...] = ("tx_c", "tn_c", "tg_c", "rr_mm", "gust_ms", "wind_dir_deg")
 DAY_COLUMNS: tuple[str, ...] = ("station", "date", *VALUE_COLUMNS, "coverage", "complete")
 
+
+def no_days() -> pd.DataFrame:
+    """The climate day table of no day, with the columns' types: joined with days, it leaves
+    their dates dates (an untyped empty table made them objects, which no calendar merges).
+
+    >>> no_days().dtypes["date"]
+    dtype('<M8[ns]')
+    """
+    columns = {"station": pd.Series(dtype=str), "date": pd.Series(dtype="datetime64[ns]")}
+    columns |= {name: pd.Series(dtype=np.float64) for name in (*VALUE_COLUMNS, "coverage")}
+    return pd.DataFrame(columns | {"complete": pd.Series(dtype=bool)})
+
+
 # daily_summary's column -> the climate name (ETCCDI's TX, TN, TG, RR).
 _FROM_SUMMARY = {
     "temp_c_max": "tx_c",

@@ -16,6 +16,7 @@ import pytest
 from dashboard.climate_data import Climate
 from dashboard.data import Data
 from dashboard.kept_days import DayKeeper
+from dashboard.report_actions import parse_period, period_report
 from ingest import open_store
 from ingest.batch import Batch, empty_obs
 from ingest.domain.calibration import Correction, write_corrections
@@ -178,6 +179,20 @@ def test_a_network_too_large_to_keep_its_history_keeps_its_records(climate: Clim
             climate.days(date(2023, 6, 1), date(2024, 6, 30), list(SCHOOLS), now=now),
         )
     assert small.partners(list(SCHOOLS), 2024, 6) == climate.partners(list(SCHOOLS), 2024, 6)
+
+
+def test_days_kept_from_a_store_that_had_none_yet(climate: Climate) -> None:
+    """A dashboard started before its network's first day (the keeper's first read finds
+    nothing), then the days arrive: the kept days are dated as any read is, and a report made
+    from them is the one a fresh dashboard makes (they failed to merge with the calendar)."""
+    early = Climate(climate.data)
+    assert early.records(now=datetime(2023, 5, 1, 12, tzinfo=UTC))["records"] == []
+    now = datetime(2024, 7, 1, 12, tzinfo=UTC)
+    kept = early.days(date(2024, 6, 1), date(2024, 6, 30), ["fi-partner-01"], now=now)
+    assert kept["date"].dtype == "datetime64[ns]"
+    fresh = climate.days(date(2024, 6, 1), date(2024, 6, 30), ["fi-partner-01"], now=now)
+    pd.testing.assert_frame_equal(kept, fresh)
+    assert period_report(kept, "fi-partner-01", parse_period("2024-06")) is not None
 
 
 def test_records_of_the_same_moment_read_once(
