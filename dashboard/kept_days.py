@@ -46,7 +46,7 @@ _DAY_ZERO = date(1970, 1, 1)  # a read of no station: the reader's empty frame
 # for eight years; 10,000 schools keep 150 days, and their records fold in the rest.
 MAX_ROWS = 1_500_000
 
-# station -> the first and last local date to read
+# station -> the first and last date to read, on the keeper's clock
 Ranges = dict[str, tuple[date, date]]
 
 
