@@ -194,25 +194,26 @@ class DayKeeper:
         # Where a school's reading begins: its whole history when records are kept.
         origin = FIRST_DAY if self.with_records else start
         if kept is None or any(today[s] < d for s, d in kept.today.items() if s in today):
-            since = _changes(store, None)
+            since = _changes(store, None)[0]
             everything = {s: (origin, d - _DAY) for s, d in today.items()}
             days, before = self._read(store, meta, everything, corrections, start)
             records = merge_records(before, self._records(days))
             return KeptDays(dict(today), days, records, since, now_s, applied, start, before)
         ranges: Ranges = {}
         anew = set()  # schools read from their beginning: their records before `start` anew
+        recalibrated = {c.station for c in applied ^ kept.corrections}
         for station, day in today.items():
             was = kept.today.get(station)
-            if was is None or {c for c in applied ^ kept.corrections if c.station == station}:
+            if was is None or station in recalibrated:
                 ranges[station] = (origin, day - _DAY)  # new to the registry, or recalibrated
                 anew.add(station)
             elif was < day:
                 ranges[station] = (max(was, start), day - _DAY)
         since, checked = kept.since, kept.checked
         if since is not None and now_s - checked >= LATE_CHECK_S:
-            answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
+            answer, changed = _changes(store, since)
             if answer is not None:
-                since, changed = answer
+                since = answer
                 for station, (a, b) in late_ranges(changed, meta, self.clock, today).items():
                     was_range = ranges.get(station, (a, b))
                     a = max(min(a, was_range[0]), start)
@@ -286,9 +287,10 @@ class DayKeeper:
         return pd.concat(parts, ignore_index=True), before
 
 
-def _changes(store: Store, since: int | None) -> int | None:
+def _changes(store: Store, since: int | None) -> tuple[int | None, dict[str, tuple[int, int]]]:
+    """The store's `bins_changes` (None and nothing: a store that cannot tell)."""
     answer = store.bins_changes(since) if isinstance(store, KeepsBins) else None
-    return None if answer is None else answer[0]
+    return (None, {}) if answer is None else answer
 
 
 def rows_within(rows: pd.DataFrame, ranges: Ranges) -> pd.DataFrame:
