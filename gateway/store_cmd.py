@@ -10,9 +10,9 @@ from pathlib import Path
 
 from gateway.import_rows import Dropped
 from gateway.importer import ImportResult, import_file
+from ingest.base import KeepsBins
 from ingest.command import Progress, opened_store
 from ingest.domain.errors import UserError
-from ingest.sqlite import SQLiteStore
 from ingest.url import add_store_argument
 
 SHOWN_PROBLEMS = 20  # on the terminal; --problems FILE lists every one
@@ -95,11 +95,8 @@ def _import_cmd(args: argparse.Namespace) -> int:
 
 def _rebuild_bins_cmd(args: argparse.Namespace) -> int:
     with opened_store(args.store, read_only=False) as store:
-        if not isinstance(store, SQLiteStore):
-            raise UserError(
-                f"{args.store} keeps no 15-minute bins: only a SQLite store does yet "
-                "(on InfluxDB the pages read raw rows)"
-            )
+        if not isinstance(store, KeepsBins):
+            raise UserError(f"{args.store} keeps no 15-minute bins")
         with Progress("stations left") as progress:
             store.rebuild_bins(progress)
     print(f"{args.store}: 15-minute bins rebuilt from the raw rows")

@@ -9,7 +9,7 @@ exactly this shape.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -104,7 +104,13 @@ BinsChanges = tuple[int, dict[str, tuple[int, int]]]
 
 @runtime_checkable
 class KeepsBins(Protocol):
-    """A store that keeps 15-minute bins beside its raw rows (ingest/rollup.py; SQLite)."""
+    """A store that keeps 15-minute bins beside its raw rows (ingest/rollup.py; SQLite and
+    InfluxDB)."""
+
+    def rebuild_bins(self, progress: Callable[[int], None] = lambda left: None) -> None:
+        """Every bin recomputed from the raw rows (`classnet rebuild-bins`); `progress` gets the
+        number of stations left."""
+        ...
 
     def read_bins(
         self,

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import http.client
 import logging
+import secrets
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,10 +24,11 @@ from urllib.parse import urlencode, urlsplit
 import numpy as np
 import pandas as pd
 
-from ingest import influxql, lineprotocol, refusals
+from ingest import influx_bins, influxql, lineprotocol, refusals, rollup
 from ingest.base import (
     REJECT_COLUMNS,
     REJECT_COUNT_COLUMNS,
+    BinsChanges,
     StoreError,
     check_fields,
     check_stations,
@@ -90,6 +92,8 @@ class InfluxStore:
         self._server_version: str | None = None
         self._v2_writer: Any = None
         self._retention: tuple[float, str, int] | None = None  # (checked, policy, duration ms)
+        # Tells apart the marks of two writers the server stamps in the same nanosecond.
+        self._bins = influx_bins.Bins(self, secrets.token_hex(4))
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -199,11 +203,15 @@ class InfluxStore:
                 refusals.take_out(batch, refused, received_ms)
                 others = self._side_lines(batch)
         if others:
-            self._write_lines(others, "ns")
+            self.write_lines(others, "ns")
             if batch.registry:
                 self._registry_full = None  # what this store wrote, it reads back at once
         if batch.dead_letters:
             self._prune_dead_letters({d.station for d in batch.dead_letters})
+        if len(batch.obs):
+            # After the readings: the server stamps the marks later than them (influx_bins.py).
+            # A gateway killed before this acked nothing, so the batch comes again.
+            self.write_lines(influx_bins.mark_lines(batch.obs, self._bins.writer), "ns")
 
     def _limit_dead_letters(self, batch: Batch) -> None:
         """At most `per_station` dead letters a minute per station reach InfluxDB; the rest are
@@ -260,7 +268,7 @@ class InfluxStore:
         than some points': the error goes up and the batch is set aside whole, to replay once
         fixed (`classnet spool --replay`)."""
         try:
-            self._write_lines(b"\n".join(lines), "ms")
+            self.write_lines(b"\n".join(lines), "ms")
             return {}
         except StoreError as exc:
             if exc.retryable or search.requests <= 0 or search.refused >= search.most:
@@ -302,7 +310,8 @@ class InfluxStore:
                     return str(row.name), refusals.go_duration_ms(str(row.duration))
         return "", 0
 
-    def _write_lines(self, lines: bytes, precision: str) -> None:
+    def write_lines(self, lines: bytes, precision: str) -> None:
+        """Write line protocol as it is (`precision`: of its timestamps)."""
         if self.config.kind == "influxdb2":
             self._write_v2(lines, precision)
             return
@@ -377,12 +386,12 @@ class InfluxStore:
 
     # --- reads ----------------------------------------------------------------------------
 
-    def query(self, q: str) -> list[tuple[dict[str, str], pd.DataFrame]]:
-        """Run InfluxQL; (tags, frame) per series, times as UTC Unix ms."""
+    def query(self, q: str, epoch: str = "ms") -> list[tuple[dict[str, str], pd.DataFrame]]:
+        """Run InfluxQL; (tags, frame) per series, times as UTC Unix `epoch` (ms, or ns)."""
         params = {
             "db": self.config.database,
             "q": q,
-            "epoch": "ms",
+            "epoch": epoch,
             "chunked": "true",
             "chunk_size": str(influxql.CHUNK_ROWS),
         }
@@ -506,9 +515,37 @@ class InfluxStore:
         return frame.sort_index()
 
     def roll(self, budget_s: float = 0.5) -> bool:
-        """Nothing to do yet: bins on InfluxDB are the next step of issue #17 (the pages read raw
-        rows from it meanwhile)."""
-        return False
+        """Recompute the 15-minute bins recent writes affected (ingest/influx_bins.py), for about
+        `budget_s`; True while work is left."""
+        return self._bins.roll(budget_s)
+
+    def rebuild_bins(self, progress: Callable[[int], None] = lambda left: None) -> None:
+        """Every bin recomputed from the raw rows (`classnet rebuild-bins`); InfluxDB 1.x only
+        (it drops the bins' measurements, which InfluxQL on a v2 API server cannot)."""
+        if self.config.kind != "influxdb1":
+            raise StoreError(
+                f"{self.url}: rebuilding bins needs InfluxDB 1.x (DROP MEASUREMENT); on this"
+                " server delete the measurements bins, bins_rolled and bins_marks instead",
+                retryable=False,
+            )
+        self._bins.rebuild(progress)
+
+    def read_bins(
+        self,
+        start: datetime,
+        end: datetime,
+        stations: Sequence[str] | None = None,
+        fields: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """The 15-minute bins of [start, end) (ingest/rollup.py `to_frame`) of every reading
+        stored: kept points, and raw rows where the last writes are not rolled yet."""
+        names = [f for f in check_fields(fields) if f in rollup.FIELDS]
+        return self._bins.read(to_ms(start), to_ms(end), check_stations(stations), names)
+
+    def bins_changes(self, since_ms: int | None) -> BinsChanges | None:
+        """Per station, the UTC days whose bins writes changed since an earlier answer's
+        `since_ms` (`influx_bins.Bins.changes`)."""
+        return self._bins.changes(since_ms)
 
     def close(self) -> None:
         with self._lock:

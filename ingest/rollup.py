@@ -25,7 +25,8 @@ A store keeps the bins of one station, field and UTC day as one array (`STATS` Ã
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -44,6 +45,17 @@ OBS: Final = "_obs"
 FIELDS: Final = tuple(f for f in wire.FIELD_NAMES if f in qc.QC_TABLE)
 VECTOR_FIELDS: Final = ("wind_dir_deg",)
 OBS_STATS: Final = ("n_obs", "first_ms", "last_ms")
+# A station's readings rolled at a time: a week of one-minute readings is 10,000 rows. A longer
+# span (a rebuild) goes a week at a time, stretches without readings skipped.
+SPAN_MS: Final = 7 * DAY_MS
+# Raw rows (at one a minute) rolled in one pass: a live network's hundreds of schools together, a
+# rebuild's weeks a few schools at a time.
+GROUP_ROWS: Final = 400_000
+
+# A store's raw rows for a roll: (stations, [start, end) in Unix ms, fields) -> the `Store.read`
+# frame (station categorical is fine) of those rows and each station's reading just before them
+# (rain's range limit needs the gap to it).
+ContextReader = Callable[[Sequence[str], tuple[int, int], Sequence[str]], pd.DataFrame]
 
 
 def stats_of(field: str) -> tuple[str, ...]:
@@ -260,3 +272,95 @@ def to_frame(stack: Stack, fields: Sequence[str], start_ms: int, end_ms: int) ->
     if later.all():
         return frame
     return frame.iloc[np.lexsort((time_ms, code))].reset_index(drop=True)
+
+
+def groups(marks: Sequence[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
+    """Marks (station, first, last reading; ordered by their first reading) in groups rolled
+    together: first readings within a day of the group's, and about `GROUP_ROWS` raw rows a group
+    at one reading a minute (a live network's marks all start in the last minute: hundreds of
+    schools a group)."""
+    out: list[list[tuple[str, int, int]]] = []
+    for mark in marks:
+        group = out[-1] if out else None
+        if group is not None:
+            starts = group[0][1]
+            last = max(m[2] for m in [*group, mark])
+            minutes = (min(last, starts + SPAN_MS) - starts) // 60_000
+            rows = (len(group) + 1) * (minutes + 4 * 60)  # the span and QC's context
+            if mark[1] < starts + DAY_MS and rows <= GROUP_ROWS:
+                group.append(mark)
+                continue
+        out.append([mark])
+    return out
+
+
+def roll_group(
+    group: Sequence[tuple[str, int, int]], context_reader: ContextReader
+) -> tuple[list[DayBins], dict[str, int]]:
+    """The bins one group of marks (`groups`) changes, up to a week of each: the recomputed days
+    and, per station, the last reading time they cover (the mark goes on after it)."""
+    starts = min(first for _, first, _ in group)
+    upto = {station: min(last, starts + SPAN_MS - 1) for station, _, last in group}
+    lo, hi = affected(starts, max(upto.values()))
+    return list(roll(context_reader(list(upto), context(lo, hi), FIELDS), lo, hi)), upto
+
+
+def complete(
+    stack: Stack | None,
+    stale: Sequence[tuple[int, str]],
+    fields: Sequence[str],
+    start_ms: int,
+    end_ms: int,
+    context_reader: ContextReader,
+) -> pd.DataFrame:
+    """`to_frame` of the kept bins (`stack`; None: a store with none) of [start, end), with each
+    station's bins from its first stale one (`stale`: (bin start, station)) computed from its raw
+    rows: what the bins of every reading stored are, whether rolled yet or not."""
+    hi = floor_bin(end_ms - 1) + BIN_MS
+    fresh: list[DayBins] = []
+    waiting = sorted((max(at, floor_bin(start_ms)), station) for at, station in stale)
+    # Stations whose stale spans start within a day of each other are computed together (a live
+    # network's: the last hour or two of every school, one QC pass).
+    while waiting and waiting[0][0] < hi:
+        lo = waiting[0][0]
+        together = [station for at, station in waiting if at < lo + DAY_MS and at < hi]
+        waiting = [(at, station) for at, station in waiting if at >= lo + DAY_MS]
+        obs = context_reader(together, context(lo, hi), fields)
+        fresh.extend(roll(obs, lo, hi, fields))
+    bins = spliced(stack, fresh, fields)
+    if not len(bins.days):
+        # The years before a network began: a records read asks for them a few schools a time.
+        return _nothing(tuple(fields)).copy()
+    return to_frame(bins, fields, start_ms, end_ms)
+
+
+@functools.lru_cache(maxsize=16)
+def _nothing(fields: tuple[str, ...]) -> pd.DataFrame:
+    """The frame of no bins, with the columns of `fields` (one per field set asked for)."""
+    return to_frame(Stack.of([], fields), fields, 0, 0)
+
+
+def spliced(stack: Stack | None, fresh: Sequence[DayBins], fields: Sequence[str]) -> Stack:
+    """The kept stack with the freshly computed slots written over it (rows added as needed)."""
+    if stack is None:
+        return Stack.of(fresh, fields)
+    if not fresh:
+        return stack
+    position = {
+        (s, int(d)): i for i, (s, d) in enumerate(zip(stack.stations, stack.days, strict=True))
+    }
+    added = [d for d in fresh if (d.station, d.day) not in position]
+    added_keys = list(dict.fromkeys((d.station, d.day) for d in added))
+    for key in added_keys:
+        position[key] = len(position)
+    grown = Stack.of([DayBins(s, d, slice(0, 0), {}) for s, d in added_keys], fields)
+    arrays = {f: np.concatenate([stack.arrays[f], grown.arrays[f]]) for f in stack.arrays}
+    for day in fresh:
+        row = position[(day.station, day.day)]
+        for field, array in arrays.items():
+            array[row][:, day.slots] = day.arrays[field][:, day.slots]
+    return Stack(
+        stations=np.concatenate([stack.stations, grown.stations]),
+        days=np.concatenate([stack.days, grown.days]),
+        arrays=arrays,
+    )

@@ -12,7 +12,6 @@ never incremented, so they equal a rebuild from the raw rows.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -45,17 +44,10 @@ MARK_TAIL = (
     " ON CONFLICT (station) DO UPDATE SET from_ms = min(from_ms, excluded.from_ms),"
     " to_ms = max(to_ms, excluded.to_ms)"
 )
-# A station's readings rolled per transaction: a week of one-minute readings is 10,000 rows, a few
-# tens of milliseconds of the write lock. A longer span (a rebuild) goes a week at a time,
-# stretches without readings skipped.
-SPAN_MS = 7 * rollup.DAY_MS
 # Arrays a school keeps a day (its readings and the fields it reports): what a seek by school
 # visits for each one it keeps of a field.
 FIELDS_PER_DAY = 8
 STATIONS_PER_TRANSACTION = 500
-# Raw rows (at one a minute) rolled in one pass: a live network's hundreds of schools together, a
-# rebuild's weeks a few schools at a time.
-GROUP_ROWS = 400_000
 
 # How far the clocks of gateways rolling one store may disagree (`changes`).
 CLOCK_SKEW_MS = 60_000
@@ -149,13 +141,10 @@ def roll(db: sqlite3.Connection, budget_s: float) -> bool:
                 "SELECT station, from_ms, to_ms FROM bins_dirty ORDER BY from_ms LIMIT ?",
                 (STATIONS_PER_TRANSACTION,),
             ).fetchall()
-            for group in _groups(dirty):
+            for group in rollup.groups(dirty):
                 # The stations of a group share one span: one read, one QC pass, one roll.
-                starts = min(first for _, first, _ in group)
-                upto = {station: min(last, starts + SPAN_MS - 1) for station, _, last in group}
-                lo, hi = rollup.affected(starts, max(upto.values()))
-                obs = _context(db, list(upto), rollup.context(lo, hi), rollup.FIELDS)
-                write_days(db, rollup.roll(obs, lo, hi))
+                days, upto = rollup.roll_group(group, lambda st, span, f: _context(db, st, span, f))
+                write_days(db, days)
                 for station, _, last in group:
                     following = _next_reading(db, station, upto[station], last)
                     if following is None:
@@ -187,25 +176,6 @@ def _next_reading(db: sqlite3.Connection, station: str, after: int, last: int) -
         return None
     row = db.execute(_NEXT_SQL, (station, after, last)).fetchone()
     return None if row is None else int(row[0])
-
-
-def _groups(marks: Sequence[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
-    """Marks (ordered by their first reading) in groups rolled together: first readings within a
-    day of the group's, and about `GROUP_ROWS` raw rows a group at one reading a minute (a live
-    network's marks all start in the last minute: hundreds of schools a group)."""
-    groups: list[list[tuple[str, int, int]]] = []
-    for mark in marks:
-        group = groups[-1] if groups else None
-        if group is not None:
-            starts = group[0][1]
-            last = max(m[2] for m in [*group, mark])
-            minutes = (min(last, starts + SPAN_MS) - starts) // 60_000
-            rows = (len(group) + 1) * (minutes + 4 * 60)  # the span and QC's context
-            if mark[1] < starts + rollup.DAY_MS and rows <= GROUP_ROWS:
-                group.append(mark)
-                continue
-        groups.append([mark])
-    return groups
 
 
 def write_days(db: sqlite3.Connection, days: Iterable[rollup.DayBins]) -> None:
@@ -287,31 +257,10 @@ def read(
     first, last = start_ms // rollup.DAY_MS, (end_ms - 1) // rollup.DAY_MS
     has_bins = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bins'").fetchone()
     stack = _kept_stack(db, first, last, stations, fields) if has_bins else None
-    hi = rollup.floor_bin(end_ms - 1) + rollup.BIN_MS
-    fresh: list[rollup.DayBins] = []
-    stale = sorted(
-        (max(at, rollup.floor_bin(start_ms)), station)
-        for station, at in _stale(db, stations, bool(has_bins))
+    stale = [(at, station) for station, at in _stale(db, stations, bool(has_bins))]
+    return rollup.complete(
+        stack, stale, fields, start_ms, end_ms, lambda st, span, f: _context(db, st, span, f)
     )
-    # Stations whose stale spans start within a day of each other are computed together (a live
-    # network's: the last hour or two of every school, one QC pass).
-    while stale and stale[0][0] < hi:
-        lo = stale[0][0]
-        together = [station for at, station in stale if at < lo + rollup.DAY_MS and at < hi]
-        stale = [(at, station) for at, station in stale if at >= lo + rollup.DAY_MS]
-        obs = _context(db, together, rollup.context(lo, hi), fields)
-        fresh.extend(rollup.roll(obs, lo, hi, fields))
-    bins = _spliced(stack, fresh, fields)
-    if not len(bins.days):
-        # The years before a network began: a records read asks for them a few schools a time.
-        return _nothing(tuple(fields)).copy()
-    return rollup.to_frame(bins, fields, start_ms, end_ms)
-
-
-@functools.lru_cache(maxsize=16)
-def _nothing(fields: tuple[str, ...]) -> pd.DataFrame:
-    """The frame of no bins, with the columns of `fields` (one per field set asked for)."""
-    return rollup.to_frame(rollup.Stack.of([], fields), fields, 0, 0)
 
 
 def _kept_stack(
@@ -375,34 +324,6 @@ def _stale(
     if stations is not None:
         sql += f" WHERE station IN ({', '.join('?' for _ in stations)})"
     return [(s, rollup.affected(a, a)[0]) for s, a in db.execute(sql, params)]
-
-
-def _spliced(
-    stack: rollup.Stack | None, fresh: Sequence[rollup.DayBins], fields: Sequence[str]
-) -> rollup.Stack:
-    """The kept stack with the freshly computed slots written over it (rows added as needed)."""
-    if stack is None:
-        return rollup.Stack.of(fresh, fields)
-    if not fresh:
-        return stack
-    position = {
-        (s, int(d)): i for i, (s, d) in enumerate(zip(stack.stations, stack.days, strict=True))
-    }
-    added = [d for d in fresh if (d.station, d.day) not in position]
-    added_keys = list(dict.fromkeys((d.station, d.day) for d in added))
-    for key in added_keys:
-        position[key] = len(position)
-    grown = rollup.Stack.of([rollup.DayBins(s, d, slice(0, 0), {}) for s, d in added_keys], fields)
-    arrays = {f: np.concatenate([stack.arrays[f], grown.arrays[f]]) for f in stack.arrays}
-    for day in fresh:
-        row = position[(day.station, day.day)]
-        for field, array in arrays.items():
-            array[row][:, day.slots] = day.arrays[field][:, day.slots]
-    return rollup.Stack(
-        stations=np.concatenate([stack.stations, grown.stations]),
-        days=np.concatenate([stack.days, grown.days]),
-        arrays=arrays,
-    )
 
 
 def rebuild(db: sqlite3.Connection, progress: Callable[[int], None]) -> None:
