@@ -7,6 +7,10 @@ dashboard process computing the Now map, Asia vs Europe, the leaderboard and the
     .venv/bin/python bench/network_views.py --code /path/to/other/checkout   # the same, before
     .venv/bin/python bench/network_views.py --schools 500 --history 335      # a year of bins
 
+`--influx` measures the same readings on a private InfluxDB 1.x (Debian's influxd, a temporary
+folder): written through `InfluxStore.write` a school-day a batch, then rolled as a gateway rolls
+them, both timed; give it a small network (it writes every reading again).
+
 `--history DAYS` measures a copy of the same store with DAYS of bins before its readings,
 written directly (`add_history`), so a month's views and a year's climate compare with the
 store of the month alone in one run.
@@ -26,6 +30,7 @@ measures another checkout's `dashboard` on the same store, so two versions compa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -34,6 +39,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +47,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import servers  # noqa: E402
 
 VIEWS = {
     "Now map (latest values and the figure)": "now_map('temp_c')",
@@ -172,6 +181,72 @@ def add_history(path: Path, schools: int, days: int) -> None:
     print(f"history written in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def to_influx(path: Path, url: str) -> None:
+    """The SQLite store's readings and registry written into InfluxDB through `InfluxStore.write`,
+    a school-day a batch, then its bins rolled as a gateway rolls them (printed: how long each
+    took); then every school's last minute marked again, as a live store is between two rolls."""
+    from ingest import influx_bins, open_store
+    from ingest.batch import Batch, empty_obs
+    from ingest.influx import InfluxStore
+    from ingest.sqlite import SQLiteStore
+
+    source = SQLiteStore(path, read_only=True)
+    target = open_store(url)
+    assert isinstance(target, InfluxStore)
+    registry = source.stations()
+    started = time.perf_counter()
+    with sqlite3.connect(path) as db:
+        (first_ms, last_ms) = db.execute("SELECT min(ts_ms), max(ts_ms) FROM obs").fetchone()
+    day_ms = 86_400_000
+    for k, station in enumerate(registry.index):
+        for lo in range(first_ms // day_ms * day_ms, last_ms + 1, day_ms):
+            rows = source.read(*(_utc(lo), _utc(lo + day_ms)), [station])
+            if rows.empty:
+                continue
+            obs = empty_obs().reindex(range(len(rows)))
+            obs["station"] = station
+            obs["ts_ms"] = rows["time"].astype("datetime64[ms, UTC]").astype("int64").to_numpy()
+            for field in rows.columns.drop(["station", "time"]):
+                if field in obs:
+                    obs[field] = rows[field].to_numpy()
+            said = registry.loc[station]
+            target.write(
+                Batch(
+                    obs=obs,
+                    registry={
+                        station: {
+                            k: said[k]
+                            for k in ("name", "lat", "lon", "timezone", "elevation_m")
+                            if k in said and said[k] == said[k]
+                        }
+                    },
+                    created_ms=int(obs["ts_ms"].max()),
+                )
+            )
+        if (k + 1) % 25 == 0:
+            print(f"  {k + 1}/{len(registry)} schools written", flush=True)
+    print(f"readings written to InfluxDB in {time.perf_counter() - started:.0f} s", flush=True)
+    started = time.perf_counter()
+    settle, influx_bins.SETTLE = influx_bins.SETTLE, "0s"
+    while target.roll(budget_s=10.0):
+        print(".", end="", flush=True)
+    influx_bins.SETTLE = settle
+    print(f"\nbins rolled in {time.perf_counter() - started:.0f} s", flush=True)
+    last = [
+        (str(s), int(t) - 60_000, int(t))
+        for s, t in registry["last_seen"].astype("datetime64[ms, UTC]").astype("int64").items()
+    ]
+    target.write_lines(influx_bins._marks_of(last, "bench"), "ns")
+    target.close()
+    source.close()
+
+
+def _utc(ms: int) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
 def measure(code: Path, url: str, now_s: float, view: str, again: int) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=str(code))
     out = subprocess.run(
@@ -204,6 +279,11 @@ def main() -> None:
         help="only the views whose name holds TEXT (repeatable)",
     )
     parser.add_argument(
+        "--influx",
+        action="store_true",
+        help="measure on a private InfluxDB 1.x holding the same readings (written, then rolled)",
+    )
+    parser.add_argument(
         "--history",
         type=int,
         default=0,
@@ -211,6 +291,8 @@ def main() -> None:
         help="also DAYS of bins before the readings, written directly (see add_history)",
     )
     args = parser.parse_args()
+    if args.influx and args.history:
+        parser.error("--history writes SQLite bins directly; --influx copies readings only")
     args.store_dir.mkdir(parents=True, exist_ok=True)
     name = f"network-{args.schools}x{args.days:g}"
     path = (
@@ -237,7 +319,19 @@ def main() -> None:
         f"{args.schools} schools × {args.days:g} days ({args.schools * args.days * 1440:,.0f} rows)"
     )
     history = f", and {args.history} days of bins before them" if args.history else ""
-    print(f"store: {rows}{history}, SQLite")
+    with contextlib.ExitStack() as stack:
+        if args.influx:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="classnet-bench-"))
+            server = servers.start_influxdb(Path(folder))
+            stack.callback(server.stop)
+            servers.influx_query(server.port, "CREATE DATABASE bench")
+            url = f"influxdb://127.0.0.1:{server.port}/bench"
+            to_influx(path, url)
+        print(f"store: {rows}{history}, {'InfluxDB 1.6' if args.influx else 'SQLite'}")
+        table(args, url, now_s)
+
+
+def table(args: argparse.Namespace, url: str, now_s: float) -> None:
     print(
         "| code | view | first call s (median) | again s, p50 | again s, p95 | peak RSS MiB "
         "| response bytes |"

@@ -19,12 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from ingest import rollup
+from ingest import influx_bins, open_store, rollup
+from ingest.influx import InfluxStore
 from ingest.sqlite import SQLiteStore
 from tests import servers
 from tests.faults.harness import (
     GatewayProc,
     Publisher,
+    influx_count,
+    influx_identities,
     observations,
     report,
     sqlite_count,
@@ -102,3 +105,62 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     store.rebuild_bins()
     assert_same_bins(store.read_bins(EVER[0], EVER[1], None, rollup.FIELDS), kept)
     store.close()
+
+
+def test_sigkill_on_influxdb_leaves_its_bins_equal_to_the_raw_rows(
+    mosquitto: servers.Server, influxdb: servers.Server, influx_db: str, tmp_path: Path
+) -> None:
+    """The same kills with InfluxDB behind the gateway (ingest/influx_bins.py: a mark written
+    after each batch's readings, before its ack; rolls that a kill leaves half done are done
+    again). The rolls run every 31 s, just past the marks' 30 s to settle."""
+    seed = int(time.time())
+    rng = random.Random(seed)
+    n = 20_000
+    url = f"influxdb://127.0.0.1:{influxdb.port}/{influx_db}"
+    sent = observations(n, stations=100, t0=T0)
+    gateway = GatewayProc(
+        mosquitto.port,
+        url,
+        tmp_path / "spool",
+        "gw-kill-influx",
+        tmp_path / "gateway.log",
+        extra=["--batch-size", "1000", "--batch-ms", "200", "--roll-every", "31"],
+    )
+    gateway.start()
+    publisher = Publisher(mosquitto.port, "pub-kill-influx")
+    store = open_store(url, read_only=True)
+    assert isinstance(store, InfluxStore)
+    try:
+        publisher.publish_in_background([(t, p) for t, p, _ in sent], rate=2000)
+        kills = 0
+        for _ in range(4):
+            hold(rng.uniform(0.5, 2.5), "the gateway runs a random while before the next kill")
+            gateway.kill()
+            kills += 1
+            gateway.start()
+        publisher.wait_all(timeout=180)
+        port = influxdb.port
+        wait_until(lambda: influx_count(port, influx_db) >= n, 300, f"{n} points", 0.5)
+        stored = influx_identities(port, influx_db)
+
+        def rolled() -> bool:
+            cursor = store._bins.cursor()
+            return cursor is not None and not store._bins._stale(cursor, None)
+
+        wait_until(rolled, 150, "the gateway's bins up to date", 1.0)
+    finally:
+        publisher.close()
+        gateway.stop()
+    report(f"gateway SIGKILL on InfluxDB: seed {seed}, {kills} kills, {len(stored)} points")
+    assert len(stored) == len(set(stored)) == n
+    # The roll is the gateway's (this reader computes nothing from raw rows), and equals them.
+    assert store._bins.cursor() is not None
+    kept = store.read_bins(EVER[0], EVER[1], None, rollup.FIELDS)
+    assert_same_bins(kept, whole(store.read(*EVER), rollup.FIELDS))
+    writer = open_store(url)
+    assert isinstance(writer, InfluxStore)
+    writer.rebuild_bins()
+    assert_same_bins(writer.read_bins(EVER[0], EVER[1], None, rollup.FIELDS), kept)
+    writer.close()
+    store.close()
+    assert influx_bins.SETTLE == "30s"  # what --roll-every 31 above is chosen against
