@@ -215,7 +215,7 @@ def to_influx(path: Path, url: str) -> None:
                     obs=obs,
                     registry={
                         station: {
-                            k: said[k]
+                            k: said[k].item() if hasattr(said[k], "item") else said[k]
                             for k in ("name", "lat", "lon", "timezone", "elevation_m")
                             if k in said and said[k] == said[k]
                         }

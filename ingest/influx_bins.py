@@ -163,42 +163,60 @@ def to_stack(
     """A `bins` query's series (one per station) as whole days of bins. Points without a reading
     (`n_obs` 0: a bin a later roll emptied) are left out, and a field's sums where it has no
     usable value (the point kept those of an earlier roll)."""
-    frames = []
-    for tags, frame in series:
-        kept = frame[frame["n_obs"].to_numpy(dtype="float64", na_value=0.0) > 0]
-        if len(kept):
-            frames.append(kept.assign(station=tags["station"]))
-    if not frames:
+    names = sorted({c for _, frame in series for c in frame.columns} - {"time"})
+    # Column by column over every series at once: a DataFrame per series costs more than the
+    # numbers (a day of 500 schools is 500 series).
+    station = np.concatenate(
+        [np.full(len(frame), tags["station"], dtype=object) for tags, frame in series]
+        or [np.zeros(0, dtype=object)]
+    )
+    points = {
+        name: np.concatenate(
+            [
+                frame[name].to_numpy(dtype="float64", na_value=np.nan)
+                if name in frame
+                else np.full(len(frame), np.nan)
+                for _, frame in series
+            ]
+            or [np.zeros(0)]
+        )
+        for name in [*names, "time"]
+    }
+    kept = np.nan_to_num(points.get("n_obs", np.zeros(len(station))), nan=0.0) > 0
+    if not kept.any():
         return rollup.Stack.of([], fields)
-    points = pd.concat(frames, ignore_index=True)
-    t_ms = points["time"].to_numpy(dtype="int64")
-    keys = pd.MultiIndex.from_arrays([points["station"].to_numpy(), t_ms // rollup.DAY_MS])
-    row, found = keys.factorize(sort=True)
+    points = {name: values[kept] for name, values in points.items()}
+    t_ms = points["time"].astype(np.int64)
+    codes, names = pd.factorize(station[kept], sort=True)
+    day = t_ms // rollup.DAY_MS
+    keys, row = np.unique(codes.astype(np.int64) * (1 << 32) + day, return_inverse=True)
     slot = (t_ms % rollup.DAY_MS) // rollup.BIN_MS
     arrays = {}
     for field in (rollup.OBS, *fields):
         shape = rollup.empty(field).shape
-        array = np.broadcast_to(rollup.empty(field), (len(found), *shape)).copy()
-        usable = None if field == rollup.OBS else _floats(points, f"n_{field}", 0.0) > 0
+        array = np.broadcast_to(rollup.empty(field), (len(keys), *shape)).copy()
+        usable = None if field == rollup.OBS else _counts(points, f"n_{field}") > 0
         for i, stat in enumerate(rollup.stats_of(field)):
             name = stat if field == rollup.OBS else f"{stat}_{field}"
             if name not in points:
                 continue
             counted = stat in ("n", "flagged", "n_obs")
-            values = _floats(points, name, 0.0 if counted else np.nan)
+            values = _counts(points, name) if counted else points[name]
             if usable is not None and not counted:
                 values = np.where(usable, values, np.nan)
             array[row, i, slot] = values
         arrays[field] = array
     return rollup.Stack(
-        stations=np.asarray(found.get_level_values(0), dtype=object),
-        days=np.asarray(found.get_level_values(1), dtype=np.int64),
+        stations=np.asarray(names, dtype=object)[keys >> 32],
+        days=keys & ((1 << 32) - 1),
         arrays=arrays,
     )
 
 
-def _floats(frame: pd.DataFrame, name: str, missing: float) -> np.ndarray:
-    return frame[name].to_numpy(dtype="float64", na_value=missing)
+def _counts(points: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """A count column (absent, or not written: 0)."""
+    values = points.get(name)
+    return np.zeros(len(points["time"])) if values is None else np.nan_to_num(values, nan=0.0)
 
 
 class Bins:

@@ -35,7 +35,7 @@ from tests.faults.harness import (
     sqlite_marked,
     wait_until,
 )
-from tests.ingest.bins import assert_same_bins, whole
+from tests.ingest.bins import assert_same_bins, influx_rolled, whole
 from tests.waiting import hold
 
 pytestmark = pytest.mark.slow
@@ -142,12 +142,7 @@ def test_sigkill_on_influxdb_leaves_its_bins_equal_to_the_raw_rows(
         port = influxdb.port
         wait_until(lambda: influx_count(port, influx_db) >= n, 300, f"{n} points", 0.5)
         stored = influx_identities(port, influx_db)
-
-        def rolled() -> bool:
-            cursor = store._bins.cursor()
-            return cursor is not None and not store._bins._stale(cursor, None)
-
-        wait_until(rolled, 150, "the gateway's bins up to date", 1.0)
+        wait_until(lambda: influx_rolled(store), 150, "the gateway's bins up to date", 1.0)
     finally:
         publisher.close()
         gateway.stop()

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ingest import rollup
+from ingest.influx import InfluxStore
 
 
 def whole(obs: pd.DataFrame, fields: Sequence[str]) -> pd.DataFrame:
@@ -31,3 +32,10 @@ def assert_same_bins(got: pd.DataFrame, expected: pd.DataFrame) -> None:
             atol=1e-9,
             err_msg=column,
         )
+
+
+def influx_rolled(store: InfluxStore) -> bool:
+    """An InfluxDB store's bins kept up to every mark written (ingest/influx_bins.py): a read
+    computes nothing from raw rows."""
+    cursor = store._bins.cursor()
+    return cursor is not None and not store._bins._stale(cursor, None)

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from ingest import open_store, rollup
+from ingest.influx import InfluxStore
 from tests import servers
 from tests.faults.harness import (
     GatewayProc,
@@ -29,6 +32,7 @@ from tests.faults.harness import (
     report,
     wait_until,
 )
+from tests.ingest.bins import assert_same_bins, influx_rolled, whole
 from tests.waiting import hold
 
 pytestmark = pytest.mark.slow
@@ -37,6 +41,7 @@ N = 30_000
 RATE = 2500
 T0 = time.time() - 86400
 STORED = "classnet_stored_observations_total"
+EVER = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 
 def test_two_gateways_split_the_load_and_survive_one_being_killed(
@@ -50,7 +55,8 @@ def test_two_gateways_split_the_load_and_survive_one_being_killed(
             tmp_path / f"spool-{name}",
             None,  # the same command line but for the spool dir: ids derived, and distinct
             tmp_path / f"gateway-{name}.log",
-            extra=["--share-group", "classnet", "--batch-ms", "300"],
+            # Rolls every 31 s, past the 30 s InfluxDB's bin marks take to settle.
+            extra=["--share-group", "classnet", "--batch-ms", "300", "--roll-every", "31"],
         )
         for name in ("a", "b")
     ]
@@ -84,6 +90,13 @@ def test_two_gateways_split_the_load_and_survive_one_being_killed(
         a_after = a.metric(STORED)
         stored = influx_identities(influxdb.port, influx_db)
         a_log = a.log_text()
+        # Both gateways roll the bins of what either wrote (ingest/influx_bins.py).
+        reader = open_store(store, read_only=True)
+        assert isinstance(reader, InfluxStore)
+        wait_until(lambda: influx_rolled(reader), 150, "the gateways' bins up to date", 1.0)
+        kept = reader.read_bins(*EVER, None, rollup.FIELDS)
+        raw = whole(reader.read(*EVER), rollup.FIELDS)
+        reader.close()
     finally:
         publisher.close()
         for g in gateways:
@@ -107,6 +120,7 @@ def test_two_gateways_split_the_load_and_survive_one_being_killed(
     assert "session resumed" in a_log.split("--- start 1 ---")[1]
     assert len(stored) == len(set(stored)) == N
     assert set(stored) == {identity for _, _, identity in sent}
+    assert_same_bins(kept, raw)
 
 
 def _settled(g: GatewayProc, quiet_s: float = 3.0) -> bool:
