@@ -85,12 +85,18 @@ def _field_texts(name: str, column: np.ndarray) -> list[str]:
 
 
 def _field_value(value: object) -> str:
-    if isinstance(value, bool):
+    """A field value as line protocol; numpy's numbers as Python's (a registry row read back
+    from a frame holds them, and `repr` of numpy's float is not a number InfluxDB reads).
+
+    >>> [_field_value(v) for v in (np.float64(47.07), np.int64(3), 2.5, True)]
+    ['47.07', '3i', '2.5', 'true']
+    """
+    if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value}i"
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, int | np.integer):
+        return f"{int(value)}i"
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     # A raw newline would end the line; show it the way the payload preview shows escapes.
     return '"' + text.replace("\n", "\\n").replace("\r", "\\r") + '"'
