@@ -30,7 +30,7 @@ from dashboard.core.resample import Clock, flagged_readings, resample
 from dashboard.core.siting import siting_class, siting_view
 from dashboard.core.solar import sun_times
 from dashboard.hourly import HourKeepers, kept_hourly
-from dashboard.kept_days import DayKeeper, dates_today
+from dashboard.kept_days import DayKeeper, KeptDays, dates_today
 from dashboard.privacy import coarsen
 from dashboard.reads import split_reads
 from dashboard.viewcache import ViewCache
@@ -102,6 +102,10 @@ class Data:
     hour_days: HourKeepers = field(default_factory=HourKeepers, compare=False)
     recent_days: DayKeeper = field(
         default_factory=lambda: DayKeeper(back=9, with_records=False), compare=False
+    )
+    # Yesterday against the week before it, per school: computed once per version of those days.
+    _departures: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = field(
+        default_factory=dict, compare=False
     )
 
     def _stations(self) -> pd.DataFrame:
@@ -525,6 +529,28 @@ class Data:
         ]  # fmt: skip
         return out
 
+    def _board_departures(self, kept: KeptDays) -> pd.DataFrame:
+        """Each school's yesterday against the week before it (`core.compare.anomaly`) from the
+        leaderboard's kept days: computed again only when those days change."""
+        known = self._departures.get("board")
+        if known is not None and known[0] is kept.days:
+            return known[1]
+        days = kept.days
+        departures = core_compare.anomaly(
+            pd.DataFrame(
+                {
+                    "station": days["station"].astype(str),
+                    "date": pd.to_datetime(days["date"]),
+                    "temp_c_mean": days["tg_c"].astype(np.float64),
+                }
+            ),
+            "temp_c_mean",
+            baseline_days=core_compare.BASELINE_DAYS,
+            min_days=core_compare.MIN_BASELINE_DAYS,
+        )
+        self._departures["board"] = (days, departures)  # holds the days: their id stays theirs
+        return departures
+
     def _board_tables(
         self, now: datetime, meta: pd.DataFrame, temp_kept: Sequence[str]
     ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
@@ -545,31 +571,24 @@ class Data:
             binned = meta.loc[[s for chunk in groups for s in chunk]]
             kept = self.recent_days.days(
                 self.store, binned, dates_today(binned, now), self.corrections()
-            ).days
-            before = pd.DataFrame(
-                {
-                    "station": kept["station"].astype(str),
-                    "date": pd.to_datetime(kept["date"]),
-                    "temp_c_mean": kept["tg_c"].astype(np.float64),
-                }
             )
+            departures = self._board_departures(kept)
         for chunk in groups:
             # Today from the bins, the days before from those kept, "now" from the last hour.
             bins = self._bins(today_start, end, chunk, fields)
             if bins.empty:
                 continue
             chunk_meta = meta.loc[chunk]
-            days = (
-                daily_summary_bins(bins, chunk_meta, min_coverage=0.0),
-                before[before["station"].isin(chunk).to_numpy()],
-            )
+            today_so_far = daily_summary_bins(bins, chunk_meta, min_coverage=0.0)
             recent = self._read(now - timedelta(hours=1), end, chunk, fields)
             for period, frame in core_compare.ranking_tables(
-                recent, chunk_meta, now, days=days[0]
+                recent, chunk_meta, now, days=today_so_far
             ).items():
                 parts[period].append(frame)
             sited = meta.loc[[s for s in chunk if s in sited_for_temp]]
-            parts["table"].append(core_compare.school_table(recent, sited, now, days=days))
+            parts["table"].append(
+                core_compare.school_table(recent, sited, now, known=(today_so_far, departures))
+            )
         for chunk in raw:
             obs = self._read(start, end, chunk, fields)
             if obs.empty:

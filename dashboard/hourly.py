@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -102,6 +102,10 @@ class HourKeepers:
     """The kept hourly days of the fields and clocks last asked for (`KEEPERS_MAX`)."""
 
     _keepers: OrderedDict[tuple[str, str], DayKeeper] = field(default_factory=OrderedDict)
+    # Per field and clock, the window's first day as last computed, and what it was computed for.
+    _heads: dict[tuple[str, str], tuple[tuple[object, ...], pd.DataFrame]] = field(
+        default_factory=dict
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def get(self, field_name: str, clock: Clock) -> DayKeeper:
@@ -116,7 +120,25 @@ class HourKeepers:
             self._keepers[key] = keeper
             while len(self._keepers) > KEEPERS_MAX:
                 self._keepers.popitem(last=False)
+                self._heads = {k: v for k, v in self._heads.items() if k in self._keepers}
             return keeper
+
+    def head(
+        self,
+        field_name: str,
+        clock: Clock,
+        version: tuple[object, ...],
+        compute: Callable[[], pd.DataFrame],
+    ) -> pd.DataFrame:
+        """The window's first day: computed again only when `version` changes."""
+        with self._lock:
+            known = self._heads.get((field_name, clock))
+        if known is not None and known[0] == version:
+            return known[1]
+        rows = compute()
+        with self._lock:
+            self._heads[(field_name, clock)] = (version, rows)
+        return rows
 
 
 def kept_hourly(
@@ -138,8 +160,27 @@ def kept_hourly(
     today = keeper.today(meta, end)
     kept = keeper.days(store, meta, today, ())
     first = keeper.today(meta, start)
-    # The window's first day (partial) and today, each from 26 hours of bins.
-    head = read_hours(store, start, min(start + _DAY_SPAN, end), meta, stations, field, clock)
+    # The window's first day (partial) and today, each from 26 hours of bins. The first day is
+    # a month old: it changes when the window's start moves to the next bin (every 15 minutes)
+    # or a late reading reaches it, which the keeper's `since` follows. A store that cannot say
+    # what changed has it computed on every refresh.
+    head_end = min(start + _DAY_SPAN, end)
+
+    def compute_head() -> pd.DataFrame:
+        return read_hours(store, start, head_end, meta, stations, field, clock)
+
+    if kept.since is None:
+        head = compute_head()
+    else:
+        version = (
+            start,
+            head_end,
+            tuple(stations),
+            tuple(meta["timezone"].astype(str)),
+            tuple(meta["lon"].astype("float64").fillna(np.inf)),  # NaN would never match
+            kept.since,
+        )
+        head = keepers.head(field, clock, version, compute_head)
     tail_start = pd.Timestamp(end - _DAY_SPAN).floor("15min").to_pydatetime()
     tail = read_hours(store, max(tail_start, start), end, meta, stations, field, clock)
     whole: Ranges = {s: (first[s] + timedelta(days=1), today[s] - timedelta(days=1)) for s in today}

@@ -136,13 +136,18 @@ def rank(tables: dict[str, pd.DataFrame], meta: pd.DataFrame, top: int = 5) -> p
     return ranked[["category", "period", "rank", "station", "name", "country", "value", "quantity"]]
 
 
+# The leaderboard's "usual": the mean of the week before yesterday, from at least 3 of its days.
+BASELINE_DAYS = 7
+MIN_BASELINE_DAYS = 3
+
+
 def school_table(
     obs: pd.DataFrame,
     meta: pd.DataFrame,
     now: datetime,
-    baseline_days: int = 7,
-    min_days: int = 3,
-    days: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    baseline_days: int = BASELINE_DAYS,
+    min_days: int = MIN_BASELINE_DAYS,
+    known: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """One row per outdoor school, each column with one meaning, for the leaderboard's table:
 
@@ -153,25 +158,31 @@ def school_table(
     - `baseline_c`: the mean of the `baseline_days` days before yesterday (at least `min_days`);
     - `anomaly_c`: yesterday minus its baseline.
 
-    `obs` must reach back `baseline_days + 2` local days, unless `days` gives the daily
-    summaries, e.g. from a store's bins: today's with no coverage minimum, and the days before
-    it with the usual one (`temp_c_mean` is all this needs of them); then the last hour of `obs`
-    is enough. Indexed by station.
+    `obs` must reach back `baseline_days + 2` local days, unless `known` gives today's daily
+    summary so far (no coverage minimum, e.g. from a store's bins) and the `anomaly` of the
+    days before it (`temp_c_mean`, `baseline_days`, `min_days`; a caller keeping those days
+    computes it once); then the last hour of `obs` is enough. Indexed by station.
     """
     weather = outdoor(obs, meta)
     columns = ["now_c", "today_max_c", "today_min_c", "yesterday_c", "baseline_c", "anomaly_c"]
-    if days is None:
+    if known is None:
         if weather.empty:
             return pd.DataFrame(columns=columns)
-        days = (daily_summary(weather, meta, min_coverage=0.0), daily_summary(weather, meta))
+        known = (
+            daily_summary(weather, meta, min_coverage=0.0),
+            anomaly(
+                daily_summary(weather, meta),
+                "temp_c_mean",
+                baseline_days=baseline_days,
+                min_days=min_days,
+            ),
+        )
     # Summaries of more schools than `meta` (a board's well-sited few) keep only its own.
-    partial, daily = (
-        outdoor(d, meta).assign(station=lambda f: f["station"].astype(str)) for d in days
-    )
+    partial = outdoor(known[0], meta).assign(station=lambda f: f["station"].astype(str))
+    departures = known[1][known[1]["station"].isin(meta.index.astype(str)).to_numpy()]
     if partial.empty:
         return pd.DataFrame(columns=columns)
     today = today_rows(partial, meta, now)
-    departures = anomaly(daily, "temp_c_mean", baseline_days=baseline_days, min_days=min_days)
     yesterday = (today["date"] - pd.Timedelta(days=1)).rename("date").reset_index()
     yesterday = yesterday.assign(station=yesterday["station"].astype(str))
     past = yesterday.merge(departures, on=["station", "date"], how="left").set_index("station")

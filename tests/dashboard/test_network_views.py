@@ -384,6 +384,51 @@ def test_asia_vs_europe_from_kept_hours_follows_new_days_and_late_readings(
         after = data.regions("temp_c", "month", clock, now=now)
         _close(after, Data(store).regions("temp_c", "month", clock, now=now), clock)
         assert after != before, clock
+    # A week's first, partial day is kept apart (it changes when the window's start moves, or
+    # a late reading reaches it): readings of it sent again reach the page too.
+    monkeypatch.setattr("dashboard.kept_days.LATE_CHECK_S", 300.0)
+    weeks = {clock: data.regions("temp_c", "week", clock, now=now) for clock in ("local", "utc")}
+    first = now - timedelta(days=7)
+    old = store.read(first + timedelta(minutes=30), first + timedelta(hours=3), [school])
+    late = old.assign(temp_c=old["temp_c"] - 6.0)
+    late["ts_ms"] = pd.DatetimeIndex(late["time"]).as_unit("ms").asi8
+    writer.write(Batch(obs=late.reindex(columns=list(OBS_COLUMNS))))
+    writer.roll(budget_s=60)
+    for clock, before in weeks.items():
+        monkeypatch.setattr("dashboard.kept_days.LATE_CHECK_S", 300.0)
+        assert data.regions("temp_c", "week", clock, now=now) == before  # not asked yet
+        monkeypatch.setattr("dashboard.kept_days.LATE_CHECK_S", 0.0)
+        after = data.regions("temp_c", "week", clock, now=now)
+        _close(after, Data(store).regions("temp_c", "week", clock, now=now), clock)
+        assert after != before, clock
+    writer.close()
+
+
+def test_the_leaderboards_usual_follows_late_readings_of_the_kept_days(
+    tmp_path, monkeypatch
+) -> None:
+    """Yesterday against the week before it is computed once per version of the kept days: a
+    late reading of yesterday reaches it at the next check, and equals a fresh computation."""
+    monkeypatch.setattr("ingest.sqlite_bins.CLOCK_SKEW_MS", 0)
+    url, now = _messy_network(tmp_path)
+    writer = SQLiteStore(tmp_path / "messy.db")
+    while writer.roll(budget_s=60):
+        pass
+    store = open_store(url, read_only=True)
+    data = Data(store)
+    monkeypatch.setattr("dashboard.kept_days.LATE_CHECK_S", 300.0)
+    before = data.leaderboard(now=now, top=9)["anomaly"]
+    school = before[0]["station"]
+    old = store.read(now - timedelta(days=1, hours=20), now - timedelta(days=1, hours=8), [school])
+    late = old.assign(temp_c=old["temp_c"] + 5.0)
+    late["ts_ms"] = pd.DatetimeIndex(late["time"]).as_unit("ms").asi8
+    writer.write(Batch(obs=late.reindex(columns=list(OBS_COLUMNS))))
+    writer.roll(budget_s=60)
+    assert data.leaderboard(now=now, top=9)["anomaly"] == before  # not asked yet
+    monkeypatch.setattr("dashboard.kept_days.LATE_CHECK_S", 0.0)
+    after = data.leaderboard(now=now, top=9)["anomaly"]
+    _close(after, Data(store).leaderboard(now=now, top=9)["anomaly"])
+    assert after != before
     writer.close()
 
 
