@@ -1,6 +1,7 @@
 """Hourly values of one field for many schools from a store's 15-minute bins, as Asia vs Europe
 draws them: the days before each school's today kept by the dashboard (`kept_days`), so a
-refresh of a month computes the window's first, partial day and today, not thirty days.
+refresh of a month computes today, not thirty days (the window's first, partial day is kept
+too, until the window's start moves on or a late reading reaches it).
 """
 
 from __future__ import annotations
