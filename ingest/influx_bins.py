@@ -32,7 +32,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ import pandas as pd
 from ingest import influxql, lineprotocol, rollup
 from ingest.base import BinsChanges, StoreError
 from ingest.domain import qc
+
+if TYPE_CHECKING:  # the store holds its bins: a module each, one import at run time
+    from ingest.influx import InfluxStore
 
 log = logging.getLogger(__name__)
 
@@ -60,24 +63,6 @@ _PRUNE_EVERY_S = 3600.0
 _FOREVER = 2**62
 
 
-class Server(Protocol):
-    """What the bins need of `InfluxStore`."""
-
-    url: str
-
-    def query(self, q: str, epoch: str = "ms") -> list[tuple[dict[str, str], pd.DataFrame]]: ...
-
-    def write_lines(self, lines: bytes, precision: str) -> None: ...
-
-    def read(
-        self,
-        start: datetime,
-        end: datetime,
-        stations: Sequence[str] | None = None,
-        fields: Sequence[str] | None = None,
-    ) -> pd.DataFrame: ...
-
-
 def mark_lines(obs: pd.DataFrame, writer: str) -> bytes:
     """The marks of a batch's readings (`ts_ms` per `station`), for the server to stamp."""
     if obs.empty:
@@ -86,9 +71,7 @@ def mark_lines(obs: pd.DataFrame, writer: str) -> bytes:
     return _marks_of(((str(s), int(a), int(b)) for s, a, b in spans.itertuples()), writer)
 
 
-def _marks_of(
-    spans: Iterable[tuple[str, int, int]], writer: str, stamp: int | None = None
-) -> bytes:
+def _marks_of(spans: Iterable[tuple[str, int, int]], writer: str) -> bytes:
     texts: list[str] = []
     parts: list[str] = []
     size = 0
@@ -101,9 +84,8 @@ def _marks_of(
         size += len(text) + 1
     if texts:
         parts.append(";".join(texts))
-    at = "" if stamp is None else f" {stamp}"
     return "\n".join(
-        f'{MARKS},part={i},writer={writer} spans="{text}"{at}' for i, text in enumerate(parts)
+        f'{MARKS},part={i},writer={writer} spans="{text}"' for i, text in enumerate(parts)
     ).encode()
 
 
@@ -222,7 +204,7 @@ def _counts(points: dict[str, np.ndarray], name: str) -> np.ndarray:
 class Bins:
     """The bins of one `InfluxStore`: its roll between batches and its reads."""
 
-    def __init__(self, server: Server, writer: str) -> None:
+    def __init__(self, server: InfluxStore, writer: str) -> None:
         self.server = server
         self.writer = writer
         self._pending: list[tuple[str, int, int]] | None = None  # marks being rolled
