@@ -24,12 +24,19 @@ marks after the cursor: a page never misses a stored reading. A gateway killed m
 the cursor where it was; the next roll does the marks again. (The one race: a roll that read
 the raw rows before another gateway's readings landed and writes its bins more than `SETTLE`
 after, over that gateway's roll of them. A roll writes each group right after reading it.)
+
+A dashboard reads the same range again on every refresh (today's bins of every school: 50,000
+points, most of a second for the server to find). A read keeps what it read with the cursor then
+(`KEPT_READS` ranges at most) and later reads only the points of the marks the rolls have
+covered since, from the first bin each mark affects: a live network's last bin or two.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -38,13 +45,23 @@ import numpy as np
 import pandas as pd
 
 from ingest import influxql, lineprotocol, rollup
-from ingest.base import BinsChanges, StoreError
+from ingest.base import BinsChanges, StoreError, obs_frame
 from ingest.domain import qc
 
 if TYPE_CHECKING:  # the store holds its bins: a module each, one import at run time
     from ingest.influx import InfluxStore
 
 log = logging.getLogger(__name__)
+
+# Ranges of kept points a store's reads keep (a dashboard's pages read two or three on each
+# refresh): about 12 MB each for a day and a half of 500 schools' three fields.
+KEPT_READS = 4
+# How far the cursor may have moved for a kept read to be brought up to date rather than read
+# again: the marks since must still be there (pruned two days behind the cursor).
+KEPT_FOR_NS = 86_400 * 10**9
+# A kept read's changed points are read a group of stations at a time: those whose first changed
+# bin lies within this of the group's first (a live network's: all, in one query).
+REREAD_SLACK_MS = 2 * 3_600_000
 
 MARKS = "bins_marks"
 BINS = "bins"
@@ -139,31 +156,12 @@ def columns(fields: Sequence[str]) -> list[str]:
     ]
 
 
-def to_stack(
-    series: Sequence[tuple[dict[str, str], pd.DataFrame]], fields: Sequence[str]
-) -> rollup.Stack:
-    """A `bins` query's series (one per station) as whole days of bins. Points without a reading
-    (`n_obs` 0: a bin a later roll emptied) are left out, and a field's sums where it has no
-    usable value (the point kept those of an earlier roll)."""
-    names = sorted({c for _, frame in series for c in frame.columns} - {"time"})
-    # Column by column over every series at once: a DataFrame per series costs more than the
-    # numbers (a day of 500 schools is 500 series).
-    station = np.concatenate(
-        [np.full(len(frame), tags["station"], dtype=object) for tags, frame in series]
-        or [np.zeros(0, dtype=object)]
-    )
-    points = {
-        name: np.concatenate(
-            [
-                frame[name].to_numpy(dtype="float64", na_value=np.nan)
-                if name in frame
-                else np.full(len(frame), np.nan)
-                for _, frame in series
-            ]
-            or [np.zeros(0)]
-        )
-        for name in [*names, "time"]
-    }
+def to_stack(table: pd.DataFrame, fields: Sequence[str]) -> rollup.Stack:
+    """A `bins` query's table (`InfluxStore.query_table`, by station) as whole days of bins.
+    Points without a reading (`n_obs` 0: a bin a later roll emptied) are left out, and a field's
+    sums where it has no usable value (the point kept those of an earlier roll)."""
+    station = table["station"].to_numpy(dtype=object)
+    points = influxql.floats(table, [c for c in table.columns if c != "station"])
     kept = np.nan_to_num(points.get("n_obs", np.zeros(len(station))), nan=0.0) > 0
     if not kept.any():
         return rollup.Stack.of([], fields)
@@ -211,6 +209,9 @@ class Bins:
         self._upto_ns = 0  # the newest of them: the cursor once they are done
         self._pruned_at = 0.0
         self._prune_failed = False
+        # (first day, end day, stations, fields) -> (the cursor then, the points as a stack)
+        self._kept: OrderedDict[_ReadKey, tuple[int, rollup.Stack]] = OrderedDict()
+        self._kept_lock = threading.Lock()
 
     # --- the roll -------------------------------------------------------------------------
 
@@ -289,13 +290,13 @@ class Bins:
         """Each station's first and last reading (Unix ms)."""
         out: dict[str, tuple[int, int]] = {}
         for order in ("ASC", "DESC"):
-            for tags, frame in self.server.query(
+            found = self.server.query_table(
                 f"SELECT * FROM {lineprotocol.MEASUREMENT} GROUP BY station"
                 f" ORDER BY time {order} LIMIT 1"
-            ):
-                t = int(frame["time"].iloc[0])
-                known = out.get(tags["station"], (t, t))
-                out[tags["station"]] = (min(known[0], t), max(known[1], t))
+            )
+            for station, t in zip(found["station"], found["time"].astype("int64"), strict=True):
+                known = out.get(station, (int(t), int(t)))
+                out[station] = (min(known[0], int(t)), max(known[1], int(t)))
         return out
 
     def _prune(self, cursor_ns: int) -> None:
@@ -337,23 +338,16 @@ class Bins:
         end = datetime.fromtimestamp(span[1] / 1000, UTC)
         rows = self.server.read(start, end, stations, names)
         picks = ", ".join(influxql.quote_ident(n) for n in names)
-        previous = self.server.query(
+        previous = self.server.query_table(
             f"SELECT {picks} FROM {lineprotocol.MEASUREMENT} WHERE time < {span[0]}ms"
             f" AND {influxql.any_of('station', stations)}"
             " GROUP BY station ORDER BY time DESC LIMIT 1"
         )
-        if previous:
-            extra = pd.DataFrame(
-                {
-                    "station": [tags["station"] for tags, _ in previous],
-                    "time": pd.to_datetime(
-                        [int(f["time"].iloc[0]) for _, f in previous], unit="ms", utc=True
-                    ).as_unit("ns"),
-                    **{
-                        n: [float(influxql.floats(f, [n])[n][0]) for _, f in previous]
-                        for n in names
-                    },
-                }
+        if len(previous):
+            extra = obs_frame(
+                previous["station"].to_numpy(dtype=object),
+                previous["time"].to_numpy(dtype="int64"),
+                influxql.floats(previous, names),
             )
             rows = pd.concat([extra, rows], ignore_index=True).sort_values(
                 ["station", "time"], kind="stable", ignore_index=True
@@ -374,16 +368,62 @@ class Bins:
         if cursor is not None:
             first = start_ms // rollup.DAY_MS * rollup.DAY_MS
             last = ((end_ms - 1) // rollup.DAY_MS + 1) * rollup.DAY_MS
-            where = f"time >= {first}ms AND time < {last}ms"
-            if stations is not None:
-                where += f" AND {influxql.any_of('station', stations)}"
-            picks = ", ".join(influxql.quote_ident(c) for c in columns(fields))
-            stack = to_stack(
-                self.server.query(f"SELECT {picks} FROM {BINS} WHERE {where} GROUP BY station"),
-                fields,
-            )
+            stack = self._kept_points((first, last, _names(stations), tuple(fields)), cursor)
         stale = self._stale(cursor, stations)
         return rollup.complete(stack, stale, fields, start_ms, end_ms, self.context)
+
+    def _kept_points(self, key: _ReadKey, cursor: int) -> rollup.Stack:
+        """The kept points of the whole days [first, end) (`key`) at `cursor`: a kept read of
+        them brought up to date, or read anew."""
+        first, last, stations, fields = key
+        with self._kept_lock:
+            known = self._kept.get(key)
+        if known is not None and known[0] == cursor:
+            stack = known[1]
+        elif known is not None and 0 < cursor - known[0] <= KEPT_FOR_NS:
+            stack = self._rolled_since(known, cursor, key)
+        else:
+            stack = to_stack(self._points(first, last, stations, fields), fields)
+        with self._kept_lock:
+            self._kept[key] = (cursor, stack)
+            self._kept.move_to_end(key)
+            while len(self._kept) > KEPT_READS:
+                self._kept.popitem(last=False)
+        return stack
+
+    def _rolled_since(
+        self, known: tuple[int, rollup.Stack], cursor: int, key: _ReadKey
+    ) -> rollup.Stack:
+        """A kept read (`known`: its cursor and points) with the points rolled since read again:
+        each marked station's from the first bin its marks affect."""
+        first, last, stations, fields = key
+        found = self.server.query_table(
+            f"SELECT spans FROM {MARKS} WHERE time > {known[0]} AND time <= {cursor}", tags=()
+        )
+        wanted = None if stations is None else set(stations)
+        changed = sorted(
+            (max(first, rollup.affected(a, b)[0]), station)
+            for station, (a, b) in parse_spans(found["spans"] if len(found) else []).items()
+            if wanted is None or station in wanted
+        )
+        fresh: list[rollup.DayBins] = []
+        while changed and changed[0][0] < last:
+            lo = changed[0][0]
+            group = [s for at, s in changed if at <= lo + REREAD_SLACK_MS]
+            changed = [(at, s) for at, s in changed if at > lo + REREAD_SLACK_MS]
+            points = to_stack(self._points(lo, last, tuple(group), fields), fields)
+            fresh.extend(_day_bins(points, group, lo, last, fields))
+        return rollup.spliced(known[1], fresh, fields)
+
+    def _points(
+        self, start_ms: int, end_ms: int, stations: tuple[str, ...] | None, fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """The kept points of [start, end) (`columns(fields)`, by station)."""
+        where = f"time >= {start_ms}ms AND time < {end_ms}ms"
+        if stations is not None:
+            where += f" AND {influxql.any_of('station', stations)}"
+        picks = ", ".join(influxql.quote_ident(c) for c in columns(fields))
+        return self.server.query_table(f"SELECT {picks} FROM {BINS} WHERE {where} GROUP BY station")
 
     def _stale(self, cursor: int | None, stations: Sequence[str] | None) -> list[tuple[int, str]]:
         wanted = None if stations is None else set(stations)
@@ -417,6 +457,37 @@ class Bins:
             for s, (a, b) in parse_spans(t for _, frame in found for t in frame["spans"]).items()
         }
         return max(newest, since_ms), days
+
+
+# A kept read: its first day and end (Unix ms, whole UTC days), stations (None: all), fields.
+_ReadKey = tuple[int, int, tuple[str, ...] | None, tuple[str, ...]]
+
+
+def _names(stations: Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if stations is None else tuple(stations)
+
+
+def _day_bins(
+    points: rollup.Stack, stations: Sequence[str], lo: int, end: int, fields: Sequence[str]
+) -> list[rollup.DayBins]:
+    """The slots from `lo` to `end` of each station's days, as `points` has them (a day it has
+    no row for: no reading, the points a roll emptied being left out of it)."""
+    rows = {
+        (s, int(d)): i for i, (s, d) in enumerate(zip(points.stations, points.days, strict=True))
+    }
+    out = []
+    for station in stations:
+        for day in range(lo // rollup.DAY_MS, (end - 1) // rollup.DAY_MS + 1):
+            i = rows.get((station, day))
+            first_slot = (
+                (lo - day * rollup.DAY_MS) // rollup.BIN_MS if day == lo // rollup.DAY_MS else 0
+            )
+            arrays = {
+                f: points.arrays[f][i] if i is not None else rollup.empty(f)
+                for f in (rollup.OBS, *fields)
+            }
+            out.append(rollup.DayBins(station, day, slice(first_slot, rollup.SLOTS), arrays))
+    return out
 
 
 def _by_first(mark: tuple[str, int, int]) -> tuple[int, str]:

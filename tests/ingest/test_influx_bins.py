@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from gateway import cli
-from ingest import influx_bins, open_store
+from ingest import influx_bins, open_store, rollup
 from ingest.influx import InfluxStore
 from tests import servers
 from tests.core.test_bins import SPRING
@@ -120,6 +120,48 @@ def test_bins_read_between_rolls_are_those_of_every_reading_stored(
         & (everything["time"] < end)
     ]
     assert_same_bins(some, expected)
+    reader.close()
+
+
+def test_a_kept_read_follows_the_rolls_reading_only_the_points_they_changed(
+    store: InfluxStore, url: str
+) -> None:
+    """A dashboard reads the same days on every refresh: after the first read, only the points
+    of the marks rolled since, and the same bins as a reader that keeps nothing."""
+    obs = observations().sort_values("time", kind="stable", ignore_index=True)
+    live = parts(obs, 6)
+    reader = open_store(url, read_only=True)  # the dashboard
+    assert isinstance(reader, InfluxStore)
+    asked: list[int] = []  # where each read of kept points began
+    points = reader._bins._points
+    reader._bins._points = lambda start, *rest: asked.append(start) or points(start, *rest)  # type: ignore[method-assign]
+
+    def same_as_a_fresh_read() -> None:
+        fresh = open_store(url, read_only=True)
+        assert_same_bins(read_all(reader), read_all(fresh))
+        assert_same_bins(read_all(reader), whole(store.read(*YEAR), FIELDS))
+        fresh.close()
+
+    store.write(batch_of(live[0]))
+    roll_all(store)
+    same_as_a_fresh_read()
+    assert asked == [int(YEAR[0].timestamp() * 1000)]  # every day kept, once
+    for part in live[1:]:  # readings as they come, a roll between refreshes
+        store.write(batch_of(part))
+        roll_all(store)
+        asked.clear()
+        same_as_a_fresh_read()
+        first_new = int(part["time"].min().value // 10**6)
+        assert asked == [rollup.affected(first_new, first_new)[0]]  # from the new readings on
+    # Late, repeated and replaced readings of the first hours: read from where they reach.
+    store.write(batch_of(live[0].sample(60, random_state=2).assign(temp_c=-5.0)))
+    store.write(batch_of(live[1].iloc[::-1]))
+    roll_all(store)
+    asked.clear()
+    same_as_a_fresh_read()
+    assert asked and min(asked) < rollup.affected(int(live[1]["time"].min().value // 10**6), 0)[0]
+    store.rebuild_bins()  # the cursor and bins anew: read as written since
+    same_as_a_fresh_read()
     reader.close()
 
 
