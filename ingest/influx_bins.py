@@ -47,6 +47,7 @@ import pandas as pd
 from ingest import influxql, lineprotocol, rollup
 from ingest.base import BinsChanges, StoreError, obs_frame
 from ingest.domain import qc
+from ingest.recent_rows import RecentRows
 
 if TYPE_CHECKING:  # the store holds its bins: a module each, one import at run time
     from ingest.influx import InfluxStore
@@ -212,6 +213,8 @@ class Bins:
         # (first day, end day, stations, fields) -> (the cursor then, the points as a stack)
         self._kept: OrderedDict[_ReadKey, tuple[int, rollup.Stack]] = OrderedDict()
         self._kept_lock = threading.Lock()
+        # The raw rows reads compute unrolled bins from (the roll reads its own: `context`).
+        self._recent = RecentRows(self.context, self._between, self._marks_since)
 
     # --- the roll -------------------------------------------------------------------------
 
@@ -333,10 +336,8 @@ class Bins:
     ) -> pd.DataFrame:
         """`rollup.ContextReader`: the rows of `stations` in `span` and each one's reading just
         before it."""
-        names = [f for f in rollup.FIELDS if f in qc.with_partners(fields)]
-        start = datetime.fromtimestamp(span[0] / 1000, UTC)
-        end = datetime.fromtimestamp(span[1] / 1000, UTC)
-        rows = self.server.read(start, end, stations, names)
+        names = _raw_names(fields)
+        rows = self._between(stations, span[0], span[1], fields)
         picks = ", ".join(influxql.quote_ident(n) for n in names)
         previous = self.server.query_table(
             f"SELECT {picks} FROM {lineprotocol.MEASUREMENT} WHERE time < {span[0]}ms"
@@ -354,6 +355,27 @@ class Bins:
             )
         return rows
 
+    def _between(
+        self, stations: Sequence[str], start_ms: int, end_ms: int, fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """The raw rows of `stations` in [start, end) of what QC of `fields` needs."""
+        start = datetime.fromtimestamp(start_ms / 1000, UTC)
+        end = datetime.fromtimestamp(end_ms / 1000, UTC)
+        return self.server.read(start, end, stations, _raw_names(fields))
+
+    def _marks_since(self, since_ns: int | None) -> tuple[int, dict[str, tuple[int, int]]]:
+        """`recent_rows.MarksSince`: the newest mark's time and what the marks after
+        `since_ns` name."""
+        if since_ns is None:
+            found = self.server.query(f"SELECT last(spans) FROM {MARKS}", epoch="ns")
+            return (int(found[0][1]["time"].iloc[0]) if found else 0), {}
+        found = self.server.query_table(
+            f"SELECT spans FROM {MARKS} WHERE time > {since_ns}", tags=(), epoch="ns"
+        )
+        if not len(found):
+            return since_ns, {}
+        return max(since_ns, int(found["time"].max())), parse_spans(found["spans"])
+
     def read(
         self,
         start_ms: int,
@@ -370,7 +392,7 @@ class Bins:
             last = ((end_ms - 1) // rollup.DAY_MS + 1) * rollup.DAY_MS
             stack = self._kept_points((first, last, _names(stations), tuple(fields)), cursor)
         stale = self._stale(cursor, stations)
-        return rollup.complete(stack, stale, fields, start_ms, end_ms, self.context)
+        return rollup.complete(stack, stale, fields, start_ms, end_ms, self._recent)
 
     def _kept_points(self, key: _ReadKey, cursor: int) -> rollup.Stack:
         """The kept points of the whole days [first, end) (`key`) at `cursor`: a kept read of
@@ -461,6 +483,11 @@ class Bins:
 
 # A kept read: its first day and end (Unix ms, whole UTC days), stations (None: all), fields.
 _ReadKey = tuple[int, int, tuple[str, ...] | None, tuple[str, ...]]
+
+
+def _raw_names(fields: Sequence[str]) -> list[str]:
+    """The raw fields QC of `fields` reads."""
+    return [f for f in rollup.FIELDS if f in qc.with_partners(fields)]
 
 
 def _names(stations: Sequence[str] | None) -> tuple[str, ...] | None:

@@ -165,6 +165,50 @@ def test_a_kept_read_follows_the_rolls_reading_only_the_points_they_changed(
     reader.close()
 
 
+def test_reads_between_rolls_keep_their_raw_rows_and_read_what_the_marks_name(
+    store: InfluxStore, url: str
+) -> None:
+    """Between two rolls a read computes the last readings' bins from raw rows, QC's hours of
+    context included. A dashboard asking again reads only the readings marked since (and a
+    school anew when a late reading lands before the rows it kept): the same bins as a reader
+    that keeps nothing, for every school and for a few."""
+    obs = observations().sort_values("time", kind="stable", ignore_index=True)
+    live = parts(obs, 8)
+    reader = open_store(url, read_only=True)  # the dashboard
+    assert isinstance(reader, InfluxStore)
+    recent = reader._bins._recent
+    reads: list[tuple[str, int]] = []  # ("anew" | "marked", where the read began)
+    context, between = recent._context, recent._between
+    recent._context = lambda st, span, f: reads.append(("anew", span[0])) or context(st, span, f)  # type: ignore[method-assign]
+    recent._between = lambda st, lo, *rest: reads.append(("marked", lo)) or between(st, lo, *rest)  # type: ignore[method-assign]
+    two = ["np-ktm", "de-ber"]
+
+    def same_as_a_fresh_read() -> None:
+        fresh = open_store(url, read_only=True)
+        assert_same_bins(read_all(reader), read_all(fresh))
+        start, end = START + pd.Timedelta("2h"), START + pd.Timedelta("40h")
+        some = reader.read_bins(start, end, two, ["temp_c", "rain_mm"])
+        assert_same_bins(some, fresh.read_bins(start, end, two, ["temp_c", "rain_mm"]))
+        fresh.close()
+
+    store.write(batch_of(live[0]))
+    roll_all(store)
+    for number, part in enumerate(live[1:], 1):
+        store.write(batch_of(part))  # not rolled yet
+        if number == 4:  # late, and replacing readings of the first hours
+            store.write(batch_of(live[0].sample(30, random_state=4).assign(temp_c=3.0)))
+        if number == 6:
+            roll_all(store)
+        reads.clear()
+        same_as_a_fresh_read()
+        if number in (2, 3, 5):  # only what was written since the last refresh
+            assert reads and {kind for kind, _ in reads} == {"marked"}
+            assert min(lo for _, lo in reads) >= int(part["time"].min().value // 10**6)
+        if number == 4:  # the late readings' schools read anew, from before them
+            assert any(kind == "anew" for kind, _ in reads)
+    reader.close()
+
+
 def test_a_store_written_before_bins_gets_them_from_its_history(store: InfluxStore) -> None:
     obs = observations(hours=10 * 24)
     store.write(batch_of(obs))
