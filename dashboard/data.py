@@ -189,6 +189,14 @@ class Data:
         obs = self.store.read(start, end, stations=stations, fields=sorted(set(fields)))
         return apply_corrections(obs, self.corrections())
 
+    def _read_recent(
+        self, start: datetime, end: datetime, stations: Sequence[str], fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """`_read` of a window asked for on every refresh, from a store that keeps bins."""
+        assert isinstance(self.store, KeepsBins)  # chunks of `_by_bins`: only on such a store
+        obs = self.store.read_recent(start, end, stations, sorted(set(fields)))
+        return apply_corrections(obs, self.corrections())
+
     def _by_bins(
         self, stations: Sequence[str], fields: Sequence[str], start: datetime, end: datetime
     ) -> tuple[list[list[str]], list[list[str]]]:
@@ -580,7 +588,7 @@ class Data:
                 continue
             chunk_meta = meta.loc[chunk]
             today_so_far = daily_summary_bins(bins, chunk_meta, min_coverage=0.0)
-            recent = self._read(now - timedelta(hours=1), end, chunk, fields)
+            recent = self._read_recent(now - timedelta(hours=1), end, chunk, fields)
             for period, frame in core_compare.ranking_tables(
                 recent, chunk_meta, now, days=today_so_far
             ).items():

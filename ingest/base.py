@@ -122,6 +122,14 @@ class KeepsBins(Protocol):
         """The bins starting in [start, end) of every reading stored (`rollup.to_frame`)."""
         ...
 
+    def read_recent(
+        self, start: datetime, end: datetime, stations: Sequence[str], fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """The raw rows of [start, end) as `Store.read` gives them, for a window a reader asks
+        for again on every refresh (the leaderboard's last hour): kept between reads by a store
+        whose reads are slow and can tell what changed since."""
+        ...
+
     def bins_changes(self, since_ms: int | None) -> BinsChanges | None:
         """The time to ask from next and, per station, the first and last UTC day (Unix ms) of
         the bins changed since `since_ms` (that time from an earlier answer; None: only the

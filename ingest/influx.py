@@ -534,6 +534,16 @@ class InfluxStore:
         names = [f for f in check_fields(fields) if f in rollup.FIELDS]
         return self._bins.read(to_ms(start), to_ms(end), check_stations(stations), names)
 
+    def read_recent(
+        self, start: datetime, end: datetime, stations: Sequence[str], fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """`read`, the rows kept between reads (`influx_bins.Bins.recent`)."""
+        names = check_fields(fields)
+        wanted = check_stations(stations) or []
+        if not wanted or any(f not in rollup.FIELDS for f in names):
+            return self.read(start, end, wanted, names)
+        return self._bins.recent(wanted, to_ms(start), to_ms(end), names)
+
     def bins_changes(self, since_ms: int | None) -> BinsChanges | None:
         """Per station, the UTC days whose bins writes changed since an earlier answer's
         `since_ms` (`influx_bins.Bins.changes`)."""

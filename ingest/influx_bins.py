@@ -213,8 +213,10 @@ class Bins:
         # (first day, end day, stations, fields) -> (the cursor then, the points as a stack)
         self._kept: OrderedDict[_ReadKey, tuple[int, rollup.Stack]] = OrderedDict()
         self._kept_lock = threading.Lock()
-        # The raw rows reads compute unrolled bins from (the roll reads its own: `context`).
+        # The raw rows reads compute unrolled bins from (the roll reads its own: `context`),
+        # and those of the windows asked for again (`recent`): apart, as their spans differ.
         self._recent = RecentRows(self.context, self._between, self._marks_since)
+        self._windows = RecentRows(self.context, self._between, self._marks_since)
 
     # --- the roll -------------------------------------------------------------------------
 
@@ -446,6 +448,15 @@ class Bins:
             where += f" AND {influxql.any_of('station', stations)}"
         picks = ", ".join(influxql.quote_ident(c) for c in columns(fields))
         return self.server.query_table(f"SELECT {picks} FROM {BINS} WHERE {where} GROUP BY station")
+
+    def recent(
+        self, stations: Sequence[str], start_ms: int, end_ms: int, fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """The raw rows of [start, end) of `stations` (QC's `fields`), as `InfluxStore.read`
+        gives them: kept between reads of the same fields, and read again where marks say."""
+        rows = self._windows(stations, (start_ms, end_ms), fields)
+        inside = rows["time"] >= pd.Timestamp(start_ms, unit="ms", tz="UTC")  # not the one before
+        return rows.loc[inside.to_numpy(), ["station", "time", *fields]].reset_index(drop=True)
 
     def _stale(self, cursor: int | None, stations: Sequence[str] | None) -> list[tuple[int, str]]:
         wanted = None if stations is None else set(stations)

@@ -368,6 +368,12 @@ class SQLiteStore:
                 self._db, to_ms(start), to_ms(end), check_stations(stations), names
             )
 
+    def read_recent(
+        self, start: datetime, end: datetime, stations: Sequence[str], fields: Sequence[str]
+    ) -> pd.DataFrame:
+        """`read`: an index finds an hour of the stations' rows as fast as keeping them would."""
+        return self.read(start, end, stations, fields)
+
     def bins_changes(self, since_ms: int | None) -> BinsChanges | None:
         """Per station, the UTC days whose bins changed since an earlier answer's `since_ms`
         (`sqlite_bins.changes`); None for a store whose bins do not say when they were rolled

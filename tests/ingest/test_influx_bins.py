@@ -209,6 +209,30 @@ def test_reads_between_rolls_keep_their_raw_rows_and_read_what_the_marks_name(
     reader.close()
 
 
+def test_a_window_read_on_every_refresh_is_what_a_plain_read_gives(
+    store: InfluxStore, url: str
+) -> None:
+    """The leaderboard's last hour, asked for on every refresh (`read_recent`): kept rows
+    brought up to date, equal to a plain read, late and replaced readings included."""
+    obs = observations().sort_values("time", kind="stable", ignore_index=True)
+    reader = open_store(url, read_only=True)
+    assert isinstance(reader, InfluxStore)
+    stations, fields = ["np-ktm", "fi-tre", "de-ber"], ["temp_c", "rain_mm", "wind_gust_ms"]
+    for number, part in enumerate(parts(obs, 12)):
+        store.write(batch_of(part))
+        end = part["time"].max() + pd.Timedelta("1min")
+        if number == 7:  # replaced readings of the last hour, arriving late
+            store.write(batch_of(part.iloc[::3].assign(temp_c=-9.0)))
+        if number == 9:
+            roll_all(store)
+        got = reader.read_recent(end - pd.Timedelta("1h"), end, stations, fields)
+        pd.testing.assert_frame_equal(
+            got, store.read(end - pd.Timedelta("1h"), end, stations, fields)
+        )
+    assert len(reader._bins._windows._kept) == 1  # kept, and apart from the bins' rows
+    reader.close()
+
+
 def test_a_store_written_before_bins_gets_them_from_its_history(store: InfluxStore) -> None:
     obs = observations(hours=10 * 24)
     store.write(batch_of(obs))
