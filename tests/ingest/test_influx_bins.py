@@ -77,10 +77,10 @@ def test_bins_are_exact_under_late_repeated_and_out_of_order_readings(
     store.write(batch_of(obs.loc[wrong.index]))
     roll_all(store)
     # Read from the kept points alone: a read that recomputed anything from raw rows fails.
-    computed = store._bins.context
-    store._bins.context = lambda *args: pytest.fail("read from raw rows")  # type: ignore[method-assign]
+    computed = store._bins._recent
+    store._bins._recent = lambda *args: pytest.fail("read from raw rows")  # type: ignore[assignment,method-assign,return-value]
     kept = read_all(store)
-    store._bins.context = computed  # type: ignore[method-assign]
+    store._bins._recent = computed
     # The raw rows as InfluxDB keeps them: a replaced reading keeps a field its replacement
     # lacks (a point written again merges fields), so they are not quite `obs`.
     assert_same_bins(kept, whole(store.read(*YEAR), FIELDS))
