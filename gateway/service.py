@@ -138,7 +138,9 @@ class Gateway:
         # When the store's bins are next brought up to date (monotonic; None: nothing written
         # since the last roll). At start: marks an earlier run or an older release left.
         self._roll_at: float | None = time.monotonic()
-        self._written_at = -float("inf")  # monotonic time of the last batch written
+        # Monotonic time of the last batch written. Start counts as one: an earlier run's last
+        # marks may still be settling at the first roll (InfluxDB's), so one more roll follows.
+        self._written_at = time.monotonic()
         self._decoder = threading.Thread(target=self._decode_loop, name="decoder", daemon=True)
         self._writer = threading.Thread(target=self._write_loop, name="writer", daemon=True)
         self._update_spool_gauges()

@@ -159,3 +159,38 @@ def test_sigkill_on_influxdb_leaves_its_bins_equal_to_the_raw_rows(
     writer.close()
     store.close()
     assert influx_bins.SETTLE == "30s"  # what --roll-every 31 above is chosen against
+
+
+def test_a_gateway_restarted_before_its_last_marks_settle_still_rolls_them(
+    mosquitto: servers.Server, influxdb: servers.Server, influx_db: str, tmp_path: Path
+) -> None:
+    """A gateway stopped within 30 s of its last write (an update, a reboot) leaves marks that
+    have not settled. Started again with nothing more to store, it rolls them all the same."""
+    n = 600
+    url = f"influxdb://127.0.0.1:{influxdb.port}/{influx_db}"
+    sent = observations(n, stations=20, t0=T0)
+    gateway = GatewayProc(
+        mosquitto.port,
+        url,
+        tmp_path / "spool",
+        "gw-settle",
+        tmp_path / "gateway.log",
+        extra=["--batch-ms", "200", "--roll-every", "31"],
+    )
+    gateway.start()
+    publisher = Publisher(mosquitto.port, "pub-settle")
+    store = open_store(url, read_only=True)
+    assert isinstance(store, InfluxStore)
+    try:
+        publisher.publish_in_background([(t, p) for t, p, _ in sent], rate=2000)
+        publisher.wait_all(timeout=60)
+        port = influxdb.port
+        wait_until(lambda: influx_count(port, influx_db) >= n, 60, f"{n} points", 0.2)
+        gateway.stop()  # seconds after its last write: no roll has taken those marks
+        assert store._bins.cursor() is None
+        gateway.start()
+        wait_until(lambda: influx_rolled(store), 120, "the last run's marks rolled", 1.0)
+    finally:
+        publisher.close()
+        gateway.stop()
+        store.close()
