@@ -26,9 +26,9 @@ the raw rows before another gateway's readings landed and writes its bins more t
 after, over that gateway's roll of them. A roll writes each group right after reading it.)
 
 A dashboard reads the same range again on every refresh (today's bins of every school: 50,000
-points, most of a second for the server to find). A read keeps what it read with the cursor then
-(`KEPT_READS` ranges at most) and later reads only the points of the marks the rolls have
-covered since, from the first bin each mark affects: a live network's last bin or two.
+points, most of a second for the server to find). A read of a few days keeps what it read with
+the cursor then (`KEPT_READS` ranges at most) and later reads only the points of the marks the
+rolls have covered since, from the first bin each mark affects: a live network's last bin or two.
 """
 
 from __future__ import annotations
@@ -57,6 +57,10 @@ log = logging.getLogger(__name__)
 # Ranges of kept points a store's reads keep (a dashboard's pages read two or three on each
 # refresh): about 12 MB each for a day and a half of 500 schools' three fields.
 KEPT_READS = 4
+# Only reads of at most this many UTC days are kept: a refresh's (today, and the day or two its
+# schools' local days reach into). A month or a year is read once, by the dashboard's keepers of
+# past days (dashboard/kept_days.py), and keeping it would only hold its memory.
+KEPT_DAYS = 3
 # How far the cursor may have moved for a kept read to be brought up to date rather than read
 # again: the marks since must still be there (pruned two days behind the cursor).
 KEPT_FOR_NS = 86_400 * 10**9
@@ -408,11 +412,12 @@ class Bins:
             stack = self._rolled_since(known, cursor, key)
         else:
             stack = to_stack(self._points(first, last, stations, fields), fields)
-        with self._kept_lock:
-            self._kept[key] = (cursor, stack)
-            self._kept.move_to_end(key)
-            while len(self._kept) > KEPT_READS:
-                self._kept.popitem(last=False)
+        if last - first <= KEPT_DAYS * rollup.DAY_MS:
+            with self._kept_lock:
+                self._kept[key] = (cursor, stack)
+                self._kept.move_to_end(key)
+                while len(self._kept) > KEPT_READS:
+                    self._kept.popitem(last=False)
         return stack
 
     def _rolled_since(
