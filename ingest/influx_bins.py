@@ -369,12 +369,16 @@ class Bins:
         end = datetime.fromtimestamp(end_ms / 1000, UTC)
         return self.server.read(start, end, stations, _raw_names(fields))
 
+    def _newest_mark_ns(self) -> int:
+        """When the newest mark was stamped (Unix ns; 0: no mark yet)."""
+        found = self.server.query(f"SELECT last(spans) FROM {MARKS}", epoch="ns")
+        return int(found[0][1]["time"].iloc[0]) if found else 0
+
     def _marks_since(self, since_ns: int | None) -> tuple[int, dict[str, tuple[int, int]]]:
         """`recent_rows.MarksSince`: the newest mark's time and what the marks after
         `since_ns` name."""
         if since_ns is None:
-            found = self.server.query(f"SELECT last(spans) FROM {MARKS}", epoch="ns")
-            return (int(found[0][1]["time"].iloc[0]) if found else 0), {}
+            return self._newest_mark_ns(), {}
         found = self.server.query_table(
             f"SELECT spans FROM {MARKS} WHERE time > {since_ns}", tags=(), epoch="ns"
         )
@@ -484,8 +488,7 @@ class Bins:
         changed (rolled or not), and the time to ask from next: the newest mark's millisecond,
         rounded up (`CLOCK_SKEW_MS` covers a mark stamped in it later)."""
         if since_ms is None:
-            found = self.server.query(f"SELECT last(spans) FROM {MARKS}", epoch="ns")
-            return (-(-int(found[0][1]["time"].iloc[0]) // 1_000_000) if found else 0), {}
+            return -(-self._newest_mark_ns() // 1_000_000), {}
         found = self.server.query(
             f"SELECT spans FROM {MARKS} WHERE time > {since_ms - CLOCK_SKEW_MS}ms", epoch="ns"
         )
